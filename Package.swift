@@ -1,0 +1,93 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+  .swiftLanguageMode(.v6),
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let grpcCore = Target.Dependency.product(name: "GRPCCore", package: "grpc-swift-2")
+let grpcProtobuf = Target.Dependency.product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")
+let grpcHTTP2 = Target.Dependency.product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")
+let swiftProtobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let system = Target.Dependency.product(name: "SystemPackage", package: "swift-system")
+let subprocess = Target.Dependency.product(name: "Subprocess", package: "swift-subprocess")
+
+let package = Package(
+  name: "etcd-pilot",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "etcd-pilot", targets: ["etcd-pilot"]),
+    .library(name: "EtcdClient", targets: ["EtcdClient"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    .package(url: "https://github.com/swiftlang/swift-subprocess.git", exact: "1.0.2"),
+    .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+    .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+    .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+    .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
+    .package(url: "https://github.com/apple/swift-asn1.git", from: "1.1.0"),
+  ],
+  targets: [
+    // Generated from proto/ by proto/generate.sh; never edited by hand.
+    .target(
+      name: "EtcdAPI",
+      dependencies: [grpcCore, grpcProtobuf, swiftProtobuf],
+      swiftSettings: [.swiftLanguageMode(.v6)]
+    ),
+    .target(
+      name: "EtcdClient",
+      dependencies: [
+        "EtcdAPI", grpcCore, grpcHTTP2, swiftProtobuf, logging, crypto,
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "etcd-pilot",
+      dependencies: ["EtcdClient", argumentParser, logging],
+      swiftSettings: swiftSettings
+    ),
+
+    .target(
+      name: "PKI",
+      dependencies: [
+        crypto, .product(name: "X509", package: "swift-certificates"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "ChildProcess",
+      dependencies: [subprocess, system],
+      swiftSettings: swiftSettings
+    ),
+
+    // The one place where tests start real etcd processes.
+    .target(
+      name: "EtcdTestFixtures",
+      dependencies: ["EtcdClient", "ChildProcess", "PKI", logging],
+      path: "Tests/EtcdTestFixtures",
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "EtcdClientTests",
+      dependencies: [
+        "EtcdClient", "EtcdTestFixtures", "PKI",
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+  ]
+)

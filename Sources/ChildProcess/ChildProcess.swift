@@ -1,0 +1,203 @@
+import Subprocess
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// A child process started by etcd-pilot: etcd under the agent, a pod of the local StatefulSet,
+/// or etcd in a test fixture.
+///
+/// The child's output goes to a log file (appended), never to a pipe that could fill up. The
+/// process can be signalled and awaited. Its owner is this object: when the last reference goes
+/// while the child still runs, the child (and its group) is killed, so a child never outlives
+/// its owner by accident.
+///
+/// The exit status is collected by one task per child, owned here and awaited by ``wait()``.
+public final class ChildProcess: Sendable {
+  /// How a child ended.
+  public enum Termination: Sendable, Hashable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public var description: String {
+      switch self {
+      case .exited(let code): "exited with status \(code)"
+      case .signaled(let signal): "killed by signal \(signal) (\(ChildProcess.signalName(signal)))"
+      }
+    }
+  }
+
+  /// The process ID.
+  public let pid: Int32
+  /// Whether the child leads its own process group (then `signalGroup` reaches its children too).
+  public let ownsProcessGroup: Bool
+  private let exit: Task<Termination, any Error>
+  private let ended = Mutex<Termination?>(nil)
+
+  private init(pid: Int32, ownsProcessGroup: Bool, exit: Task<Termination, any Error>) {
+    self.pid = pid
+    self.ownsProcessGroup = ownsProcessGroup
+    self.exit = exit
+  }
+
+  deinit {
+    if ended.withLock({ $0 == nil }) {
+      _ = ownsProcessGroup ? kill(-pid, SIGKILL) : kill(pid, SIGKILL)
+    }
+  }
+
+  /// Starts `executable` with `arguments`.
+  ///
+  /// - Parameters:
+  ///   - environment: variables to set (or, with a `nil` value, unset) on top of this process's.
+  ///   - logFile: where stdout and stderr go, appended; `nil` discards them.
+  ///   - newProcessGroup: put the child in a process group of its own, as a container's init.
+  public static func start(
+    _ executable: String, arguments: [String], environment: [String: String?] = [:],
+    workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false
+  ) async throws -> ChildProcess {
+    var options = PlatformOptions()
+    if newProcessGroup { options.processGroupID = 0 }
+    // On cancellation of the owner: no grace, the owner is already gone.
+    options.teardownSequence = []
+    var env = Environment.inherit
+    if !environment.isEmpty {
+      env = env.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))
+    }
+    let configuration = Configuration(
+      executable: .path(FilePath(executable)), arguments: Arguments(arguments), environment: env,
+      workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: options)
+
+    let (pids, pidContinuation) = AsyncStream.makeStream(of: Int32.self)
+    let exit = Task<Termination, any Error> {
+      let output = try logFile.map { path in
+        try FileDescriptor.open(
+          FilePath(path), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
+      }
+      let result: ExecutionResult<Void, FileDescriptorOutput, FileDescriptorOutput>
+      do {
+        let out = try output ?? FileDescriptor.open(FilePath("/dev/null"), .writeOnly)
+        result = try await Subprocess.run(
+          configuration, input: .none,
+          output: .fileDescriptor(out, closeAfterSpawningProcess: false),
+          error: .fileDescriptor(out, closeAfterSpawningProcess: false)
+        ) { execution in
+          pidContinuation.yield(execution.processIdentifier.value)
+          pidContinuation.finish()
+        }
+        try? out.close()
+      } catch {
+        pidContinuation.finish()
+        throw error
+      }
+      switch result.terminationStatus {
+      case .exited(let code): return .exited(code)
+      case .signaled(let signal): return .signaled(signal)
+      }
+    }
+    var iterator = pids.makeAsyncIterator()
+    guard let pid = await iterator.next() else {
+      do {
+        _ = try await exit.value
+      } catch {
+        throw ChildProcessError(executable: executable, reason: String(describing: error))
+      }
+      throw ChildProcessError(executable: executable, reason: "it did not start")
+    }
+    let child = ChildProcess(pid: pid, ownsProcessGroup: newProcessGroup, exit: exit)
+    return child
+  }
+
+  /// Sends `signal` to the child (if it is still running).
+  public func signal(_ signal: Int32) {
+    guard ended.withLock({ $0 == nil }) else { return }
+    _ = kill(pid, signal)
+  }
+
+  /// Sends `signal` to the child's whole process group (the child when it has none of its own).
+  public func signalGroup(_ signal: Int32) {
+    guard ended.withLock({ $0 == nil }) else { return }
+    _ = ownsProcessGroup ? kill(-pid, signal) : kill(pid, signal)
+  }
+
+  /// Waits for the child to end.
+  @discardableResult
+  public func wait() async -> Termination {
+    let termination: Termination
+    do {
+      termination = try await withTaskCancellationHandler {
+        try await exit.value
+      } onCancel: {
+        // Waiting was cancelled, not the child: the child keeps running.
+      }
+    } catch {
+      termination = .exited(-1)
+    }
+    ended.withLock { $0 = termination }
+    return termination
+  }
+
+  /// The termination, if the child has ended and was awaited.
+  public var termination: Termination? { ended.withLock { $0 } }
+
+  /// Whether the process still exists (not yet reaped).
+  public var isRunning: Bool {
+    if ended.withLock({ $0 != nil }) { return false }
+    return kill(pid, 0) == 0
+  }
+
+  /// Asks the child to stop with `signal`, waits up to `grace`, then kills it (and its group).
+  @discardableResult
+  public func stop(signal: Int32 = SIGTERM, grace: Duration) async -> Termination {
+    self.signal(signal)
+    let outcome = await withTaskGroup(of: Termination?.self) { group in
+      group.addTask { await self.wait() }
+      group.addTask {
+        try? await Task.sleep(for: grace)
+        return nil
+      }
+      let first = await group.next() ?? nil
+      group.cancelAll()
+      return first
+    }
+    if let outcome { return outcome }
+    signalGroup(SIGKILL)
+    return await wait()
+  }
+
+  /// The conventional name of a signal number, for messages.
+  public static func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGTERM: "SIGTERM"
+    case SIGKILL: "SIGKILL"
+    case SIGINT: "SIGINT"
+    case SIGHUP: "SIGHUP"
+    case SIGQUIT: "SIGQUIT"
+    case SIGABRT: "SIGABRT"
+    case SIGSEGV: "SIGSEGV"
+    case SIGSTOP: "SIGSTOP"
+    case SIGCONT: "SIGCONT"
+    case SIGUSR1: "SIGUSR1"
+    case SIGUSR2: "SIGUSR2"
+    default: "signal \(signal)"
+    }
+  }
+}
+
+/// A child process could not be started.
+public struct ChildProcessError: Error, CustomStringConvertible {
+  public var executable: String
+  public var reason: String
+  public var description: String { "cannot start \(executable): \(reason)" }
+}

@@ -1,0 +1,222 @@
+import Crypto
+import Foundation
+import SwiftASN1
+import X509
+
+/// A certificate authority that issues the certificates etcd needs: serving and peer
+/// certificates for members, client certificates for people and programs.
+///
+/// Keys are ECDSA P-256. Everything is PEM, as etcd's `--cert-file`, `--key-file` and
+/// `--trusted-ca-file` take it.
+public struct CertificateAuthority: Sendable {
+  public let certificate: Certificate
+  let key: P256.Signing.PrivateKey
+
+  /// Creates a new self-signed CA.
+  public static func create(
+    commonName: String = "etcd-pilot CA", validity: Duration = .seconds(10 * 365 * 86400), now: Date = Date()
+  ) throws(PKIError) -> CertificateAuthority {
+    let key = P256.Signing.PrivateKey()
+    do {
+      let name = try DistinguishedName {
+        OrganizationName("etcd-pilot")
+        CommonName(commonName)
+      }
+      let certificate = try Certificate(
+        version: .v3,
+        serialNumber: Certificate.SerialNumber(),
+        publicKey: .init(key.publicKey),
+        notValidBefore: now.addingTimeInterval(-300),
+        notValidAfter: now.addingTimeInterval(validity.seconds),
+        issuer: name,
+        subject: name,
+        signatureAlgorithm: .ecdsaWithSHA256,
+        extensions: try Certificate.Extensions {
+          Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+          Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
+          SubjectKeyIdentifier(hash: .init(key.publicKey))
+        },
+        issuerPrivateKey: .init(key))
+      return CertificateAuthority(certificate: certificate, key: key)
+    } catch {
+      throw PKIError("cannot create the CA certificate: \(error)")
+    }
+  }
+
+  /// Loads a CA from its PEM certificate and P-256 private key.
+  public init(certificatePEM: String, keyPEM: String) throws(PKIError) {
+    do {
+      certificate = try Certificate(pemEncoded: certificatePEM)
+    } catch {
+      throw PKIError("the CA certificate is not a PEM certificate: \(error)")
+    }
+    do {
+      key = try P256.Signing.PrivateKey(pemRepresentation: keyPEM)
+    } catch {
+      throw PKIError("the CA key is not a PEM ECDSA P-256 private key: \(error)")
+    }
+    guard certificate.publicKey == Certificate.PublicKey(key.publicKey) else {
+      throw PKIError("the CA key does not belong to the CA certificate")
+    }
+  }
+
+  init(certificate: Certificate, key: P256.Signing.PrivateKey) {
+    self.certificate = certificate
+    self.key = key
+  }
+
+  /// What a certificate is for.
+  public struct Usage: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// TLS server: etcd's client and peer listeners.
+    public static let server = Usage(rawValue: 1)
+    /// TLS client: etcd dialing peers, etcd-pilot, etcdctl, applications.
+    public static let client = Usage(rawValue: 2)
+  }
+
+  /// Issues a certificate for `commonName` with the given names and addresses as SANs.
+  public func issue(
+    commonName: String, dnsNames: [String] = [], ipAddresses: [String] = [], usage: Usage,
+    validity: Duration = .seconds(365 * 86400), now: Date = Date(), notBefore: Date? = nil
+  ) throws(PKIError) -> IssuedCertificate {
+    let leafKey = P256.Signing.PrivateKey()
+    var names: [GeneralName] = dnsNames.map { .dnsName($0) }
+    for address in ipAddresses {
+      guard let bytes = IPAddressBytes.parse(address) else {
+        throw PKIError("'\(address)' is not an IPv4 or IPv6 address")
+      }
+      names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(bytes))))
+    }
+    var purposes: [ExtendedKeyUsage.Usage] = []
+    if usage.contains(.server) { purposes.append(.serverAuth) }
+    if usage.contains(.client) { purposes.append(.clientAuth) }
+    do {
+      let subject = try DistinguishedName {
+        OrganizationName("etcd-pilot")
+        CommonName(commonName)
+      }
+      let sanNames = names
+      let extendedUsage = try ExtendedKeyUsage(purposes)
+      let certificate = try Certificate(
+        version: .v3,
+        serialNumber: Certificate.SerialNumber(),
+        publicKey: .init(leafKey.publicKey),
+        notValidBefore: notBefore ?? now.addingTimeInterval(-300),
+        notValidAfter: now.addingTimeInterval(validity.seconds),
+        issuer: self.certificate.subject,
+        subject: subject,
+        signatureAlgorithm: .ecdsaWithSHA256,
+        extensions: try Certificate.Extensions {
+          Critical(BasicConstraints.notCertificateAuthority)
+          Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
+          extendedUsage
+          if !sanNames.isEmpty { SubjectAlternativeNames(sanNames) }
+          AuthorityKeyIdentifier(keyIdentifier: try? self.certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+        },
+        issuerPrivateKey: .init(key))
+      return IssuedCertificate(certificate: certificate, key: leafKey)
+    } catch {
+      throw PKIError("cannot issue a certificate for \(commonName): \(error)")
+    }
+  }
+
+  /// The CA certificate as PEM.
+  public var certificatePEM: String {
+    get throws(PKIError) { try IssuedCertificate.pem(certificate) }
+  }
+
+  /// The CA key as PEM (PKCS#8).
+  public var keyPEM: String { key.pemRepresentation }
+}
+
+/// A certificate and its private key.
+public struct IssuedCertificate: Sendable {
+  public let certificate: Certificate
+  let key: P256.Signing.PrivateKey
+
+  public var certificatePEM: String {
+    get throws(PKIError) { try Self.pem(certificate) }
+  }
+
+  public var keyPEM: String { key.pemRepresentation }
+
+  static func pem(_ certificate: Certificate) throws(PKIError) -> String {
+    do {
+      return try certificate.serializeAsPEM().pemString
+    } catch {
+      throw PKIError("cannot encode a certificate as PEM: \(error)")
+    }
+  }
+
+  /// Writes `<name>.crt` and `<name>.key` (mode 0600) into `directory`, replacing each file in
+  /// one rename so a reader never sees half a file.
+  public func write(to directory: String, name: String) throws(PKIError) {
+    try PEMFile.write(try certificatePEM, to: "\(directory)/\(name).crt", private: false)
+    try PEMFile.write(keyPEM, to: "\(directory)/\(name).key", private: true)
+  }
+}
+
+extension CertificateAuthority {
+  /// Writes `ca.crt` and, when `includeKey`, `ca.key` into `directory`.
+  public func write(to directory: String, includeKey: Bool) throws(PKIError) {
+    try PEMFile.write(try certificatePEM, to: "\(directory)/ca.crt", private: false)
+    if includeKey { try PEMFile.write(keyPEM, to: "\(directory)/ca.key", private: true) }
+  }
+
+  /// Reads `ca.crt` and `ca.key` from `directory`.
+  public static func read(from directory: String) throws(PKIError) -> CertificateAuthority {
+    try CertificateAuthority(
+      certificatePEM: try PEMFile.read("\(directory)/ca.crt"), keyPEM: try PEMFile.read("\(directory)/ca.key"))
+  }
+}
+
+/// A problem with certificates or keys, said in one line.
+public struct PKIError: Error, CustomStringConvertible, Sendable {
+  public var description: String
+  init(_ description: String) { self.description = description }
+}
+
+enum PEMFile {
+  static func write(_ text: String, to path: String, private isPrivate: Bool) throws(PKIError) {
+    let temporary = path + ".tmp"
+    let manager = FileManager.default
+    guard manager.createFile(
+      atPath: temporary, contents: Data(text.utf8),
+      attributes: [.posixPermissions: isPrivate ? 0o600 : 0o644])
+    else {
+      throw PKIError("cannot write \(temporary): check the directory and its permissions")
+    }
+    if rename(temporary, path) != 0 {
+      throw PKIError("cannot move \(temporary) to \(path)")
+    }
+  }
+
+  static func read(_ path: String) throws(PKIError) -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw PKIError("cannot read \(path): check the path and its permissions")
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
+}
+
+enum IPAddressBytes {
+  static func parse(_ text: String) -> [UInt8]? {
+    var v4 = in_addr()
+    if inet_pton(AF_INET, text, &v4) == 1 {
+      return withUnsafeBytes(of: v4) { Array($0) }
+    }
+    var v6 = in6_addr()
+    if inet_pton(AF_INET6, text, &v6) == 1 {
+      return withUnsafeBytes(of: v6) { Array($0) }
+    }
+    return nil
+  }
+}
+
+extension Duration {
+  var seconds: TimeInterval {
+    let (seconds, attoseconds) = components
+    return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+  }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import EtcdClient
+
+/// How to reach a cluster: the flags etcdctl users know.
+struct ConnectionOptions: ParsableArguments {
+  @Option(name: .long, help: "Comma-separated client URLs, e.g. http://127.0.0.1:2379.")
+  var endpoints: String = "http://127.0.0.1:2379"
+
+  @Option(name: .customLong("cacert"), help: "CA certificate (PEM) that signed the servers' certificates.")
+  var caFile: String?
+
+  @Option(name: .customLong("cert"), help: "Client certificate (PEM) for mutual TLS.")
+  var certificateFile: String?
+
+  @Option(name: .customLong("key"), help: "Client private key (PEM) for mutual TLS.")
+  var keyFile: String?
+
+  @Flag(name: .customLong("insecure-skip-tls-verify"), help: "Accept any server certificate (testing only).")
+  var skipVerification = false
+
+  @Option(name: .long, help: "User for etcd auth, as name:password or name (then --password or ETCDCTL_PASSWORD).")
+  var user: String?
+
+  @Option(name: .long, help: "Password for --user.")
+  var password: String?
+
+  @Option(name: .customLong("command-timeout"), help: "Deadline of each call, e.g. 5s or 500ms.")
+  var commandTimeout: String = "5s"
+
+  /// The client configuration these flags describe; throws a one-line error for bad input.
+  func clientConfiguration(environment: [String: String]) throws(EtcdError) -> EtcdClientConfiguration {
+    let endpoints = try EtcdEndpoint.parseList(endpoints)
+    let timeout = try DurationText.parse(commandTimeout, flag: "--command-timeout")
+    var tls: EtcdClientConfiguration.TLS?
+    if caFile != nil || certificateFile != nil || keyFile != nil || skipVerification {
+      tls = .init(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile, skipVerification: skipVerification)
+    }
+    if tls != nil, !endpoints.contains(where: { $0.scheme == .https }) {
+      throw EtcdError(
+        .invalidConfiguration, "TLS flags were given but no endpoint uses https://: write the endpoints as https://host:port")
+    }
+    var credentials: EtcdClientConfiguration.Credentials?
+    if let user {
+      if user.contains(":") {
+        credentials = try .init(parsing: user)
+      } else if let password = password ?? environment["ETCDCTL_PASSWORD"] {
+        credentials = .init(user: user, password: password)
+      } else {
+        throw EtcdError(.invalidConfiguration, "--user \(user) has no password: use --user name:password or --password")
+      }
+    }
+    return EtcdClientConfiguration(endpoints: endpoints, tls: tls, credentials: credentials, callTimeout: timeout)
+  }
+}
+
+/// Durations as `5s`, `500ms`, `2m` or a bare number of seconds.
+enum DurationText {
+  static func parse(_ text: String, flag: String) throws(EtcdError) -> Duration {
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    for (suffix, scale) in units where text.hasSuffix(suffix) {
+      if let value = Double(text.dropLast(suffix.count)), value > 0 {
+        return .milliseconds(Int64(value * scale * 1000))
+      }
+    }
+    if let value = Double(text), value > 0 { return .milliseconds(Int64(value * 1000)) }
+    throw EtcdError(.invalidConfiguration, "\(flag) '\(text)' is not a duration: write it like 5s, 500ms or 2m")
+  }
+}

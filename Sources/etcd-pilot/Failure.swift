@@ -1,0 +1,26 @@
+import ArgumentParser
+import EtcdClient
+import Foundation
+
+/// Prints a one-line error naming the problem (and, where known, the fix) and exits non-zero:
+/// 2 for bad input, 1 for everything else. Never a stack trace.
+enum Failure {
+  static func exit(_ command: String, _ error: any Error) -> ExitCode {
+    let message: String
+    var code: Int32 = 1
+    switch error {
+    case let error as EtcdError:
+      message = error.description
+      if error.code == .invalidConfiguration { code = 2 }
+    default:
+      message = String(describing: error)
+    }
+    printError("etcd-pilot \(command): error: \(message)")
+    return ExitCode(code)
+  }
+
+  static func printError(_ line: String) {
+    let text = line.replacingOccurrences(of: "\n", with: " ") + "\n"
+    FileHandle.standardError.write(Data(text.utf8))
+  }
+}
