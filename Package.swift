@@ -89,5 +89,10 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    .testTarget(
+      name: "EtcdPilotCLITests",
+      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures"],
+      swiftSettings: swiftSettings
+    ),
   ]
 )

@@ -212,12 +212,33 @@ extension EtcdError {
 
   private static func isTLSFailure(_ error: RPCError) -> Bool {
     let text = String(reflecting: error)
-    return text.contains("NIOSSL") || text.contains("handshake") || text.contains("CERTIFICATE")
-      || text.contains("certificate")
+    return text.contains("NIOSSL") || text.contains("handshakeFailed")
   }
 
-  /// The deepest useful reason in an RPCError's chain, e.g. "connection refused".
+  /// A transport failure said the way an operator needs it: what failed and what to check.
   private static func transportMessage(_ error: RPCError) -> String {
+    let text = String(reflecting: error)
+    let diagnoses: [(String, String)] = [
+      ("CERTIFICATE_VERIFY_FAILED",
+       "TLS handshake failed: the server's certificate could not be verified with --cacert (signed by another CA, expired, or not yet valid)"),
+      ("failedToValidateHostname",
+       "TLS handshake failed: the server's certificate does not name this host; connect by a name or address in its SANs"),
+      ("BAD_CERTIFICATE",
+       "TLS handshake failed: the server refused the client certificate; pass one signed by the cluster's CA with --cert and --key"),
+      ("CERTIFICATE_REQUIRED",
+       "TLS handshake failed: the server requires a client certificate; pass --cert and --key"),
+      ("HANDSHAKE_FAILURE",
+       "TLS handshake failed: the server requires a client certificate; pass --cert and --key"),
+      ("CERTIFICATE_EXPIRED", "TLS handshake failed: the client certificate has expired"),
+      ("WRONG_VERSION_NUMBER", "TLS handshake failed: the server does not speak TLS here; use http://"),
+      ("Connection refused", "connection refused: is etcd running and listening there?"),
+      ("No route to host", "no route to host"),
+      ("Network is unreachable", "network is unreachable"),
+      ("Failed to resolve", "cannot resolve the host name"),
+      ("before completing the HTTP/2 connection preface",
+       "the server closed the connection before HTTP/2 began: if it serves TLS, use https://"),
+    ]
+    if let match = diagnoses.first(where: { text.contains($0.0) }) { return match.1 }
     var reasons: [String] = []
     var cause: (any Error)? = error.cause
     while let current = cause {

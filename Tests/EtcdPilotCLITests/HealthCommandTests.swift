@@ -1,0 +1,112 @@
+import EtcdClient
+import EtcdTestFixtures
+import Foundation
+import Testing
+
+@Suite("etcd-pilot health", .serialized)
+struct HealthCommandTests {
+  private func endpointsFlag(_ cluster: EtcdTestCluster) -> String {
+    cluster.endpoints.map(\.description).joined(separator: ",")
+  }
+
+  /// A user-facing error: one line, no stack trace.
+  private func expectOneLineError(_ result: ProcessOutput, mentions words: [String], exitCode: Int32? = nil) {
+    let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(result.exitCode != 0)
+    if let exitCode { #expect(result.exitCode == exitCode) }
+    #expect(!text.contains("\n"), "more than one line: \(text)")
+    #expect(!text.contains("Fatal error") && !text.contains("Stack dump"), "\(text)")
+    for word in words { #expect(text.contains(word), "'\(word)' missing from: \(text)") }
+  }
+
+  @Test("a healthy cluster: one line per member and 'cluster is healthy', exit 0", arguments: EtcdVersion.allCases)
+  func healthy(version: EtcdVersion) async throws {
+    try await withCluster(size: 3, version: version) { cluster in
+      let ids = try await cluster.withClient { try await $0.memberList().members.map(\.hexID) }
+      let result = try PilotBinary.run(["health", "--endpoints", endpointsFlag(cluster)])
+      #expect(result.exitCode == 0, "\(result.output)")
+      let lines = result.output.split(separator: "\n").map(String.init)
+      #expect(lines.last == "cluster is healthy")
+      for (id, server) in zip(ids, cluster.servers) {
+        _ = server
+        #expect(lines.contains { $0.hasPrefix("member \(id) is healthy: got healthy result from http://") })
+      }
+      #expect(lines.count == 4)
+
+      let table = try PilotBinary.run(["health", "--endpoints", endpointsFlag(cluster), "--output", "table"])
+      #expect(table.exitCode == 0)
+      #expect(table.output.contains("RAFT INDEX"))
+      #expect(table.output.contains(version.rawValue + "."))
+
+      let json = try PilotBinary.run(["health", "--endpoints", cluster.servers[0].endpoint.description, "-w", "json"])
+      let report = try JSONDecoder().decode(ClusterHealthReport.self, from: Data(json.output.utf8))
+      #expect(report.state == .healthy)
+      #expect(Set(report.members.map(\.id)) == Set(ids))
+      #expect(report.members.filter(\.isLeader).count == 1)
+    }
+  }
+
+  @Test("one member down: it is unreachable, the cluster is degraded, exit 1", arguments: EtcdVersion.allCases)
+  func degraded(version: EtcdVersion) async throws {
+    try await withCluster(size: 3, version: version) { cluster in
+      let downID = try await cluster.withClient(endpoints: [cluster.servers[2].endpoint]) {
+        try await $0.status().header.memberID.etcdHex
+      }
+      await cluster.servers[2].kill()
+      let result = try PilotBinary.run(["health", "--endpoints", endpointsFlag(cluster)])
+      #expect(result.exitCode == 1)
+      #expect(result.output.contains("member \(downID) is unreachable: \(cluster.servers[2].clientURL)"))
+      #expect(result.output.split(separator: "\n").last == "cluster is degraded")
+    }
+  }
+
+  @Test("TLS and auth flags like etcdctl's; a wrong CA and a wrong password are one-line errors")
+  func tlsAndAuth() async throws {
+    try await withCluster(size: 1, version: .v3_5, tls: true) { cluster in
+      let pki = try #require(cluster.tls)
+      try await cluster.withClient { try await $0.enableAuth(rootPassword: "s3cret") }
+      let endpoint = cluster.servers[0].endpoint.description
+      let tlsFlags = ["--cacert", pki.caFile, "--cert", pki.clientFiles.certificate, "--key", pki.clientFiles.key]
+
+      let good = try PilotBinary.run(["health", "--endpoints", endpoint, "--user", "root:s3cret"] + tlsFlags)
+      #expect(good.exitCode == 0, "\(good.output)")
+      #expect(good.output.contains("is healthy: got healthy result from https://"))
+
+      let viaEnvironment = try PilotBinary.run(
+        ["health", "--endpoints", endpoint, "--user", "root"] + tlsFlags, environment: ["ETCDCTL_PASSWORD": "s3cret"])
+      #expect(viaEnvironment.exitCode == 0, "\(viaEnvironment.output)")
+
+      let badPassword = try PilotBinary.run(["health", "--endpoints", endpoint, "--user", "root:wrong"] + tlsFlags)
+      expectOneLineError(badPassword, mentions: ["authentication failed", "root", endpoint])
+
+      let otherCA = "\(cluster.directory)/other-ca"
+      try FileManager.default.createDirectory(atPath: otherCA, withIntermediateDirectories: true)
+      let ca = try TestPKI(directory: otherCA)
+      let wrongCA = try PilotBinary.run(
+        ["health", "--endpoints", endpoint, "--user", "root:s3cret", "--cacert", ca.caFile, "--cert",
+         pki.clientFiles.certificate, "--key", pki.clientFiles.key])
+      expectOneLineError(wrongCA, mentions: [endpoint, "TLS handshake failed", "--cacert"])
+
+      let noCertificate = try PilotBinary.run(["health", "--endpoints", endpoint, "--cacert", pki.caFile])
+      expectOneLineError(noCertificate, mentions: [endpoint, "TLS handshake failed", "--cert"])
+
+      let plaintext = try PilotBinary.run(["health", "--endpoints", endpoint.replacingOccurrences(of: "https", with: "http")])
+      expectOneLineError(plaintext, mentions: ["https://"])
+    }
+  }
+
+  @Test("bad input: unreachable endpoints, a malformed URL, a bad timeout")
+  func badInput() throws {
+    let unreachable = try PilotBinary.run(["health", "--endpoints", "http://127.0.0.1:1,http://127.0.0.1:3"])
+    expectOneLineError(unreachable, mentions: ["http://127.0.0.1:1", "http://127.0.0.1:3", "refused"], exitCode: 1)
+
+    let malformed = try PilotBinary.run(["health", "--endpoints", "http//127.0.0.1:2379"])
+    expectOneLineError(malformed, mentions: ["malformed endpoint", "http//127.0.0.1:2379"], exitCode: 2)
+
+    let timeout = try PilotBinary.run(["health", "--command-timeout", "soon"])
+    expectOneLineError(timeout, mentions: ["--command-timeout", "soon"], exitCode: 2)
+
+    let missingCA = try PilotBinary.run(["health", "--endpoints", "https://127.0.0.1:1", "--cacert", "/nope/ca.crt"])
+    expectOneLineError(missingCA, mentions: ["/nope/ca.crt"], exitCode: 2)
+  }
+}
