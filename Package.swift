@@ -74,6 +74,13 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
 
+    // Benchmarks (bench/): measured against baselines in the same run, never asserted in tests.
+    .executableTarget(
+      name: "etcd-pilot-bench",
+      dependencies: ["EtcdClient", "ChildProcess", argumentParser, logging],
+      swiftSettings: swiftSettings
+    ),
+
     // The one place where tests start real etcd processes.
     .target(
       name: "EtcdTestFixtures",
