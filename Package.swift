@@ -34,6 +34,7 @@ let package = Package(
     .package(url: "https://github.com/swiftlang/swift-subprocess.git", exact: "1.0.2"),
     .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+    .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
@@ -60,6 +61,11 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
 
+    // The decision engine: pure values and functions, no I/O.
+    .target(
+      name: "Membership",
+      swiftSettings: swiftSettings
+    ),
     .target(
       name: "PKI",
       dependencies: [
@@ -94,6 +100,11 @@ let package = Package(
         "EtcdClient", "EtcdTestFixtures", "PKI",
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
       ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "MembershipTests",
+      dependencies: ["Membership", .product(name: "PropertyBased", package: "swift-property-based")],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -57,15 +57,26 @@ public final class ChildProcess: Sendable {
     }
   }
 
+  /// Where a child's stdout and stderr go.
+  public enum Output: Sendable {
+    /// Thrown away.
+    case discard
+    /// Appended to a file.
+    case file(String)
+    /// Handed over line by line (stdout and stderr interleaved), for a supervisor that watches
+    /// what its child says.
+    case lines(@Sendable (String) -> Void)
+  }
+
   /// Starts `executable` with `arguments`.
   ///
   /// - Parameters:
   ///   - environment: variables to set (or, with a `nil` value, unset) on top of this process's.
-  ///   - logFile: where stdout and stderr go, appended; `nil` discards them.
+  ///   - output: where stdout and stderr go.
   ///   - newProcessGroup: put the child in a process group of its own, as a container's init.
   public static func start(
     _ executable: String, arguments: [String], environment: [String: String?] = [:],
-    workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false
+    workingDirectory: String? = nil, output: Output, newProcessGroup: Bool = false
   ) async throws -> ChildProcess {
     var options = PlatformOptions()
     if newProcessGroup { options.processGroupID = 0 }
@@ -81,27 +92,32 @@ public final class ChildProcess: Sendable {
 
     let (pids, pidContinuation) = AsyncStream.makeStream(of: Int32.self)
     let exit = Task<Termination, any Error> {
-      let output = try logFile.map { path in
-        try FileDescriptor.open(
-          FilePath(path), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
-      }
-      let result: ExecutionResult<Void, FileDescriptorOutput, FileDescriptorOutput>
-      do {
-        let out = try output ?? FileDescriptor.open(FilePath("/dev/null"), .writeOnly)
-        result = try await Subprocess.run(
-          configuration, input: .none,
-          output: .fileDescriptor(out, closeAfterSpawningProcess: false),
-          error: .fileDescriptor(out, closeAfterSpawningProcess: false)
+      defer { pidContinuation.finish() }
+      let status: TerminationStatus
+      switch output {
+      case .lines(let handler):
+        status = try await Subprocess.run(
+          configuration, input: .none, output: .sequence, error: .combinedWithOutput
         ) { execution in
           pidContinuation.yield(execution.processIdentifier.value)
           pidContinuation.finish()
-        }
-        try? out.close()
-      } catch {
-        pidContinuation.finish()
-        throw error
+          for try await line in execution.standardOutput.strings() { handler(line) }
+        }.terminationStatus
+      case .file, .discard:
+        let path: String = if case .file(let path) = output { path } else { "/dev/null" }
+        let descriptor = try FileDescriptor.open(
+          FilePath(path), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
+        defer { try? descriptor.close() }
+        status = try await Subprocess.run(
+          configuration, input: .none,
+          output: .fileDescriptor(descriptor, closeAfterSpawningProcess: false),
+          error: .fileDescriptor(descriptor, closeAfterSpawningProcess: false)
+        ) { execution in
+          pidContinuation.yield(execution.processIdentifier.value)
+          pidContinuation.finish()
+        }.terminationStatus
       }
-      switch result.terminationStatus {
+      switch status {
       case .exited(let code): return .exited(code)
       case .signaled(let signal): return .signaled(signal)
       }
@@ -115,8 +131,17 @@ public final class ChildProcess: Sendable {
       }
       throw ChildProcessError(executable: executable, reason: "it did not start")
     }
-    let child = ChildProcess(pid: pid, ownsProcessGroup: newProcessGroup, exit: exit)
-    return child
+    return ChildProcess(pid: pid, ownsProcessGroup: newProcessGroup, exit: exit)
+  }
+
+  /// Starts `executable` with its output appended to `logFile` (or discarded when `nil`).
+  public static func start(
+    _ executable: String, arguments: [String], environment: [String: String?] = [:],
+    workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false
+  ) async throws -> ChildProcess {
+    try await start(
+      executable, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
+      output: logFile.map { .file($0) } ?? .discard, newProcessGroup: newProcessGroup)
   }
 
   /// Sends `signal` to the child (if it is still running).

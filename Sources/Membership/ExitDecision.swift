@@ -1,0 +1,48 @@
+/// etcd ended on its own: restart it, replace the member, or stop, by what it said.
+enum ExitDecision {
+  static func plan(_ o: Observation, exit: EtcdExit) -> Plan {
+    switch exit {
+    case .removed:
+      if let cluster = o.cluster, let id = o.myMemberID, cluster.member(id) != nil {
+        // The linearizable list is the truth: a listed member is not removed.
+        guard o.volume.hasEtcdData else { return restart(o, after: "etcd said it was removed") }
+        return Plan([.startEtcd(.fromData)], because: "etcd said it was removed, but the cluster still lists \(String(id, radix: 16)); restarting")
+      }
+      guard o.cluster != nil else {
+        return .wait("this member was removed; waiting for a quorum before moving its data aside and joining again")
+      }
+      return Plan(
+        [.moveDataAside(reason: "member removed from the cluster")],
+        because: "etcd exited: this member was permanently removed; its data is of no further use")
+    case .alreadyBootstrapped:
+      return Plan(
+        [.moveDataAside(reason: "cluster already bootstrapped")],
+        because: "etcd refused to bootstrap: the cluster formed long ago and this volume lost its data; joining as a new member")
+    case .corruptData(let message):
+      guard let cluster = o.cluster else {
+        return .wait("etcd cannot use its data (\(message)) and no quorum answers: keeping every byte; a restore is needed if this lasts")
+      }
+      let others = cluster.voters.filter { $0.id != o.myMemberID && $0.isAlive }.count
+      guard others >= Quorum.size(voters: cluster.voters.count) else {
+        return .wait("etcd cannot use its data (\(message)) and the others have no quorum without it: keeping every byte")
+      }
+      return Plan(
+        [.moveDataAside(reason: "etcd cannot use it: \(message)")],
+        because: "etcd cannot use its data (\(message)); the cluster has quorum without it: replacing this member")
+    case .otherCluster(let message):
+      return Plan(
+        [.fail("the data on this volume belongs to another cluster (\(message)); nothing was touched: move it away by hand or restore")],
+        because: "data of another cluster")
+    case .crashed(let message):
+      return restart(o, after: "etcd crashed (\(message))")
+    }
+  }
+
+  /// Decides as if etcd had not been started yet.
+  private static func restart(_ o: Observation, after what: String) -> Plan {
+    var restarted = o
+    restarted.etcd = .stopped
+    let next = StartDecision.plan(restarted)
+    return Plan(next.steps, because: "\(what); \(next.reason)")
+  }
+}

@@ -1,0 +1,108 @@
+/// Everything the engine decides from: what the pilot saw just now. Built by the pilot's effects
+/// (processes, files, gRPC, HTTP); the engine itself does no I/O.
+public struct Observation: Sendable {
+  /// This pod.
+  public var me: PodIdentity
+  /// Every pod the StatefulSet may have, by ordinal (at least `0..<desired`).
+  public var pods: [PodAddress]
+  public var desired: DesiredReplicas
+  /// What the platform says of each pod (running, terminating, absent), when known.
+  public var podPhases: [PodPhase]
+  public var volume: VolumeState
+  /// The cluster record; `nil` when absent, `.unknown` reading is modelled as present-unknown.
+  public var record: RecordState
+  /// The cluster through a linearizable member list; `nil` when no quorum answered.
+  public var cluster: ClusterView?
+  /// What other pilots report (only asked while this pod has no data).
+  public var peers: [PeerReport]
+  public var etcd: EtcdRunState
+  /// This pilot holds the membership lock.
+  public var holdsLock: Bool
+  /// SIGTERM arrived: the pod is stopping.
+  public var stopping: Bool
+  /// Seconds since 1970, for timeouts only.
+  public var now: Double
+  /// A new random token, used if this observation leads to proposing a cluster.
+  public var proposalToken: String
+  /// Seconds since each member last showed progress (alive and its raft index moving), as the
+  /// pilot tracked it across observations.
+  public var stalledSeconds: [UInt64: Double]
+  /// The largest database size among members, for the free-space check before joining.
+  public var largestDBSize: Int64
+  /// Tunables.
+  public var settings: EngineSettings
+
+  public init(
+    me: PodIdentity, pods: [PodAddress], desired: DesiredReplicas, podPhases: [PodPhase] = [],
+    volume: VolumeState, record: RecordState, cluster: ClusterView?, peers: [PeerReport] = [],
+    etcd: EtcdRunState, holdsLock: Bool = false, stopping: Bool = false, now: Double,
+    proposalToken: String = "", stalledSeconds: [UInt64: Double] = [:], largestDBSize: Int64 = 0,
+    settings: EngineSettings = EngineSettings()
+  ) {
+    self.me = me
+    self.pods = pods
+    self.desired = desired
+    self.podPhases = podPhases
+    self.volume = volume
+    self.record = record
+    self.cluster = cluster
+    self.peers = peers
+    self.etcd = etcd
+    self.holdsLock = holdsLock
+    self.stopping = stopping
+    self.now = now
+    self.proposalToken = proposalToken
+    self.stalledSeconds = stalledSeconds
+    self.largestDBSize = largestDBSize
+    self.settings = settings
+  }
+
+  /// The member this pilot's data is, when known: from etcd while it runs, else from the notes.
+  public var myMemberID: UInt64? {
+    if case .running(_, let id?, _) = etcd { return id }
+    return volume.notes.memberID.flatMap { UInt64($0, radix: 16) }
+  }
+
+  /// The pod that owns a member: by name, else by peer URL.
+  public func owner(of member: MemberView) -> PodAddress? {
+    if member.isStarted, let pod = pods.first(where: { $0.name == member.name }) { return pod }
+    return pods.first { pod in member.peerURLs.contains(pod.peerURL) }
+  }
+
+  /// True when `member` belongs to a pod the StatefulSet wants now.
+  public func isOwned(_ member: MemberView) -> Bool {
+    guard let count = desired.count, let pod = owner(of: member) else { return false }
+    return pod.ordinal < count
+  }
+
+  public func phase(ofOrdinal ordinal: Int) -> PodPhase.State? {
+    podPhases.first { $0.ordinal == ordinal }?.state
+  }
+}
+
+/// What is known of the cluster record.
+public enum RecordState: Sendable, Hashable {
+  case absent
+  case present(ClusterRecord)
+  /// It could not be read (API down): treated as present, so nobody bootstraps by mistake.
+  case unknown
+
+  public var exists: Bool {
+    if case .absent = self { return false }
+    return true
+  }
+}
+
+/// Numbers the engine uses; defaults follow DESIGN.md.
+public struct EngineSettings: Sendable, Hashable {
+  /// An unformed bootstrap older than this is abandoned.
+  public var bootstrapTimeout: Double = 300
+  /// A learner within this many raft entries of the leader may be promoted.
+  public var promotableLag: UInt64 = 100
+  /// A learner must have been up this long before promotion (etcd needs 5 s of connection).
+  public var minimumLearnerUptime: Double = 6
+  /// A learner with no progress for this long is removed by the reconciler.
+  public var stalledLearnerTimeout: Double = 300
+
+  public init() {}
+}

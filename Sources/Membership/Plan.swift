@@ -1,0 +1,98 @@
+/// What the pilot must do now: steps in order, each with its reason, for the log.
+public struct Plan: Sendable, Hashable, CustomStringConvertible {
+  public var steps: [Step]
+  public var reason: String
+
+  public init(_ steps: [Step], because reason: String) {
+    self.steps = steps
+    self.reason = reason
+  }
+
+  public static func wait(_ reason: String) -> Plan { Plan([.wait], because: reason) }
+
+  /// Nothing left to do: the pilot may exit (only while stopping).
+  public static func done(_ reason: String) -> Plan { Plan([], because: reason) }
+
+  public var description: String {
+    "\(steps.map(\.description).joined(separator: ", ")): \(reason)"
+  }
+
+  /// True when the plan changes membership (add, remove, promote, update).
+  public var changesMembership: Bool { steps.contains(where: \.changesMembership) }
+}
+
+/// How etcd is to be started.
+public struct EtcdStart: Sendable, Hashable {
+  public enum ClusterState: String, Sendable, Hashable {
+    case new, existing
+  }
+  public var state: ClusterState
+  /// `--initial-cluster`: name=peerURL,...; empty when etcd starts from its own data.
+  public var initialCluster: String
+  /// `--initial-cluster-token`; empty when etcd starts from its own data.
+  public var token: String
+
+  public init(state: ClusterState, initialCluster: String, token: String) {
+    self.state = state
+    self.initialCluster = initialCluster
+    self.token = token
+  }
+
+  /// Restart from the data on the volume: the flags are ignored by etcd then.
+  public static let fromData = EtcdStart(state: .existing, initialCluster: "", token: "")
+}
+
+/// One thing the pilot does.
+public enum Step: Sendable, Hashable, CustomStringConvertible {
+  case startEtcd(EtcdStart)
+  /// Write a bootstrap marker to the volume (and publish it on /status).
+  case writeMarker(BootstrapMarker)
+  /// Note on the volume that the cluster formed, and create the cluster record if absent.
+  case recordFormation(ClusterRecord)
+  case acquireLock
+  case releaseLock
+  /// Add this pod as a learner; the pilot then starts etcd `existing` with the returned list.
+  case addLearner
+  case promote(memberID: UInt64)
+  case removeMember(memberID: UInt64, name: String)
+  /// Move etcd's data (and the marker) aside with a timestamp; never delete.
+  case moveDataAside(reason: String)
+  case moveLeader(to: UInt64)
+  /// Stop etcd gracefully, keeping its data.
+  case stopEtcd
+  /// Delete aside copies but the newest `keep`: only once this pod is a healthy member again.
+  case pruneAsideCopies(keep: Int)
+  /// Note on the volume which member this data is.
+  case noteMemberID(UInt64)
+  /// Nothing to do now; look again soon.
+  case wait
+  /// Stop the pilot with a non-zero exit and this message (bad data of another cluster, ...).
+  case fail(String)
+
+  public var changesMembership: Bool {
+    switch self {
+    case .addLearner, .promote, .removeMember: true
+    default: false
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .startEtcd(let start): "start etcd (\(start.state.rawValue)\(start.token.isEmpty ? ", from data" : ""))"
+    case .writeMarker(let marker): "write bootstrap marker \(marker.token)"
+    case .recordFormation: "record the formed cluster"
+    case .acquireLock: "acquire the membership lock"
+    case .releaseLock: "release the membership lock"
+    case .addLearner: "add this pod as a learner"
+    case .promote(let id): "promote \(String(id, radix: 16))"
+    case .removeMember(let id, let name): "remove member \(name) (\(String(id, radix: 16)))"
+    case .moveDataAside(let reason): "move data aside (\(reason))"
+    case .moveLeader(let id): "move leadership to \(String(id, radix: 16))"
+    case .stopEtcd: "stop etcd, keeping its data"
+    case .pruneAsideCopies(let keep): "delete older aside copies, keeping \(keep)"
+    case .noteMemberID(let id): "note member ID \(String(id, radix: 16))"
+    case .wait: "wait"
+    case .fail(let message): "fail: \(message)"
+    }
+  }
+}

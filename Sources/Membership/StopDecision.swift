@@ -1,0 +1,65 @@
+/// SIGTERM arrived. A pod above the desired count leaves the cluster (leadership away, then
+/// its removal, then its data aside once etcd has exited); any other pod hands leadership away
+/// and stops etcd, keeping the data. A pause (desired 0, StatefulSet deleted, API down) keeps
+/// everything.
+enum StopDecision {
+  static func plan(_ o: Observation) -> Plan {
+    let leaving = o.desired.count.map { $0 > 0 && o.me.ordinal >= $0 } ?? false
+    switch o.etcd {
+    case .stopped:
+      return .done(leaving ? "stopped; etcd was not running" : "stopped; data kept")
+    case .exited(let exit):
+      if leaving, exit == .removed {
+        return Plan([.moveDataAside(reason: "scaled down: member removed")], because: "this pod left the cluster on scale-down")
+      }
+      return .done("stopped; etcd had exited (\(exit)); data kept")
+    case .running(_, let myID, _):
+      guard let myID, let cluster = o.cluster else {
+        if leaving {
+          return .wait("scaled down, but no quorum answers: cannot leave; etcd keeps running until the grace period ends")
+        }
+        return Plan([.stopEtcd], because: "stopping; data kept")
+      }
+      guard let me = cluster.member(myID) else {
+        if leaving {
+          return Plan(
+            [.stopEtcd, .moveDataAside(reason: "scaled down: member removed")],
+            because: "this member is no longer listed: it has left the cluster")
+        }
+        return Plan([.stopEtcd], because: "stopping; data kept")
+      }
+      let handoff = cluster.leaderID == myID ? successor(o, cluster: cluster, excluding: myID) : nil
+      if leaving {
+        if let handoff {
+          return Plan([.moveLeader(to: handoff.id)], because: "leaving: handing leadership to \(handoff.label) first")
+        }
+        guard o.holdsLock else { return Plan([.acquireLock], because: "leaving the cluster needs the membership lock") }
+        guard Quorum.canRemove(me, from: cluster) else {
+          return Plan(
+            [.releaseLock, .wait],
+            because: "scaled down, but removing \(me.label) now would lose quorum; etcd keeps running until the grace period ends")
+        }
+        return Plan(
+          [.removeMember(memberID: myID, name: me.label), .releaseLock],
+          because: "scaled down: ordinal \(o.me.ordinal) is at or above \(o.desired.count ?? 0) desired replicas; leaving the cluster")
+      }
+      if let handoff {
+        return Plan([.moveLeader(to: handoff.id), .stopEtcd], because: "stopping: handing leadership to \(handoff.label) first; data kept")
+      }
+      return Plan([.stopEtcd], because: o.desired.count == nil ? "paused; stopping and keeping the data" : "stopping; data kept")
+    }
+  }
+
+  /// The most up-to-date alive voter that a desired pod owns.
+  static func successor(_ o: Observation, cluster: ClusterView, excluding id: UInt64) -> MemberView? {
+    cluster.voters
+      .filter { $0.id != id && $0.isAlive && $0.isStarted }
+      .sorted { lhs, rhs in
+        let lhsOwned = o.isOwned(lhs)
+        let rhsOwned = o.isOwned(rhs)
+        if lhsOwned != rhsOwned { return lhsOwned }
+        return lhs.raftIndex > rhs.raftIndex
+      }
+      .first
+  }
+}

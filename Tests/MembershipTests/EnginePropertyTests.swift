@@ -1,0 +1,122 @@
+import Membership
+import PropertyBased
+import Testing
+
+/// The engine's safety rules, checked on many random observations.
+@Suite("Engine: properties")
+struct EnginePropertyTests {
+  private func check(_ body: @escaping @Sendable (Observation, Plan) -> Void) async {
+    await propertyCheck(count: 20000, input: Gen.int(in: 0...Int.max)) { seed in
+      let observation = RandomObservation.make(seed: UInt64(seed))
+      body(observation, MemberEngine.plan(observation))
+    }
+  }
+
+  @Test("no plan removes a member when the rest would lose quorum")
+  func quorumKept() async {
+    await check { o, plan in
+      for case .removeMember(let id, _) in plan.steps {
+        guard let cluster = o.cluster, let member = cluster.member(id) else {
+          Issue.record("removes \(id), which the observation does not list")
+          continue
+        }
+        let remaining = cluster.voters.filter { $0.id != id }
+        #expect(!remaining.isEmpty, "removes the last member")
+        if member.isVoter {
+          let alive = remaining.filter { $0.isAlive && $0.isStarted }.count
+          #expect(alive >= remaining.count / 2 + 1, "removing \(member.label) leaves \(alive) of \(remaining.count) voters alive")
+        }
+      }
+    }
+  }
+
+  @Test("no membership change without the membership lock, and at most one per plan")
+  func lockHeld() async {
+    await check { o, plan in
+      let changes = plan.steps.filter(\.changesMembership)
+      if !changes.isEmpty { #expect(o.holdsLock, "\(plan) without the lock") }
+      #expect(changes.count <= 1, "\(plan) makes more than one change")
+    }
+  }
+
+  @Test("data of a member that is still listed is never deleted, and moved aside only when etcd cannot use it")
+  func listedDataKept() async {
+    await check { o, plan in
+      let listed = o.myMemberID.flatMap { o.cluster?.member($0) } != nil
+      for step in plan.steps {
+        switch step {
+        case .pruneAsideCopies:
+          guard case .running(true, let id?, _) = o.etcd, let me = o.cluster?.member(id), me.isVoter else {
+            Issue.record("prunes aside copies while not a healthy voter: \(plan)")
+            continue
+          }
+        case .moveDataAside:
+          if listed, !o.stopping {
+            var allowed = false
+            if case .exited(.corruptData) = o.etcd { allowed = true }
+            if case .exited(.alreadyBootstrapped) = o.etcd { allowed = true }
+            if o.volume.notes.marker != nil, !o.volume.notes.formed { allowed = true }
+            #expect(allowed, "moves aside the data of listed member \(o.myMemberID!): \(plan)")
+          }
+        default: break
+        }
+      }
+    }
+  }
+
+  @Test("an empty data directory never takes over a listed member ID")
+  func noTakeover() async {
+    await check { o, plan in
+      guard !o.volume.hasEtcdData else { return }
+      for case .startEtcd(let start) in plan.steps {
+        // etcd `existing` on an empty directory would take the listed ID: never planned.
+        #expect(start.state == .new, "starts etcd existing on an empty volume: \(plan)")
+        #expect(!o.record.exists, "starts etcd new while the cluster record exists: \(plan)")
+        if let cluster = o.cluster {
+          let overStarted = cluster.entries(of: o.me).contains { $0.isStarted }
+          #expect(!overStarted, "new etcd over a started entry: \(plan)")
+        }
+      }
+    }
+  }
+
+  @Test("a learner is promoted only when alive")
+  func promoteAlive() async {
+    await check { o, plan in
+      for case .promote(let id) in plan.steps {
+        let member = o.cluster?.member(id)
+        #expect(member?.isLearner == true && member?.isAlive == true, "promotes \(id): \(String(describing: member))")
+      }
+    }
+  }
+
+  @Test("nothing is removed while desired replicas is 0 or paused")
+  func pauseRemovesNothing() async {
+    await check { o, plan in
+      guard (o.desired.count ?? 0) == 0 else { return }
+      #expect(!plan.steps.contains { if case .removeMember = $0 { true } else { false } }, "\(plan) while paused")
+    }
+  }
+
+  @Test("etcd starts `new` only inside a proven-fresh bootstrap and never while a cluster record exists")
+  func newOnlyInBootstrap() async {
+    await check { o, plan in
+      for case .startEtcd(let start) in plan.steps where start.state == .new {
+        #expect(!o.record.exists, "new while the record exists: \(plan)")
+        let peerFormed = o.peers.contains { $0.formed }
+        #expect(!o.volume.notes.formed && !peerFormed, "new after formation: \(plan)")
+        let proposed = plan.steps.contains { if case .writeMarker(let m) = $0 { m.token == o.proposalToken } else { false } }
+        if proposed {
+          #expect(o.me.ordinal == 0 && o.volume.isFresh, "proposal by a pod that is not ordinal 0 or not fresh: \(plan)")
+          let desired = o.desired.count ?? 0
+          for ordinal in 1..<max(desired, 1) {
+            #expect(o.peers.contains { $0.ordinal == ordinal && $0.fresh }, "proposal without etcd-\(ordinal) fresh")
+          }
+        } else {
+          let markers = [o.volume.notes.marker].compactMap { $0 } + o.peers.compactMap(\.marker)
+          #expect(markers.contains { $0.token == start.token && $0.includes(o.me) }, "new without a marker: \(plan)")
+        }
+      }
+    }
+  }
+}
