@@ -35,6 +35,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
+    .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
@@ -57,13 +59,33 @@ let package = Package(
     ),
     .executableTarget(
       name: "etcd-pilot",
-      dependencies: ["EtcdClient", argumentParser, logging],
+      dependencies: ["EtcdClient", "Membership", "Pilot", argumentParser, logging],
       swiftSettings: swiftSettings
     ),
 
     // The decision engine: pure values and functions, no I/O.
     .target(
       name: "Membership",
+      swiftSettings: swiftSettings
+    ),
+    // A small HTTP/1.1 server: the pilot's endpoints, the local StatefulSet's control API.
+    .target(
+      name: "HTTPEndpoints",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The agent: runs etcd as its child, feeds the engine, carries out its plans.
+    .target(
+      name: "Pilot",
+      dependencies: [
+        "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", logging,
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+      ],
       swiftSettings: swiftSettings
     ),
     .target(

@@ -47,10 +47,11 @@ extension EtcdClient {
   ///   - prevKV: deliver each key's previous value too.
   public func watch<R: Sendable>(
     _ range: KeyRange, fromRevision revision: Int64 = 0, prevKV: Bool = false,
+    isolation: isolated (any Actor)? = #isolation,
     _ body: (WatchEvents) async throws -> R
   ) async throws -> R {
     let (stream, continuation) = AsyncThrowingStream.makeStream(of: WatchEvent.self)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
+    return try await withThrowingTaskGroup(of: Void.self, isolation: isolation) { group in
       group.addTask {
         do {
           try await self.runWatch(range, from: revision, prevKV: prevKV, into: continuation)

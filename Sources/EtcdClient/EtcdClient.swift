@@ -43,6 +43,13 @@ public struct EtcdClient: Sendable {
     return EtcdClient(configuration: configuration, pool: pool, session: session, logger: logger)
   }
 
+  /// A view of this client over other endpoints, sharing its connections and credentials.
+  public func using(endpoints: [EtcdEndpoint]) -> EtcdClient {
+    var configuration = self.configuration
+    configuration.endpoints = endpoints
+    return EtcdClient(configuration: configuration, pool: pool, session: session, logger: logger)
+  }
+
   /// A view of this client whose calls have a different deadline.
   public func withTimeout(_ timeout: Duration) -> EtcdClient {
     var configuration = self.configuration
@@ -61,6 +68,7 @@ public struct EtcdClient: Sendable {
 public func withEtcdClient<Result: Sendable>(
   _ configuration: EtcdClientConfiguration,
   logger: Logger = Logger(label: "etcd-client"),
+  isolation: isolated (any Actor)? = #isolation,
   _ body: (EtcdClient) async throws -> Result
 ) async throws -> Result {
   guard !configuration.endpoints.isEmpty else {
@@ -68,7 +76,7 @@ public func withEtcdClient<Result: Sendable>(
   }
   let pool = ConnectionPool(tls: configuration.tls)
   let client = EtcdClient(configuration: configuration, pool: pool, session: Session(), logger: logger)
-  return try await withThrowingTaskGroup(of: Void.self) { group in
+  return try await withThrowingTaskGroup(of: Void.self, isolation: isolation) { group in
     group.addTask { await pool.run() }
     do {
       let result = try await body(client)

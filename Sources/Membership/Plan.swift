@@ -14,7 +14,7 @@ public struct Plan: Sendable, Hashable, CustomStringConvertible {
   public static func done(_ reason: String) -> Plan { Plan([], because: reason) }
 
   public var description: String {
-    "\(steps.map(\.description).joined(separator: ", ")): \(reason)"
+    steps.isEmpty ? "done: \(reason)" : "\(steps.map(\.description).joined(separator: ", ")): \(reason)"
   }
 
   /// True when the plan changes membership (add, remove, promote, update).

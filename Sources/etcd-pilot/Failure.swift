@@ -1,6 +1,7 @@
 import ArgumentParser
 import EtcdClient
 import Foundation
+import Pilot
 
 /// Prints a one-line error naming the problem (and, where known, the fix) and exits non-zero:
 /// 2 for bad input, 1 for everything else. Never a stack trace.
@@ -12,6 +13,9 @@ enum Failure {
     case let error as EtcdError:
       message = error.description
       if error.code == .invalidConfiguration { code = 2 }
+    case let error as PilotError:
+      message = error.description
+      code = 2
     default:
       message = String(describing: error)
     }

@@ -1,0 +1,147 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A request as the handlers see it.
+public struct HTTPRequest: Sendable {
+  public var method: String
+  /// The path without the query.
+  public var path: String
+  /// Query parameters, last value wins.
+  public var query: [String: String]
+  public var headers: [(String, String)]
+  public var body: [UInt8]
+
+  public func header(_ name: String) -> String? {
+    headers.last { $0.0.lowercased() == name.lowercased() }?.1
+  }
+}
+
+/// A response: status, content type and body.
+public struct HTTPResponse: Sendable {
+  public var status: Int
+  public var contentType: String
+  public var body: [UInt8]
+
+  public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
+    self.status = status
+    self.contentType = contentType
+    self.body = body
+  }
+
+  public static func text(_ text: String, status: Int = 200) -> HTTPResponse {
+    HTTPResponse(status: status, body: Array((text.hasSuffix("\n") ? text : text + "\n").utf8))
+  }
+
+  public static func json(_ bytes: [UInt8], status: Int = 200) -> HTTPResponse {
+    HTTPResponse(status: status, contentType: "application/json", body: bytes)
+  }
+}
+
+/// A small HTTP/1.1 server for the pilot's endpoints and the local StatefulSet's control API:
+/// one request per connection, handlers are async functions.
+public struct HTTPServer: Sendable {
+  public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+
+  private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+
+  /// The port actually bound (useful with port 0).
+  public let port: Int
+
+  /// Binds `host:port`; call ``serve(_:)`` to answer requests.
+  public static func bind(host: String, port: Int) async throws -> HTTPServer {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .bind(host: host, port: port) { child in
+        child.eventLoop.makeCompletedFuture {
+          try child.pipeline.syncOperations.configureHTTPServerPipeline()
+          return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
+        }
+      }
+    return HTTPServer(channel: channel, port: channel.channel.localAddress?.port ?? port)
+  }
+
+  private init(channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>, port: Int) {
+    self.channel = channel
+    self.port = port
+  }
+
+  /// Answers requests with `handler` until the calling task is cancelled.
+  public func serve(_ handler: @escaping Handler) async throws {
+    try await withTaskCancellationHandler {
+      try await withThrowingDiscardingTaskGroup { group in
+        try await channel.executeThenClose { connections in
+          for try await connection in connections {
+            group.addTask { await Self.answer(connection, with: handler) }
+          }
+        }
+      }
+    } onCancel: {
+      channel.channel.close(promise: nil)
+    }
+  }
+
+  private static func answer(
+    _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, with handler: Handler
+  ) async {
+    try? await connection.executeThenClose { inbound, outbound in
+      var head: HTTPRequestHead?
+      var body: [UInt8] = []
+      for try await part in inbound {
+        switch part {
+        case .head(let value): head = value
+        case .body(var buffer): body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+          guard let head else { return }
+          let request = Self.request(head, body: body)
+          let response = await handler(request)
+          var headers = HTTPHeaders()
+          headers.add(name: "Content-Type", value: response.contentType)
+          headers.add(name: "Content-Length", value: String(response.body.count))
+          headers.add(name: "Connection", value: "close")
+          try await outbound.write(
+            .head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)))
+          try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
+          try await outbound.write(.end(nil))
+          return
+        }
+      }
+    }
+  }
+
+  private static func request(_ head: HTTPRequestHead, body: [UInt8]) -> HTTPRequest {
+    let parts = head.uri.split(separator: "?", maxSplits: 1)
+    var query: [String: String] = [:]
+    if parts.count == 2 {
+      for pair in parts[1].split(separator: "&") {
+        let keyValue = pair.split(separator: "=", maxSplits: 1)
+        let key = String(keyValue[0]).removingPercentEncodingSafely
+        query[key] = keyValue.count == 2 ? String(keyValue[1]).removingPercentEncodingSafely : ""
+      }
+    }
+    return HTTPRequest(
+      method: head.method.rawValue, path: parts.first.map(String.init) ?? "/", query: query,
+      headers: head.headers.map { ($0.name, $0.value) }, body: body)
+  }
+}
+
+extension String {
+  /// Decodes `%XX` and `+` in a query component; invalid escapes stay as they are.
+  var removingPercentEncodingSafely: String {
+    var bytes: [UInt8] = []
+    var iterator = Array(utf8)[...]
+    while let byte = iterator.popFirst() {
+      if byte == UInt8(ascii: "%"), iterator.count >= 2,
+        let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16)
+      {
+        bytes.append(value)
+        iterator = iterator.dropFirst(2)
+      } else if byte == UInt8(ascii: "+") {
+        bytes.append(UInt8(ascii: " "))
+      } else {
+        bytes.append(byte)
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// The etcd executable the pilot runs: found, runnable, and 3.4 or newer.
+public enum EtcdBinary {
+  /// The path of `name` (a path, or a name looked up in PATH), checked to be etcd 3.4+.
+  public static func check(_ name: String) throws(PilotError) -> (path: String, version: String) {
+    let path: String
+    if name.contains("/") {
+      path = name
+    } else {
+      let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
+      guard let found = directories.map({ "\($0)/\(name)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+      else {
+        throw PilotError("etcd binary '\(name)' not found in PATH: install etcd 3.4 or newer, or pass --etcd /path/to/etcd")
+      }
+      path = found
+    }
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+      throw PilotError("etcd binary \(path) does not exist or is not executable: pass --etcd /path/to/etcd (3.4 or newer)")
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = ["--version"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    do { try process.run() } catch {
+      throw PilotError("cannot run \(path) --version: \(error)")
+    }
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("etcd Version:") }) else {
+      throw PilotError("\(path) is not etcd (its --version printed no 'etcd Version:'): pass --etcd /path/to/etcd")
+    }
+    let version = line.dropFirst("etcd Version:".count).trimmingCharacters(in: .whitespaces)
+    let numbers = version.split(separator: ".").compactMap { Int($0.prefix { $0.isNumber }) }
+    guard numbers.count >= 2, numbers[0] > 3 || (numbers[0] == 3 && numbers[1] >= 4) else {
+      throw PilotError("\(path) is etcd \(version); etcd-pilot needs 3.4 or newer")
+    }
+    return (path, version)
+  }
+}

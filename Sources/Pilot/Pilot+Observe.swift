@@ -1,0 +1,124 @@
+import EtcdClient
+import Foundation
+import Logging
+import Membership
+
+extension Pilot {
+  /// What an observation found beyond what the engine needs: for carrying out the plan and for
+  /// the status page.
+  struct Context: Sendable {
+    var problem: String?
+    /// Client endpoints of every pod that may exist, for calls with no better target.
+    var candidates: [EtcdEndpoint]
+  }
+
+  /// Builds an observation: replica source, volume, record, etcd, cluster, peers, lock.
+  func observe(_ client: EtcdClient) async -> (Observation, Context) {
+    let desired = await replicas.desired()
+    let phases = await replicas.podPhases()
+    let volumeState: VolumeState
+    do {
+      volumeState = try volume.state()
+    } catch {
+      logger.error("\(error)")
+      volumeState = VolumeState(hasEtcdData: volume.hasEtcdData)
+    }
+    let record = await records.read()
+    let highest = max(desired.count ?? 0, configuration.ordinal + 1, (phases.map(\.ordinal).max() ?? -1) + 1)
+    let pods = (0...highest).map { configuration.pod($0) }
+    let me = configuration.identity
+    let own = try? EtcdEndpoint(parsing: me.clientURL)
+    let candidates = pods.filter { $0.ordinal != configuration.ordinal }.compactMap { try? EtcdEndpoint(parsing: $0.clientURL) }
+    let running = await etcd.isRunning
+    let seen = await ClusterObserver(client: client, timeout: .milliseconds(1500)).observe(
+      own: own, ownRunning: running, candidates: candidates)
+    let etcdState = await etcd.runState(serving: seen.ownServing, memberID: seen.ownMemberID)
+    var peers: [PeerReport] = []
+    if !volumeState.hasEtcdData {
+      let others = pods.filter { $0.ordinal != configuration.ordinal && $0.ordinal < (desired.count ?? highest) }
+      peers = await PeerProbe(timeout: .seconds(1)).reports(
+        of: others, namespace: configuration.namespace, statefulSet: configuration.statefulSet)
+    }
+    let now = Date().timeIntervalSince1970
+    let observation = Observation(
+      me: me, pods: pods, desired: desired, podPhases: phases, volume: volumeState, record: record,
+      cluster: seen.cluster, peers: peers, etcd: etcdState, holdsLock: await lock.isHeld, stopping: stopRequested,
+      now: now, proposalToken: Self.newToken(), stalledSeconds: progress.update(seen.cluster, now: now),
+      largestDBSize: seen.largestDBSize)
+    return (observation, Context(problem: seen.problem, candidates: ([own].compactMap { $0 }) + candidates))
+  }
+
+  /// A random cluster token: `etcd-pilot-` and 16 hex digits.
+  static func newToken() -> String {
+    "etcd-pilot-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+  }
+
+  /// The status page's contents, refreshed after each decision.
+  func publish(_ o: Observation, plan: Plan, context: Context) {
+    let role: String
+    var ready = false
+    var memberID: String?
+    switch o.etcd {
+    case .running(let serving, let id?, _):
+      memberID = String(id, radix: 16)
+      if let member = o.cluster?.member(id) {
+        role = member.isLearner ? "learner" : (o.cluster?.leaderID == id ? "leader" : "voter")
+        ready = serving && member.isVoter && member.isStarted
+      } else {
+        role = "none"
+      }
+    default:
+      role = "none"
+    }
+    let etcdText: String =
+      switch o.etcd {
+      case .stopped: "stopped"
+      case .running(let serving, _, _): serving ? "running" : "starting"
+      case .exited(let exit): "exited: \(exit)"
+      }
+    published = PilotStatus(
+      namespace: configuration.namespace, statefulSet: configuration.statefulSet, pod: configuration.name,
+      uid: configuration.uid, ordinal: configuration.ordinal, clientURL: o.me.clientURL, peerURL: o.me.peerURL,
+      fresh: o.volume.isFresh, marker: o.volume.notes.marker, formed: o.volume.notes.formed,
+      memberID: memberID ?? o.volume.notes.memberID, clusterID: o.cluster.map { String($0.clusterID, radix: 16) },
+      etcd: etcdText, role: role, ready: ready, desiredReplicas: o.desired.count,
+      members: o.cluster?.members.map { "\($0.label)=\($0.hexID)\($0.isLearner ? " (learner)" : "")\($0.isAlive ? "" : " (down)")" } ?? [],
+      decision: plan.steps.map(\.description).joined(separator: ", "),
+      reason: plan.reason + (context.problem.map { " [\($0)]" } ?? ""),
+      waiting: plan.steps.last == .wait, stopping: o.stopping, etcdRestarts: crashRestarts)
+  }
+}
+
+/// Tracks, per member, when it last showed progress (alive, raft index moving), so the
+/// reconciler can tell a dead or stuck learner from a slow one.
+final class ProgressTracker: Sendable {
+  private struct Seen: Sendable {
+    var index: UInt64
+    var alive: Bool
+    var since: Double
+  }
+  private let seen = LockedState<[UInt64: Seen]>([:])
+
+  func update(_ cluster: ClusterView?, now: Double) -> [UInt64: Double] {
+    guard let cluster else { return [:] }
+    return seen.withLock { seen in
+      var stalled: [UInt64: Double] = [:]
+      var next: [UInt64: Seen] = [:]
+      let leaderIndex = cluster.leader?.raftIndex ?? 0
+      for member in cluster.members {
+        var entry = seen[member.id] ?? Seen(index: member.raftIndex, alive: member.isAlive, since: now)
+        // Caught up counts as progress: an idle cluster's index does not move.
+        let caughtUp = member.raftIndex + 100 >= leaderIndex
+        if member.isAlive && (member.raftIndex != entry.index || !entry.alive || caughtUp) {
+          entry = Seen(index: member.raftIndex, alive: true, since: now)
+        } else if !member.isAlive && entry.alive {
+          entry = Seen(index: member.raftIndex, alive: false, since: now)
+        }
+        next[member.id] = entry
+        stalled[member.id] = now - entry.since
+      }
+      seen = next
+      return stalled
+    }
+  }
+}

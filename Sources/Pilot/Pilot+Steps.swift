@@ -1,0 +1,120 @@
+import EtcdClient
+import Foundation
+import Logging
+import Membership
+
+extension Pilot {
+  /// Carries out one step of a plan.
+  func run(_ step: Step, observation o: Observation, context: Context, client: EtcdClient) async throws {
+    switch step {
+    case .startEtcd(let start):
+      try await etcd.start(start)
+
+    case .writeMarker(let marker):
+      var notes = try volume.readNotes()
+      notes.marker = marker
+      notes.token = marker.token
+      try volume.writeNotes(notes)
+      logger.info("wrote bootstrap marker \(marker.token): \(marker.initialCluster)")
+
+    case .recordFormation(let record):
+      var notes = try volume.readNotes()
+      notes.formed = true
+      if !record.token.isEmpty { notes.token = record.token }
+      try volume.writeNotes(notes)
+      if !record.token.isEmpty, !o.record.exists {
+        try await records.createIfAbsent(record)
+        logger.info("cluster \(record.clusterID) formed; cluster record written (token \(record.token))")
+      }
+
+    case .acquireLock:
+      if let holder = try await lock.acquire(using: leader(o, context: context, client: client)) {
+        logger.info("waiting for the membership lock, held by \(holder)")
+        await pause(client)
+      }
+
+    case .releaseLock:
+      await lock.release(using: client.using(endpoints: context.candidates))
+
+    case .addLearner:
+      let leader = try leader(o, context: context, client: client)
+      await lock.renew(using: leader)
+      let added = try await leader.memberAdd(peerURLs: [o.me.peerURL], asLearner: true)
+      var notes = try volume.readNotes()
+      notes.memberID = added.member.hexID
+      if case .present(let record) = o.record { notes.token = record.token }
+      try volume.writeNotes(notes)
+      logger.info("added as learner \(added.member.hexID); starting etcd to join")
+      let initial = added.members.map { member in
+        let name = member.id == added.member.id ? o.me.name : (member.name.isEmpty ? "m-\(member.hexID)" : member.name)
+        return "\(name)=\(member.peerURLs.first ?? "")"
+      }.joined(separator: ",")
+      await lock.release(using: leader)
+      try await etcd.start(EtcdStart(state: .existing, initialCluster: initial, token: ""))
+
+    case .promote(let id):
+      let leader = try leader(o, context: context, client: client)
+      await lock.renew(using: leader)
+      try await leader.memberPromote(id: id)
+      logger.info("promoted \(String(id, radix: 16)) to voter")
+
+    case .removeMember(let id, let name):
+      let leader = try leader(o, context: context, client: client)
+      await lock.renew(using: leader)
+      try await remove(id, name: name, using: leader)
+
+    case .moveLeader(let target):
+      await handLeadership(to: target, using: client.using(endpoints: context.candidates))
+
+    case .moveDataAside(let reason):
+      await etcd.stop()
+      await lock.release(using: client.using(endpoints: context.candidates))
+      let path = try volume.moveDataAside(reason: reason)
+      logger.warning("moved this volume's etcd data aside to \(path) (\(reason)); nothing was deleted")
+      await etcd.acknowledgeExit()
+
+    case .stopEtcd:
+      await etcd.stop()
+
+    case .pruneAsideCopies(let keep):
+      for path in try volume.pruneAsideCopies(keep: keep) {
+        logger.info("deleted the older aside copy \(path): this pod is a healthy member again")
+      }
+
+    case .noteMemberID(let id):
+      var notes = try volume.readNotes()
+      notes.memberID = String(id, radix: 16)
+      try volume.writeNotes(notes)
+
+    case .wait, .fail:
+      break
+    }
+  }
+
+  private func remove(_ id: UInt64, name: String, using leader: EtcdClient) async throws {
+    do {
+      try await leader.memberRemove(id: id)
+      logger.info("removed member \(name) (\(String(id, radix: 16)))")
+    } catch {
+      guard error.code == .memberNotFound else { throw error }
+      logger.info("member \(name) (\(String(id, radix: 16))) was already removed")
+    }
+  }
+
+  private func handLeadership(to target: UInt64, using client: EtcdClient) async {
+    do {
+      try await client.moveLeader(to: target)
+      logger.info("handed leadership to \(String(target, radix: 16))")
+    } catch {
+      logger.warning("could not hand leadership to \(String(target, radix: 16)): \(error)")
+    }
+  }
+
+  /// A client for membership calls: the leader, where etcd wants them.
+  func leader(_ o: Observation, context: Context, client: EtcdClient) throws -> EtcdClient {
+    if let url = o.cluster?.leader?.clientURLs.first, let endpoint = try? EtcdEndpoint(parsing: url) {
+      return client.pinned(to: endpoint)
+    }
+    return client.using(endpoints: context.candidates)
+  }
+}

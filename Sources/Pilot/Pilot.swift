@@ -1,0 +1,148 @@
+import EtcdClient
+import Foundation
+import HTTPEndpoints
+import Logging
+import Membership
+import UnixSignals
+
+/// The agent of one etcd member: observes, asks the engine for a plan, carries it out, and
+/// serves `/healthz`, `/readyz` and `/status`. Runs until the pod stops (SIGTERM or SIGINT) or
+/// the engine says it cannot go on.
+public actor Pilot {
+  let configuration: PilotConfiguration
+  let replicas: any ReplicaSource
+  let records: any ClusterRecordStore
+  let logger: Logger
+  let volume: VolumeStore
+  let etcd: EtcdSupervisor
+  let lock: MembershipLock
+  let progress = ProgressTracker()
+  var stopRequested = false
+  var published: PilotStatus?
+  var lastDecision = ""
+  var lastLoop = ContinuousClock.now
+  var crashRestarts = 0
+
+  public init(
+    configuration: PilotConfiguration, replicas: any ReplicaSource, records: any ClusterRecordStore, logger: Logger
+  ) {
+    self.configuration = configuration
+    self.replicas = replicas
+    self.records = records
+    self.logger = logger
+    volume = VolumeStore(root: configuration.volume)
+    etcd = EtcdSupervisor(configuration: configuration, volume: VolumeStore(root: configuration.volume), logger: logger)
+    lock = MembershipLock(owner: configuration.name, logger: logger)
+  }
+
+  /// Runs the pilot; returns the process exit status.
+  public func run() async throws -> Int32 {
+    try volume.ensureExists()
+    let server = try await HTTPServer.bind(host: configuration.listenHost, port: configuration.pilotPort)
+    let clientConfiguration = EtcdClientConfiguration(
+      endpoints: [try EtcdEndpoint(parsing: configuration.identity.clientURL)],
+      tls: configuration.tls.map { .init(caFile: $0.caFile, certificateFile: $0.certificateFile, keyFile: $0.keyFile) },
+      callTimeout: .seconds(5))
+    logger.info(
+      "pilot of \(configuration.name) (ordinal \(configuration.ordinal)) starting: peer \(configuration.identity.peerURL), client \(configuration.identity.clientURL), volume \(configuration.volume)"
+    )
+    return try await withEtcdClient(clientConfiguration, logger: logger) { client in
+      await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await server.serve { request in await self.answer(request) } }
+        group.addTask {
+          for await signal in await SignalStream.make() { await self.requestStop(signal == .sigint ? SIGINT : SIGTERM) }
+        }
+        let status = await self.loop(client)
+        group.cancelAll()
+        return status
+      }
+    }
+  }
+
+  func requestStop(_ signal: Int32) {
+    if !stopRequested {
+      logger.info("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping as the rules for this pod say")
+    }
+    stopRequested = true
+  }
+
+  /// Observe, plan, act, until a stop completes or the engine fails.
+  func loop(_ client: EtcdClient) async -> Int32 {
+    while true {
+      lastLoop = .now
+      let (observation, context) = await observe(client)
+      let plan = MemberEngine.plan(observation)
+      // One line per decision: a wait whose reason only counts up is the same decision.
+      let key = plan.description.filter { !$0.isNumber }
+      if key != lastDecision {
+        logger.info("decision: \(plan)")
+        lastDecision = key
+      }
+      publish(observation, plan: plan, context: context)
+      if observation.stopping, plan.steps.isEmpty {
+        await lock.release(using: client)
+        logger.info("pilot stopped: \(plan.reason)")
+        return 0
+      }
+      do {
+        if try await carryOut(plan, observation: observation, context: context, client: client) == .stop {
+          return 1
+        }
+      } catch {
+        logger.warning("step failed: \(error); looking again")
+        await pause(client)
+      }
+    }
+  }
+
+  private enum Outcome { case next, stop }
+
+  private func carryOut(_ plan: Plan, observation: Observation, context: Context, client: EtcdClient) async throws -> Outcome {
+    if case .exited(let exit) = observation.etcd, plan.steps.contains(where: { if case .startEtcd = $0 { true } else { false } }) {
+      if case .crashed = exit {
+        crashRestarts += 1
+        let backoff = Duration.seconds(min(1 << min(crashRestarts - 1, 5), 30))
+        logger.info("restarting etcd after a crash in \(backoff)")
+        try await Task.sleep(for: backoff)
+      }
+      await etcd.acknowledgeExit()
+    }
+    var changed = false
+    for step in plan.steps {
+      // After a membership change only the lock's release may follow; then look again.
+      if changed, step != .releaseLock { break }
+      switch step {
+      case .wait:
+        await pause(client, quick: Self.isTransitional(observation))
+      case .fail(let message):
+        logger.error("cannot go on: \(message)")
+        return .stop
+      default:
+        try await run(step, observation: observation, context: context, client: client)
+        changed = changed || step.changesMembership
+      }
+    }
+    return .next
+  }
+
+  /// While a pod bootstraps or joins, it looks again sooner: others wait on what it does.
+  static func isTransitional(_ o: Observation) -> Bool {
+    switch o.etcd {
+    case .running(let serving, let id?, _):
+      return !serving || o.cluster?.member(id)?.isLearner == true || !o.volume.notes.formed
+    default:
+      return true
+    }
+  }
+
+  /// Waits one poll interval (a short one with `quick`), renewing the lock if held; returns
+  /// early when a stop arrives.
+  func pause(_ client: EtcdClient, quick: Bool = false) async {
+    if await lock.isHeld { await lock.renew(using: client.using(endpoints: client.endpoints)) }
+    let interval = quick ? min(configuration.pollInterval, .milliseconds(250)) : configuration.pollInterval
+    let deadline = ContinuousClock.now + interval
+    while ContinuousClock.now < deadline, !stopRequested {
+      try? await Task.sleep(for: .milliseconds(100))
+    }
+  }
+}

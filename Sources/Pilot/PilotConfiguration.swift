@@ -1,0 +1,148 @@
+import EtcdClient
+import Membership
+
+/// Everything a pilot is told at start: who it is, where its volume is, how to reach its peers,
+/// where the desired replica count and the cluster record live, and how to run etcd.
+public struct PilotConfiguration: Sendable {
+  /// The pod name (`etcd-2`): the etcd member name; its suffix is the ordinal.
+  public var name: String
+  public var ordinal: Int
+  /// The StatefulSet's name (the pod name without the ordinal).
+  public var statefulSet: String
+  public var namespace: String
+  /// The pod's UID, so two DNS answers for one pod are recognised as one.
+  public var uid: String
+  /// Host of a pod by ordinal, e.g. `{name}.{service}.{namespace}.svc.{clusterDomain}`.
+  public var hostTemplate: HostTemplate
+  public var clientPort: Int
+  public var peerPort: Int
+  /// The port etcd listens on for peers; differs from `peerPort` when a proxy sits in front.
+  public var peerListenPort: Int
+  public var pilotPort: Int
+  /// The address etcd and the pilot listen on (`0.0.0.0` in a pod, the pod's address locally).
+  public var listenHost: String
+  /// The volume: etcd's data, the pilot's notes, copies moved aside.
+  public var volume: String
+  public var etcdBinary: String
+  /// Flags passed to etcd as they are.
+  public var etcdArguments: [String]
+  /// TLS for etcd's client and peer traffic and for the pilot's own client, when enabled.
+  public var tls: PilotTLS?
+  /// How often to look again while nothing changes.
+  public var pollInterval: Duration
+
+  public init(
+    name: String, ordinal: Int, statefulSet: String, namespace: String, uid: String, hostTemplate: HostTemplate,
+    clientPort: Int = 2379, peerPort: Int = 2380, peerListenPort: Int? = nil, pilotPort: Int = 2390,
+    listenHost: String = "0.0.0.0", volume: String, etcdBinary: String = "etcd", etcdArguments: [String] = [],
+    tls: PilotTLS? = nil, pollInterval: Duration = .seconds(1)
+  ) {
+    self.name = name
+    self.ordinal = ordinal
+    self.statefulSet = statefulSet
+    self.namespace = namespace
+    self.uid = uid
+    self.hostTemplate = hostTemplate
+    self.clientPort = clientPort
+    self.peerPort = peerPort
+    self.peerListenPort = peerListenPort ?? peerPort
+    self.pilotPort = pilotPort
+    self.listenHost = listenHost
+    self.volume = volume
+    self.etcdBinary = etcdBinary
+    self.etcdArguments = etcdArguments
+    self.tls = tls
+    self.pollInterval = pollInterval
+  }
+
+  var scheme: String { tls == nil ? "http" : "https" }
+
+  /// The address of the pod with `ordinal`.
+  public func pod(_ ordinal: Int) -> PodAddress {
+    let podName = "\(statefulSet)-\(ordinal)"
+    let host = hostTemplate.host(name: podName, ordinal: ordinal)
+    return PodAddress(
+      name: podName, ordinal: ordinal, peerURL: "\(scheme)://\(host):\(peerPort)",
+      clientURL: "\(scheme)://\(host):\(clientPort)", pilotURL: "http://\(host):\(pilotPort)")
+  }
+
+  public var identity: PodIdentity {
+    let me = pod(ordinal)
+    return PodIdentity(name: name, ordinal: ordinal, peerURL: me.peerURL, clientURL: me.clientURL)
+  }
+}
+
+/// Certificate files for etcd and the pilot (client and peer TLS with client-certificate auth).
+public struct PilotTLS: Sendable, Hashable {
+  public var caFile: String
+  public var certificateFile: String
+  public var keyFile: String
+
+  public init(caFile: String, certificateFile: String, keyFile: String) {
+    self.caFile = caFile
+    self.certificateFile = certificateFile
+    self.keyFile = keyFile
+  }
+}
+
+/// Builds a pod's host from a template: `{name}`, `{ordinal}`, `{ordinal+N}`, `{statefulset}`,
+/// `{service}`, `{namespace}`, `{clusterDomain}`; or a literal address.
+public struct HostTemplate: Sendable, Hashable {
+  public var template: String
+  public var statefulSet: String
+  public var service: String
+  public var namespace: String
+  public var clusterDomain: String
+
+  public init(_ template: String, statefulSet: String, service: String, namespace: String, clusterDomain: String) {
+    self.template = template
+    self.statefulSet = statefulSet
+    self.service = service
+    self.namespace = namespace
+    self.clusterDomain = clusterDomain
+  }
+
+  public func host(name: String, ordinal: Int) -> String {
+    var result = ""
+    var rest = Substring(template)
+    while let open = rest.firstIndex(of: "{") {
+      result += rest[..<open]
+      guard let close = rest[open...].firstIndex(of: "}") else {
+        result += rest[open...]
+        return result
+      }
+      let key = rest[rest.index(after: open)..<close]
+      switch key {
+      case "name": result += name
+      case "ordinal": result += String(ordinal)
+      case "statefulset": result += statefulSet
+      case "service": result += service
+      case "namespace": result += namespace
+      case "clusterDomain": result += clusterDomain
+      default:
+        if key.hasPrefix("ordinal+"), let offset = Int(key.dropFirst("ordinal+".count)) {
+          result += String(ordinal + offset)
+        } else {
+          result += rest[open...close]
+        }
+      }
+      rest = rest[rest.index(after: close)...]
+    }
+    return result + rest
+  }
+
+  /// Placeholders the template uses that are not known, for a clear error at start.
+  public var unknownPlaceholders: [String] {
+    var unknown: [String] = []
+    var rest = Substring(template)
+    while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+      let key = String(rest[rest.index(after: open)..<close])
+      let known = ["name", "ordinal", "statefulset", "service", "namespace", "clusterDomain"]
+      if !known.contains(key), !(key.hasPrefix("ordinal+") && Int(key.dropFirst("ordinal+".count)) != nil) {
+        unknown.append(key)
+      }
+      rest = rest[rest.index(after: close)...]
+    }
+    return unknown
+  }
+}

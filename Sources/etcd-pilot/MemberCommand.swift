@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Membership
+import Pilot
+
+/// `etcd-pilot member`: the entrypoint of an etcd pod.
+struct MemberCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "member",
+    abstract: "Runs one etcd member: bootstraps, joins, re-joins, leaves and supervises etcd.",
+    discussion: """
+      Flags after `--` go to etcd as they are. Identity can come from the environment as a \
+      Kubernetes pod gets it: POD_NAME, POD_NAMESPACE, POD_UID.
+      """
+  )
+
+  @Option(help: "The pod name, e.g. etcd-2 (default: $POD_NAME). Its numeric suffix is the ordinal.")
+  var name: String?
+
+  @Option(help: "The namespace (default: $POD_NAMESPACE or 'default').")
+  var namespace: String?
+
+  @Option(help: "The pod's UID (default: $POD_UID, or a random one).")
+  var uid: String?
+
+  @Option(help: "The headless Service (default: the StatefulSet's name).")
+  var service: String?
+
+  @Option(name: .customLong("cluster-domain"), help: "The cluster's DNS domain.")
+  var clusterDomain = "cluster.local"
+
+  @Option(
+    name: .customLong("host-template"),
+    help: "A pod's host: {name}, {ordinal}, {ordinal+N}, {statefulset}, {service}, {namespace}, {clusterDomain}, or a literal.")
+  var hostTemplate = "{name}.{service}.{namespace}.svc.{clusterDomain}"
+
+  @Option(name: .customLong("client-port")) var clientPort = 2379
+  @Option(name: .customLong("peer-port")) var peerPort = 2380
+  @Option(name: .customLong("peer-listen-port"), help: "Where etcd listens for peers, if not --peer-port (a proxy in front).")
+  var peerListenPort: Int?
+  @Option(name: .customLong("pilot-port"), help: "The pilot's HTTP port: /healthz, /readyz, /status.")
+  var pilotPort = 2390
+  @Option(name: .customLong("listen-host"), help: "The address etcd and the pilot listen on.")
+  var listenHost = "0.0.0.0"
+
+  @Option(name: .customLong("data-dir"), help: "The pod's volume: etcd's data, the pilot's notes, copies moved aside.")
+  var dataDirectory = "/var/lib/etcd"
+
+  @Option(help: "The etcd binary (3.4 or newer).")
+  var etcd = "etcd"
+
+  @Option(name: .customLong("replicas-from"), help: "Where the desired replica count comes from: file:PATH (the local StatefulSet).")
+  var replicasFrom: String
+
+  @Option(name: .customLong("cluster-record"), help: "Where the cluster record is kept: file:PATH.")
+  var clusterRecord: String
+
+  @Option(name: .customLong("poll-interval"), help: "How often to look again when nothing changes, e.g. 1s.")
+  var pollInterval = "1s"
+
+  @Argument(parsing: .postTerminator, help: "etcd flags, after --")
+  var etcdArguments: [String] = []
+
+  func run() async throws {
+    let logger = PilotLogging.logger(for: name ?? ProcessInfo.processInfo.environment["POD_NAME"] ?? "member")
+    let configuration: PilotConfiguration
+    let replicas: any ReplicaSource
+    let records: any ClusterRecordStore
+    do {
+      (configuration, replicas, records) = try makeConfiguration()
+    } catch {
+      throw Failure.exit("member", error)
+    }
+    let pilot = Pilot(configuration: configuration, replicas: replicas, records: records, logger: logger)
+    let status: Int32
+    do {
+      status = try await pilot.run()
+    } catch {
+      throw Failure.exit("member", error)
+    }
+    if status != 0 { throw ExitCode(status) }
+  }
+
+  func makeConfiguration() throws -> (PilotConfiguration, any ReplicaSource, any ClusterRecordStore) {
+    let environment = ProcessInfo.processInfo.environment
+    guard let name = name ?? environment["POD_NAME"], !name.isEmpty else {
+      throw PilotError("no pod name: pass --name etcd-0 or set POD_NAME")
+    }
+    guard let ordinal = PodIdentity.ordinal(ofPodName: name), let statefulSet = PodIdentity.statefulSetName(ofPodName: name)
+    else {
+      throw PilotError("pod name '\(name)' has no ordinal: a StatefulSet pod is named <statefulset>-<ordinal>, e.g. etcd-0")
+    }
+    let namespace = namespace ?? environment["POD_NAMESPACE"] ?? "default"
+    let template = HostTemplate(
+      hostTemplate, statefulSet: statefulSet, service: service ?? statefulSet, namespace: namespace,
+      clusterDomain: clusterDomain)
+    if let unknown = template.unknownPlaceholders.first {
+      throw PilotError("--host-template has an unknown placeholder {\(unknown)}: use {name}, {ordinal}, {ordinal+N}, {statefulset}, {service}, {namespace} or {clusterDomain}")
+    }
+    for (flag, port) in [("--client-port", clientPort), ("--peer-port", peerPort), ("--pilot-port", pilotPort)]
+    where !(1...65535).contains(port) {
+      throw PilotError("\(flag) \(port) is not a port: use 1-65535")
+    }
+    let binary = try EtcdBinary.check(etcd)
+    let interval = try DurationText.parse(pollInterval, flag: "--poll-interval")
+    let configuration = PilotConfiguration(
+      name: name, ordinal: ordinal, statefulSet: statefulSet, namespace: namespace,
+      uid: uid ?? environment["POD_UID"] ?? UUIDText.random(), hostTemplate: template, clientPort: clientPort,
+      peerPort: peerPort, peerListenPort: peerListenPort, pilotPort: pilotPort, listenHost: listenHost,
+      volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, pollInterval: interval)
+    return (configuration, try Self.replicaSource(replicasFrom), try Self.recordStore(clusterRecord))
+  }
+
+  static func replicaSource(_ text: String) throws -> any ReplicaSource {
+    if text.hasPrefix("file:") { return FileReplicaSource(path: String(text.dropFirst(5))) }
+    throw PilotError("--replicas-from '\(text)' is not known: use file:PATH")
+  }
+
+  static func recordStore(_ text: String) throws -> any ClusterRecordStore {
+    if text.hasPrefix("file:") { return FileClusterRecordStore(path: String(text.dropFirst(5))) }
+    throw PilotError("--cluster-record '\(text)' is not known: use file:PATH")
+  }
+}
+
+enum UUIDText {
+  static func random() -> String { UUID().uuidString.lowercased() }
+}
+
+/// swift-log set up for the command line: one line per event, to stderr, with the pod's name.
+enum PilotLogging {
+  static func logger(for name: String) -> Logger {
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = ProcessInfo.processInfo.environment["ETCD_PILOT_DEBUG"] == nil ? .info : .debug
+      return handler
+    }
+    return Logger(label: "etcd-pilot[\(name)]")
+  }
+}
