@@ -59,7 +59,10 @@ let package = Package(
     ),
     .executableTarget(
       name: "etcd-pilot",
-      dependencies: ["EtcdClient", "Membership", "Pilot", argumentParser, logging],
+      dependencies: [
+        "EtcdClient", "Membership", "Pilot", "LocalCluster", "ChildProcess", argumentParser, logging,
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ],
       swiftSettings: swiftSettings
     ),
 
@@ -82,6 +85,17 @@ let package = Package(
       name: "Pilot",
       dependencies: [
         "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", logging,
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The local StatefulSet: pods are processes, volumes are folders.
+    .target(
+      name: "LocalCluster",
+      dependencies: [
+        "Pilot", "Membership", "ChildProcess", "HTTPEndpoints", "EtcdClient", logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),

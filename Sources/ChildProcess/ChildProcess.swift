@@ -44,6 +44,7 @@ public final class ChildProcess: Sendable {
   public let ownsProcessGroup: Bool
   private let exit: Task<Termination, any Error>
   private let ended = Mutex<Termination?>(nil)
+  private let owned = Mutex(true)
 
   private init(pid: Int32, ownsProcessGroup: Bool, exit: Task<Termination, any Error>) {
     self.pid = pid
@@ -52,7 +53,7 @@ public final class ChildProcess: Sendable {
   }
 
   deinit {
-    if ended.withLock({ $0 == nil }) {
+    if owned.withLock({ $0 }), ended.withLock({ $0 == nil }) {
       _ = ownsProcessGroup ? kill(-pid, SIGKILL) : kill(pid, SIGKILL)
     }
   }
@@ -74,12 +75,17 @@ public final class ChildProcess: Sendable {
   ///   - environment: variables to set (or, with a `nil` value, unset) on top of this process's.
   ///   - output: where stdout and stderr go.
   ///   - newProcessGroup: put the child in a process group of its own, as a container's init.
+  ///   - newSession: start a new session (a daemon: no controlling terminal, no SIGHUP from it).
   public static func start(
     _ executable: String, arguments: [String], environment: [String: String?] = [:],
-    workingDirectory: String? = nil, output: Output, newProcessGroup: Bool = false
+    workingDirectory: String? = nil, output: Output, newProcessGroup: Bool = false, newSession: Bool = false
   ) async throws -> ChildProcess {
     var options = PlatformOptions()
-    if newProcessGroup { options.processGroupID = 0 }
+    if newSession {
+      options.createSession = true
+    } else if newProcessGroup {
+      options.processGroupID = 0
+    }
     // On cancellation of the owner: no grace, the owner is already gone.
     options.teardownSequence = []
     var env = Environment.inherit
@@ -131,18 +137,22 @@ public final class ChildProcess: Sendable {
       }
       throw ChildProcessError(executable: executable, reason: "it did not start")
     }
-    return ChildProcess(pid: pid, ownsProcessGroup: newProcessGroup, exit: exit)
+    return ChildProcess(pid: pid, ownsProcessGroup: newProcessGroup || newSession, exit: exit)
   }
 
   /// Starts `executable` with its output appended to `logFile` (or discarded when `nil`).
   public static func start(
     _ executable: String, arguments: [String], environment: [String: String?] = [:],
-    workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false
+    workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false, newSession: Bool = false
   ) async throws -> ChildProcess {
     try await start(
       executable, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
-      output: logFile.map { .file($0) } ?? .discard, newProcessGroup: newProcessGroup)
+      output: logFile.map { .file($0) } ?? .discard, newProcessGroup: newProcessGroup, newSession: newSession)
   }
+
+  /// Lets the child outlive this object (a daemon started on purpose, such as the local
+  /// StatefulSet's supervisor with `--detach`).
+  public func disown() { owned.withLock { $0 = false } }
 
   /// Sends `signal` to the child (if it is still running).
   public func signal(_ signal: Int32) {

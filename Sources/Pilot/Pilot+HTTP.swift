@@ -17,7 +17,7 @@ extension Pilot {
     case "/status":
       guard let status = published else { return .text("starting", status: 503) }
       let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
       let body = (try? encoder.encode(status)) ?? Data("{}".utf8)
       return .json(Array(body))
     default:

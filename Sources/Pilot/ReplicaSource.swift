@@ -57,7 +57,7 @@ public struct LocalStatefulSetFile: Sendable, Codable, Hashable {
 
   public func write(_ path: String) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     try AtomicFile.write(try encoder.encode(self), to: path)
   }
 
@@ -114,7 +114,7 @@ public struct FileClusterRecordStore: ClusterRecordStore {
 
   public func createIfAbsent(_ record: ClusterRecord) async throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data = try encoder.encode(record)
     let temporary = "\(path).new-\(getpid())"
     guard FileManager.default.createFile(atPath: temporary, contents: data) else {

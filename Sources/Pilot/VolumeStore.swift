@@ -32,7 +32,7 @@ public struct VolumeStore: Sendable {
   public func writeNotes(_ notes: PilotNotes) throws(PilotError) {
     do {
       let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
       try AtomicFile.write(try encoder.encode(notes), to: notesFile)
     } catch let error as PilotError {
       throw error

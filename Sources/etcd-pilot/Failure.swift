@@ -1,6 +1,7 @@
 import ArgumentParser
 import EtcdClient
 import Foundation
+import LocalCluster
 import Pilot
 
 /// Prints a one-line error naming the problem (and, where known, the fix) and exits non-zero:
@@ -16,6 +17,8 @@ enum Failure {
     case let error as PilotError:
       message = error.description
       code = 2
+    case let error as LocalClusterError:
+      message = error.description
     default:
       message = String(describing: error)
     }

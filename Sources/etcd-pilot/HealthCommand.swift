@@ -85,7 +85,7 @@ enum HealthReportText {
 
   static func json(_ report: ClusterHealthReport) -> String {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     guard let data = try? encoder.encode(report) else { return "{}" }
     return String(decoding: data, as: UTF8.self)
   }

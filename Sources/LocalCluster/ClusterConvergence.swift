@@ -1,0 +1,56 @@
+import EtcdClient
+import Foundation
+import Logging
+
+/// Waits until a local cluster looks the way its StatefulSet says: the member list equals the
+/// desired pods, every member a started voter, every member healthy. Says what it waits for.
+public enum ClusterConvergence {
+  public static func wait(
+    config: LocalClusterConfig, replicas: Int, timeout: Duration, say: @Sendable (String) -> Void
+  ) async throws -> ClusterHealthReport {
+    let expected = Set((0..<replicas).map(config.podName))
+    let endpoints = (0..<max(replicas, 1)).compactMap { try? EtcdEndpoint(parsing: config.clientURL($0)) }
+    let deadline = ContinuousClock.now + timeout
+    var lastReason = ""
+    while true {
+      let (report, reason) = await check(endpoints: endpoints, expected: expected)
+      if let report, reason == nil { return report }
+      let text = reason ?? "waiting"
+      if text != lastReason {
+        say("waiting for: \(text)")
+        lastReason = text
+      }
+      if ContinuousClock.now >= deadline {
+        throw LocalClusterError("the cluster did not converge within \(timeout): still \(text); see `etcd-pilot local status`")
+      }
+      try await Task.sleep(for: .milliseconds(500))
+    }
+  }
+
+  /// A report when converged; otherwise what is missing.
+  static func check(endpoints: [EtcdEndpoint], expected: Set<String>) async -> (ClusterHealthReport?, String?) {
+    do {
+      let report = try await withEtcdClient(
+        EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(2)), logger: Logger(label: "local-wait")
+      ) { client in
+        try await client.clusterHealth(timeout: .seconds(2))
+      }
+      let names = Set(report.members.map(\.name))
+      if let learner = report.members.first(where: \.isLearner) {
+        let who = learner.state == .unreachable ? "the new learner \(learner.id) to start" : "\(learner.name) to be promoted from learner"
+        return (report, who)
+      }
+      let missing = expected.subtracting(names).sorted()
+      if !missing.isEmpty { return (report, "\(missing.joined(separator: ", ")) to join the cluster") }
+      let extra = names.subtracting(expected).sorted()
+      if !extra.isEmpty { return (report, "\(extra.joined(separator: ", ")) to leave the cluster") }
+      if let sick = report.members.first(where: { $0.state != .healthy }) {
+        return (report, "\(sick.name) to be healthy (\(sick.state.rawValue): \(sick.reason))")
+      }
+      return (report, nil)
+    } catch {
+      return (nil, "a quorum of members to answer")
+    }
+  }
+}
+

@@ -1,0 +1,95 @@
+import Foundation
+import Pilot
+
+/// A local StatefulSet's settings, kept in `<dir>/local.json`: what `local up` was given, and
+/// where its supervisor answers.
+public struct LocalClusterConfig: Sendable, Codable, Hashable {
+  public var statefulSet: String
+  public var namespace: String
+  /// The first three octets of the pods' loopback addresses, e.g. `127.0.10`.
+  public var addressBase: String
+  /// The last octet of pod 0's address; pod i gets `firstHost + i`.
+  public var firstHost: Int
+  public var etcd: String
+  public var clientPort: Int
+  public var peerPort: Int
+  public var pilotPort: Int
+  /// With proxies, etcd listens for peers here and a fault-injecting proxy holds `peerPort`.
+  public var proxies: Bool
+  public var peerListenPort: Int
+  public var gracePeriodSeconds: Int
+  public var etcdArguments: [String]
+  /// The pilot's poll interval while nothing changes.
+  public var pollInterval: String
+  /// Set while a supervisor runs.
+  public var supervisorPID: Int32?
+  public var controlPort: Int?
+
+  public init(
+    statefulSet: String = "etcd", namespace: String = "local", addressBase: String = "127.0.10", firstHost: Int = 1,
+    etcd: String, clientPort: Int = 2379, peerPort: Int = 2380, pilotPort: Int = 2390, proxies: Bool = true,
+    peerListenPort: Int = 12380, gracePeriodSeconds: Int = 60, etcdArguments: [String] = [], pollInterval: String = "1s"
+  ) {
+    self.statefulSet = statefulSet
+    self.namespace = namespace
+    self.addressBase = addressBase
+    self.firstHost = firstHost
+    self.etcd = etcd
+    self.clientPort = clientPort
+    self.peerPort = peerPort
+    self.pilotPort = pilotPort
+    self.proxies = proxies
+    self.peerListenPort = peerListenPort
+    self.gracePeriodSeconds = gracePeriodSeconds
+    self.etcdArguments = etcdArguments
+    self.pollInterval = pollInterval
+  }
+
+  public func address(_ ordinal: Int) -> String { "\(addressBase).\(firstHost + ordinal)" }
+  public func podName(_ ordinal: Int) -> String { "\(statefulSet)-\(ordinal)" }
+  public func clientURL(_ ordinal: Int) -> String { "http://\(address(ordinal)):\(clientPort)" }
+  public func peerURL(_ ordinal: Int) -> String { "http://\(address(ordinal)):\(peerPort)" }
+  public func pilotURL(_ ordinal: Int) -> String { "http://\(address(ordinal)):\(pilotPort)" }
+  /// The most pods the address range allows.
+  public var maximumReplicas: Int { 255 - firstHost }
+}
+
+/// Where a local StatefulSet keeps its things under `--dir`.
+public struct LocalClusterLayout: Sendable {
+  public let directory: String
+
+  public init(directory: String) {
+    self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
+  }
+
+  public var configFile: String { "\(directory)/local.json" }
+  public var statefulSetFile: String { "\(directory)/statefulset.json" }
+  public var recordFile: String { "\(directory)/cluster-record.json" }
+  public var supervisorLog: String { "\(directory)/supervisor.log" }
+  public func volume(_ name: String) -> String { "\(directory)/volumes/\(name)" }
+  public func log(_ name: String) -> String { "\(directory)/logs/\(name).log" }
+
+  public func readConfig() throws -> LocalClusterConfig {
+    guard let data = FileManager.default.contents(atPath: configFile) else {
+      throw LocalClusterError("no local cluster in \(directory): start one with `etcd-pilot local up --dir \(directory)`")
+    }
+    do {
+      return try JSONDecoder().decode(LocalClusterConfig.self, from: data)
+    } catch {
+      throw LocalClusterError("\(configFile) is not a local cluster's settings: \(error)")
+    }
+  }
+
+  public func writeConfig(_ config: LocalClusterConfig) throws {
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    try AtomicFile.write(try encoder.encode(config), to: configFile)
+  }
+}
+
+/// A local cluster problem, in one line with the fix.
+public struct LocalClusterError: Error, CustomStringConvertible, Sendable {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import HTTPEndpoints
+import Logging
+import UnixSignals
+
+/// Runs a local StatefulSet and its control API until `local down` (or SIGINT/SIGTERM, which
+/// do the same: pods stop, data stays).
+public enum LocalSupervisor {
+  public static func run(layout: LocalClusterLayout, replicas: Int, pilotBinary: String, logger: Logger) async throws {
+    var config = try layout.readConfig()
+    if let pid = config.supervisorPID, kill(pid, 0) == 0, pid != getpid() {
+      throw LocalClusterError("a supervisor already runs for \(layout.directory) (pid \(pid)): use `etcd-pilot local status` or `local down`")
+    }
+    let control = try await HTTPServer.bind(host: "127.0.0.1", port: 0)
+    config.supervisorPID = getpid()
+    config.controlPort = control.port
+    try layout.writeConfig(config)
+    let statefulSet = LocalStatefulSet(layout: layout, config: config, replicas: replicas, pilotBinary: pilotBinary, logger: logger)
+    let api = LocalControlAPI(statefulSet: statefulSet)
+    logger.info("local StatefulSet \(config.statefulSet) in \(layout.directory): \(replicas) replicas, control on 127.0.0.1:\(control.port)")
+    await withTaskGroup(of: Void.self) { group in
+      group.addTask { try? await control.serve { request in await api.answer(request) } }
+      group.addTask {
+        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+          logger.info("signal received: stopping the local cluster (data kept)")
+          await statefulSet.down()
+          return
+        }
+      }
+      await statefulSet.run()
+      group.cancelAll()
+    }
+    var final = (try? layout.readConfig()) ?? config
+    final.supervisorPID = nil
+    final.controlPort = nil
+    try? layout.writeConfig(final)
+    logger.info("local cluster stopped; volumes kept in \(layout.directory)/volumes")
+  }
+}
+
+/// The supervisor's control API, used by the `local` commands.
+struct LocalControlAPI: Sendable {
+  let statefulSet: LocalStatefulSet
+
+  struct Status: Codable, Sendable {
+    var replicas: Int
+    var pods: [LocalStatefulSet.PodSnapshot]
+  }
+
+  func answer(_ request: HTTPRequest) async -> HTTPResponse {
+    do {
+      switch (request.method, request.path) {
+      case ("GET", "/status"):
+        let snapshot = await statefulSet.snapshot()
+        return .json(Array(try JSONEncoder().encode(Status(replicas: snapshot.replicas, pods: snapshot.pods))))
+      case ("POST", "/scale"):
+        try await statefulSet.scale(to: try int(request, "replicas"))
+      case ("POST", "/kill"):
+        let signal: Int32 =
+          switch request.query["signal"]?.uppercased() ?? "KILL" {
+          case "KILL", "SIGKILL", "9": SIGKILL
+          case "TERM", "SIGTERM", "15": SIGTERM
+          case let other: throw LocalClusterError("signal '\(other)' is not KILL or TERM")
+          }
+        try await statefulSet.kill(try int(request, "ordinal"), signal: signal)
+      case ("POST", "/wipe"):
+        try await statefulSet.wipe(try int(request, "ordinal"))
+      case ("POST", "/down"):
+        Task { await statefulSet.down() }
+      default:
+        return .text("unknown control request \(request.method) \(request.path)", status: 404)
+      }
+      return .text("ok")
+    } catch {
+      return .text("\(error)", status: 400)
+    }
+  }
+
+  private func int(_ request: HTTPRequest, _ name: String) throws -> Int {
+    guard let text = request.query[name], let value = Int(text) else {
+      throw LocalClusterError("missing or non-numeric '\(name)'")
+    }
+    return value
+  }
+}
