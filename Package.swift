@@ -91,11 +91,21 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // Fault-injecting TCP proxy for the local cluster's peer ports (blackhole, delay, drop).
+    .target(
+      name: "PeerProxy",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        logging,
+      ],
+      swiftSettings: swiftSettings
+    ),
+
     // The local StatefulSet: pods are processes, volumes are folders.
     .target(
       name: "LocalCluster",
       dependencies: [
-        "Pilot", "Membership", "ChildProcess", "HTTPEndpoints", "EtcdClient", logging,
+        "Pilot", "Membership", "ChildProcess", "HTTPEndpoints", "EtcdClient", "PeerProxy", logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -135,6 +145,14 @@ let package = Package(
       dependencies: [
         "EtcdClient", "EtcdTestFixtures", "PKI",
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PeerProxyTests",
+      dependencies: [
+        "PeerProxy",
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
       ],
       swiftSettings: swiftSettings
     ),

@@ -24,9 +24,9 @@ public struct Member: Sendable, Hashable, Codable {
       isLearner: member.isLearner)
   }
 
-  /// A member that has started publishes its name and client URLs; one added but never started
-  /// has neither.
-  public var isStarted: Bool { !name.isEmpty }
+  /// A member that has started publishes its client URLs; one added but never started has none.
+  /// (Members of a static bootstrap carry their name before they start.)
+  public var isStarted: Bool { !clientURLs.isEmpty }
 
   /// The ID as etcd prints it: lowercase hexadecimal.
   public var hexID: String { String(id, radix: 16) }

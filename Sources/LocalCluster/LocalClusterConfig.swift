@@ -21,6 +21,8 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   public var etcdArguments: [String]
   /// The pilot's poll interval while nothing changes.
   public var pollInterval: String
+  /// Seconds to wait before first starting a pod, by ordinal (emulates slow scheduling).
+  public var startDelays: [Int: Double] = [:]
   /// Set while a supervisor runs.
   public var supervisorPID: Int32?
   public var controlPort: Int?

@@ -18,6 +18,8 @@ public actor LocalStatefulSet {
     var restarts = 0
     var nextStart = ContinuousClock.now
     var lastExit: String?
+    /// Not restarted before this (a held-down pod).
+    var holdUntil: ContinuousClock.Instant?
   }
 
   let layout: LocalClusterLayout
@@ -37,6 +39,12 @@ public actor LocalStatefulSet {
     self.pilotBinary = pilotBinary
     self.logger = logger
     generation = (LocalStatefulSetFile.read(layout.statefulSetFile)?.generation ?? 0) + 1
+    // Slow scheduling of some pods, on request (tests of the bootstrap with late pods).
+    for (ordinal, seconds) in config.startDelays {
+      var slot = Slot()
+      slot.nextStart = .now + .milliseconds(Int64(seconds * 1000))
+      slots[ordinal] = slot
+    }
   }
 
   /// Reconciles every 200 ms until ``down()`` has stopped every pod.
@@ -68,7 +76,7 @@ public actor LocalStatefulSet {
       if ranFor > .seconds(30) { slot.restarts = 0 }
       slot.restarts += 1
       let backoff = Duration.milliseconds(min(500 * (1 << min(slot.restarts - 1, 5)), 10_000))
-      slot.nextStart = now + backoff
+      slot.nextStart = max(now + backoff, slot.holdUntil ?? now)
       slot.lastExit = "\(termination)"
       logger.info("\(config.podName(ordinal)) ended (\(termination)); restarting in \(backoff)")
       slots[ordinal] = slot
@@ -157,12 +165,15 @@ public actor LocalStatefulSet {
 
   /// Kills a pod as `kill -9` of its container (SIGKILL to pilot and etcd) or deletes it
   /// gracefully (SIGTERM to its pilot); it is started again like a kubelet would.
-  public func kill(_ ordinal: Int, signal: Int32) throws(LocalClusterError) {
+  ///
+  /// With `hold`, the pod stays down that long first (a node that is gone for a while).
+  public func kill(_ ordinal: Int, signal: Int32, hold: Duration = .zero) throws(LocalClusterError) {
     guard let slot = slots[ordinal], let process = slot.process else {
       throw LocalClusterError("pod \(config.podName(ordinal)) is not running")
     }
     if signal == SIGKILL { process.signalGroup(SIGKILL) } else { process.signal(signal) }
-    slots[ordinal]?.nextStart = .now + .milliseconds(500)
+    slots[ordinal]?.nextStart = .now + max(hold, .milliseconds(500))
+    slots[ordinal]?.holdUntil = hold > .zero ? .now + hold : nil
     logger.info("sent \(ChildProcess.signalName(signal)) to \(config.podName(ordinal))")
   }
 

@@ -16,10 +16,12 @@ public enum LocalSupervisor {
     config.controlPort = control.port
     try layout.writeConfig(config)
     let statefulSet = LocalStatefulSet(layout: layout, config: config, replicas: replicas, pilotBinary: pilotBinary, logger: logger)
-    let api = LocalControlAPI(statefulSet: statefulSet)
+    let proxies = config.proxies ? PeerProxies(config: config, logger: logger) : nil
+    let api = LocalControlAPI(statefulSet: statefulSet, proxies: proxies)
     logger.info("local StatefulSet \(config.statefulSet) in \(layout.directory): \(replicas) replicas, control on 127.0.0.1:\(control.port)")
     await withTaskGroup(of: Void.self) { group in
       group.addTask { try? await control.serve { request in await api.answer(request) } }
+      if let proxies { group.addTask { await proxies.run(statefulSet: statefulSet) } }
       group.addTask {
         for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
           logger.info("signal received: stopping the local cluster (data kept)")
@@ -41,6 +43,7 @@ public enum LocalSupervisor {
 /// The supervisor's control API, used by the `local` commands.
 struct LocalControlAPI: Sendable {
   let statefulSet: LocalStatefulSet
+  let proxies: PeerProxies?
 
   struct Status: Codable, Sendable {
     var replicas: Int
@@ -62,9 +65,18 @@ struct LocalControlAPI: Sendable {
           case "TERM", "SIGTERM", "15": SIGTERM
           case let other: throw LocalClusterError("signal '\(other)' is not KILL or TERM")
           }
-        try await statefulSet.kill(try int(request, "ordinal"), signal: signal)
+        let hold = Double(request.query["hold"] ?? "0") ?? 0
+        try await statefulSet.kill(try int(request, "ordinal"), signal: signal, hold: .milliseconds(Int64(hold * 1000)))
       case ("POST", "/wipe"):
         try await statefulSet.wipe(try int(request, "ordinal"))
+      case ("POST", "/fault"):
+        guard let proxies else {
+          throw LocalClusterError("this cluster runs without peer proxies: start it without --no-proxies to inject network faults")
+        }
+        try proxies.set(
+          mode: request.query["mode"] ?? "none", ordinal: try int(request, "ordinal"),
+          delayMilliseconds: request.query["delay"].flatMap { Int($0) },
+          probability: request.query["probability"].flatMap { Double($0) })
       case ("POST", "/down"):
         Task { await statefulSet.down() }
       default:

@@ -1,7 +1,7 @@
 /// A member as the engine sees it: the member list entry plus what probing it showed.
 public struct MemberView: Sendable, Hashable {
   public var id: UInt64
-  /// Empty until started.
+  /// Empty until started, except for members of the initial bootstrap.
   public var name: String
   public var peerURLs: [String]
   public var clientURLs: [String]
@@ -24,7 +24,9 @@ public struct MemberView: Sendable, Hashable {
     self.raftIndex = raftIndex
   }
 
-  public var isStarted: Bool { !name.isEmpty }
+  /// Started: it has published its client URLs. (Members of a static bootstrap carry their
+  /// name from `--initial-cluster` before they start, so the name alone proves nothing.)
+  public var isStarted: Bool { !clientURLs.isEmpty }
   public var isVoter: Bool { !isLearner }
   public var hexID: String { String(id, radix: 16) }
   /// How the member is named in messages: its name, or its peer URL before it started.

@@ -65,7 +65,7 @@ public struct Observation: Sendable {
 
   /// The pod that owns a member: by name, else by peer URL.
   public func owner(of member: MemberView) -> PodAddress? {
-    if member.isStarted, let pod = pods.first(where: { $0.name == member.name }) { return pod }
+    if !member.name.isEmpty, let pod = pods.first(where: { $0.name == member.name }) { return pod }
     return pods.first { pod in member.peerURLs.contains(pod.peerURL) }
   }
 

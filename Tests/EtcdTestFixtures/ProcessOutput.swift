@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 
 /// Runs a short command (etcdctl, etcdutl, the etcd-pilot binary) and collects its output.
@@ -38,5 +39,39 @@ public struct ProcessOutput: Sendable {
     process.waitUntilExit()
     while !reader.isFinished { usleep(5_000) }
     return ProcessOutput(exitCode: process.terminationStatus, output: String(decoding: collected.get(), as: UTF8.self))
+  }
+}
+
+extension ProcessOutput {
+  /// Runs a command without blocking a thread: tests that run writers beside it need every
+  /// thread of the cooperative pool.
+  public static func runAsync(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(180)
+  ) async throws -> ProcessOutput {
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-out-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    let child = try await ChildProcess.start(
+      executable, arguments: arguments, environment: environment.mapValues { Optional($0) }, logFile: log)
+    let termination = await withTaskGroup(of: ChildProcess.Termination?.self) { group in
+      group.addTask { await child.wait() }
+      group.addTask {
+        try? await Task.sleep(for: timeout)
+        return nil
+      }
+      let first = await group.next() ?? nil
+      group.cancelAll()
+      return first
+    }
+    guard let termination else {
+      await child.stop(grace: .seconds(2))
+      throw FixtureError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+    }
+    let output = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
+    let code: Int32 =
+      switch termination {
+      case .exited(let code): code
+      case .signaled(let signal): 128 + signal
+      }
+    return ProcessOutput(exitCode: code, output: output)
   }
 }

@@ -100,6 +100,24 @@ struct BootstrapTests {
     #expect(record.memberIDs == ["64", "65", "66"])
   }
 
+  @Test("members of the initial cluster carry their names before they start: only client URLs prove a start")
+  func namedButUnstarted() {
+    let marker = Scenario.marker([0, 1, 2])
+    var late = Scenario.member(2, started: false)
+    late.name = Scenario.name(2)
+    let cluster = Scenario.cluster([Scenario.member(0), Scenario.member(1), late])
+    let leader = Scenario(me: 0)
+    let notes = VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker, memberID: "64"))
+    let plan = MemberEngine.plan(leader.observe(volume: notes, cluster: cluster, etcd: Scenario.running(0)))
+    #expect(!plan.steps.contains { if case .recordFormation = $0 { true } else { false } }, "\(plan)")
+    // The late pod adopts the marker instead of replacing its own listed entry.
+    var peer = Scenario.fresh(0)
+    peer.fresh = false
+    peer.marker = marker
+    let lateStart = MemberEngine.plan(Scenario(me: 2).observe(cluster: cluster, peers: [peer]))
+    #expect(lateStart.steps.contains(.startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))))
+  }
+
   /// Pods arrive in any order, some late; each observes what has arrived and acts. The bootstrap
   /// must always complete with one marker: no deadlock, no split.
   @Test("the bootstrap cannot deadlock when pods arrive in any order", arguments: 0..<300)

@@ -9,6 +9,8 @@ struct LocalKillCommand: AsyncParsableCommand {
   @OptionGroup var options: LocalOptions
   @Argument var ordinal: Int
   @Option(help: "KILL or TERM.") var signal = "KILL"
+  @Option(help: "Keep the pod down this many seconds before it may restart (a node that is gone for a while).")
+  var hold: Double = 0
   @Flag(name: .customLong("no-wait"), help: "Return at once instead of waiting for the cluster to heal.")
   var noWait = false
 
@@ -16,7 +18,7 @@ struct LocalKillCommand: AsyncParsableCommand {
     do {
       let client = try LocalControlClient(layout: options.layout)
       let before = try await client.status().pods.first { $0.ordinal == ordinal }?.pid
-      try await client.send("POST", "/kill", query: ["ordinal": String(ordinal), "signal": signal])
+      try await client.send("POST", "/kill", query: ["ordinal": String(ordinal), "signal": signal, "hold": String(hold)])
       print("sent \(signal.uppercased()) to \(try options.layout.readConfig().podName(ordinal))")
       if !noWait {
         try await LocalWait.untilRestarted(options.layout, ordinal: ordinal, previousPID: before, timeout: try options.waitLimit())

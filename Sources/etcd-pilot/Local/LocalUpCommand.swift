@@ -31,6 +31,12 @@ struct LocalUpCommand: AsyncParsableCommand {
   @Option(name: .customLong("grace-period"), help: "Seconds a terminating pod gets before SIGKILL.")
   var gracePeriod: Int?
 
+  @Option(name: .customLong("start-delay"), help: "ORDINAL=SECONDS: start that pod late (slow scheduling, for tests).")
+  var startDelays: [String] = []
+
+  @Option(name: .customLong("poll-interval"), help: "The pilots' poll interval while nothing changes.")
+  var pollInterval: String?
+
   @Argument(parsing: .postTerminator, help: "etcd flags for every member, after --")
   var etcdArguments: [String] = []
 
@@ -66,6 +72,15 @@ struct LocalUpCommand: AsyncParsableCommand {
     if noProxies { config.proxies = false }
     if let gracePeriod { config.gracePeriodSeconds = gracePeriod }
     if !etcdArguments.isEmpty { config.etcdArguments = etcdArguments }
+    if let pollInterval { config.pollInterval = pollInterval }
+    config.startDelays = [:]
+    for item in startDelays {
+      let parts = item.split(separator: "=")
+      guard parts.count == 2, let ordinal = Int(parts[0]), let seconds = Double(parts[1]), ordinal >= 0, seconds >= 0 else {
+        throw LocalClusterError("--start-delay '\(item)' is not ORDINAL=SECONDS, e.g. 2=20")
+      }
+      config.startDelays[ordinal] = seconds
+    }
     let count = replicas ?? LocalStatefulSetFile.read(layout.statefulSetFile).map { max($0.replicas, 1) } ?? 3
     try layout.writeConfig(config)
     print("starting \(count) members in \(layout.directory) (etcd \(binary.version) at \(binary.path), pods on \(config.addressBase).\(config.firstHost)…)")
