@@ -136,7 +136,7 @@ let package = Package(
     // The one place where tests start real etcd processes.
     .target(
       name: "EtcdTestFixtures",
-      dependencies: ["EtcdClient", "ChildProcess", "PKI", logging],
+      dependencies: ["EtcdClient", "ChildProcess", "PKI", "LocalCluster", logging],
       path: "Tests/EtcdTestFixtures",
       swiftSettings: swiftSettings
     ),
@@ -159,6 +159,11 @@ let package = Package(
     .testTarget(
       name: "MembershipTests",
       dependencies: ["Membership", .product(name: "PropertyBased", package: "swift-property-based")],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "LifecycleTests",
+      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "Pilot"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -30,7 +30,7 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   public init(
     statefulSet: String = "etcd", namespace: String = "local", addressBase: String = "127.0.10", firstHost: Int = 1,
     etcd: String, clientPort: Int = 2379, peerPort: Int = 2380, pilotPort: Int = 2390, proxies: Bool = true,
-    peerListenPort: Int = 12380, gracePeriodSeconds: Int = 60, etcdArguments: [String] = [], pollInterval: String = "1s"
+    peerListenPort: Int = 12380, gracePeriodSeconds: Int = 120, etcdArguments: [String] = [], pollInterval: String = "1s"
   ) {
     self.statefulSet = statefulSet
     self.namespace = namespace

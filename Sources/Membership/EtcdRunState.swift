@@ -29,7 +29,11 @@ public enum EtcdExit: Sendable, Hashable {
   /// Data problems are read only from fatal and panic lines, never from warnings: a wrong
   /// "corrupt" verdict would replace a healthy member.
   public static func classify(lines: [String], exitCode: Int32?, signal: Int32?) -> EtcdExit {
-    if lines.contains(where: { $0.contains("permanently removed from the cluster") }) { return .removed }
+    // Either message means this member applied its own removal; the engine still checks the
+    // linearizable member list before it believes it.
+    if lines.contains(where: { $0.contains("permanently removed from the cluster") || $0.contains("failed to find local ID in cluster members") }) {
+      return .removed
+    }
     var fatal: [String] = []
     var inPanic = false
     for line in lines {

@@ -9,7 +9,9 @@ enum StopDecision {
     case .stopped:
       return .done(leaving ? "stopped; etcd was not running" : "stopped; data kept")
     case .exited(let exit):
-      if leaving, exit == .removed {
+      let unlisted = o.cluster != nil && o.myMemberID.map { o.cluster?.member($0) == nil } == true
+      // Only the linearizable member list proves the removal; without it the data stays.
+      if leaving, o.volume.hasEtcdData, unlisted {
         return Plan([.moveDataAside(reason: "scaled down: member removed")], because: "this pod left the cluster on scale-down")
       }
       return .done("stopped; etcd had exited (\(exit)); data kept")

@@ -14,6 +14,9 @@ extension Pilot {
 
   /// Builds an observation: replica source, volume, record, etcd, cluster, peers, lock.
   func observe(_ client: EtcdClient) async -> (Observation, Context) {
+    // Whether the pod is stopping is read before the desired count: a scale-down changes the
+    // count before it signals the pod, so a stop seen here comes with the new count.
+    let stopping = stopRequested
     let desired = await replicas.desired()
     let phases = await replicas.podPhases()
     let volumeState: VolumeState
@@ -42,7 +45,7 @@ extension Pilot {
     let now = Date().timeIntervalSince1970
     let observation = Observation(
       me: me, pods: pods, desired: desired, podPhases: phases, volume: volumeState, record: record,
-      cluster: seen.cluster, peers: peers, etcd: etcdState, holdsLock: await lock.isHeld, stopping: stopRequested,
+      cluster: seen.cluster, peers: peers, etcd: etcdState, holdsLock: await lock.isHeld, stopping: stopping,
       now: now, proposalToken: Self.newToken(), stalledSeconds: progress.update(seen.cluster, now: now),
       largestDBSize: seen.largestDBSize)
     return (observation, Context(problem: seen.problem, candidates: ([own].compactMap { $0 }) + candidates))

@@ -29,12 +29,16 @@ extension Pilot {
 
     case .acquireLock:
       if let holder = try await lock.acquire(using: leader(o, context: context, client: client)) {
-        logger.info("waiting for the membership lock, held by \(holder)")
-        await pause(client)
+        if holder != lastLockHolder { logger.info("waiting for the membership lock, held by \(holder)") }
+        lastLockHolder = holder
+        await pause(client, quick: true)
+      } else {
+        lastLockHolder = nil
       }
 
     case .releaseLock:
-      await lock.release(using: client.using(endpoints: context.candidates))
+      // Through the leader: this pod's own member may just have been removed.
+      await lock.release(using: try leader(o, context: context, client: client))
 
     case .addLearner:
       let leader = try leader(o, context: context, client: client)
@@ -68,7 +72,7 @@ extension Pilot {
 
     case .moveDataAside(let reason):
       await etcd.stop()
-      await lock.release(using: client.using(endpoints: context.candidates))
+      await lock.release(using: try leader(o, context: context, client: client))
       let path = try volume.moveDataAside(reason: reason)
       logger.warning("moved this volume's etcd data aside to \(path) (\(reason)); nothing was deleted")
       await etcd.acknowledgeExit()
@@ -110,11 +114,16 @@ extension Pilot {
     }
   }
 
-  /// A client for membership calls: the leader, where etcd wants them.
+  /// A client for membership calls: the leader first, where etcd wants them, then the other
+  /// members; this pod's own member last (it may be leaving).
   func leader(_ o: Observation, context: Context, client: EtcdClient) throws -> EtcdClient {
+    let own = try? EtcdEndpoint(parsing: o.me.clientURL)
+    var endpoints = context.candidates.filter { $0 != own }
     if let url = o.cluster?.leader?.clientURLs.first, let endpoint = try? EtcdEndpoint(parsing: url) {
-      return client.pinned(to: endpoint)
+      endpoints.removeAll { $0 == endpoint }
+      endpoints.insert(endpoint, at: 0)
     }
-    return client.using(endpoints: context.candidates)
+    if let own { endpoints.append(own) }
+    return client.using(endpoints: endpoints)
   }
 }

@@ -22,6 +22,9 @@ public actor Pilot {
   var lastDecision = ""
   var lastLoop = ContinuousClock.now
   var crashRestarts = 0
+  /// For logging each holder of the lock and each failure once, not on every retry.
+  var lastLockHolder: String?
+  var lastFailure = ""
 
   public init(
     configuration: PilotConfiguration, replicas: any ReplicaSource, records: any ClusterRecordStore, logger: Logger
@@ -89,8 +92,10 @@ public actor Pilot {
           return 1
         }
       } catch {
-        logger.warning("step failed: \(error); looking again")
-        await pause(client)
+        let text = "\(error)"
+        if text != lastFailure { logger.warning("step failed: \(text); looking again") }
+        lastFailure = text
+        await pause(client, quick: true)
       }
     }
   }

@@ -28,6 +28,24 @@ public enum Loopback {
     throw FixtureError("no free loopback address in 127.\(block.0).\(block.1).0/24")
   }
 
+  private static let blockCounter = Mutex(0)
+
+  /// A /24 block `127.A.B` whose first `hosts` addresses have all `ports` free, for a local
+  /// cluster (pods at `.1`, `.2`, …). Blocks live in 127.252-254.*, apart from ``address(freePorts:)``.
+  public static func block(hosts: Int = 9, freePorts ports: [Int] = [2379, 2380, 2390, 12380]) throws -> String {
+    let pid = Int(getpid())
+    for _ in 0..<(3 * 254) {
+      let n = blockCounter.withLock { value -> Int in
+        value += 1
+        return value
+      }
+      let base = "127.\(252 + n % 3).\(1 + (pid + n / 3) % 254)"
+      let free = (1...hosts).allSatisfy { host in ports.allSatisfy { isFree(address: "\(base).\(host)", port: $0) } }
+      if free { return base }
+    }
+    throw FixtureError("no free loopback block in 127.252-254.*")
+  }
+
   /// True when a TCP listener could bind `address:port` now.
   public static func isFree(address: String, port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

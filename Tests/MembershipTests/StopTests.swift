@@ -26,8 +26,12 @@ struct StopTests {
   @Test("once removed and etcd has exited, the leaving pod moves its data aside")
   func dataAsideAfterRemoval() {
     let s = Scenario(pods: 5, desired: 3, me: 4)
-    let plan = MemberEngine.plan(s.observe(cluster: Scenario.healthy(4), etcd: .exited(.removed), stopping: true))
+    let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: "68"))
+    let plan = MemberEngine.plan(s.observe(volume: volume, cluster: Scenario.healthy(4), etcd: .exited(.removed), stopping: true))
     #expect(plan.steps == [.moveDataAside(reason: "scaled down: member removed")])
+    // Without a quorum to confirm the removal, the data stays.
+    let unconfirmed = MemberEngine.plan(s.observe(volume: volume, cluster: nil, etcd: .exited(.removed), stopping: true))
+    #expect(unconfirmed.steps.isEmpty)
   }
 
   @Test("if quorum forbids the removal, etcd keeps running and the pilot says why")

@@ -1,0 +1,169 @@
+import EtcdClient
+import Foundation
+import LocalCluster
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A local StatefulSet run through the real `etcd-pilot local` commands, on its own loopback
+/// block and directory, for one test. Use ``withLocalCluster(replicas:version:arguments:_:)``:
+/// the cluster is brought down and every process it started is gone when the body returns.
+public final class LocalTestCluster: Sendable {
+  public let version: EtcdVersion
+  public let directory: String
+  public let addressBase: String
+
+  init(version: EtcdVersion, directory: String, addressBase: String) {
+    self.version = version
+    self.directory = directory
+    self.addressBase = addressBase
+  }
+
+  public var layout: LocalClusterLayout { LocalClusterLayout(directory: directory) }
+
+  /// Runs `etcd-pilot local <arguments> --dir <directory>`; throws with the output on failure.
+  @discardableResult
+  public func local(_ arguments: [String], expectFailure: Bool = false, timeout: Duration = .seconds(240)) async throws -> String {
+    let result = try await ProcessOutput.runAsync(
+      try PilotBinary.path, ["local"] + arguments + ["--dir", directory, "--timeout", "\(timeout.components.seconds - 10)s"],
+      timeout: timeout)
+    if (result.exitCode == 0) == expectFailure {
+      throw FixtureError(
+        "etcd-pilot local \(arguments.joined(separator: " ")) exited \(result.exitCode):\n\(result.output)\n\(diagnostics())")
+    }
+    return result.output
+  }
+
+  public func scale(_ replicas: Int) async throws { try await local(["scale", "--replicas", String(replicas)]) }
+  public func kill(_ ordinal: Int, signal: String = "KILL", hold: Double = 0, wait: Bool = true) async throws {
+    try await local(["kill", String(ordinal), "--signal", signal, "--hold", String(hold)] + (wait ? [] : ["--no-wait"]))
+  }
+  public func wipe(_ ordinal: Int) async throws { try await local(["wipe", String(ordinal)]) }
+  public func partition(_ ordinal: Int) async throws { try await local(["partition", String(ordinal)]) }
+  public func heal(_ ordinal: Int) async throws { try await local(["heal", String(ordinal)]) }
+
+  /// The supervisor's control API, for steps that must not wait.
+  public var control: LocalControlClient { get throws { try LocalControlClient(layout: layout) } }
+
+  public func address(_ ordinal: Int) -> String { "\(addressBase).\(ordinal + 1)" }
+  public func endpoint(_ ordinal: Int) -> EtcdEndpoint { EtcdEndpoint(host: address(ordinal), port: 2379) }
+  /// Client endpoints of ordinals 0…7, whichever exist.
+  public var endpoints: [EtcdEndpoint] { (0..<8).map(endpoint) }
+
+  public func withClient<R: Sendable>(
+    endpoints: [EtcdEndpoint]? = nil, timeout: Duration = .seconds(5), _ body: (EtcdClient) async throws -> R
+  ) async throws -> R {
+    try await withEtcdClient(
+      EtcdClientConfiguration(endpoints: endpoints ?? self.endpoints, callTimeout: timeout), logger: Logger(label: "test"),
+      body)
+  }
+
+  /// The linearizable member list.
+  public func members() async throws -> [Member] {
+    try await withClient { try await $0.memberList().members }
+  }
+
+  /// Member ID by pod name.
+  public func memberIDs() async throws -> [String: UInt64] {
+    Dictionary(try await members().map { ($0.name, $0.id) }, uniquingKeysWith: { $1 })
+  }
+
+  /// Throws unless the member list is exactly `etcd-0…etcd-(count-1)`, all started voters.
+  public func expectMembers(_ count: Int) async throws {
+    let members = try await members()
+    let names = members.map(\.name).sorted()
+    let expected = (0..<count).map { "etcd-\($0)" }.sorted()
+    guard names == expected, members.allSatisfy({ $0.isStarted && !$0.isLearner }) else {
+      throw FixtureError(
+        "member list is \(members.map { "\($0.name)\($0.isLearner ? "(learner)" : "")\($0.isStarted ? "" : "(unstarted)")" }), expected \(expected)")
+    }
+  }
+
+  /// The last lines of every pod's log and the supervisor's, for failure messages.
+  public func diagnostics(lines: Int = 15) -> String {
+    var text = ""
+    let logs = (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/logs")) ?? []
+    for name in logs.sorted() {
+      let content = String(decoding: FileManager.default.contents(atPath: "\(directory)/logs/\(name)") ?? Data(), as: UTF8.self)
+      let pilotLines = content.split(separator: "\n").filter { $0.contains("etcd-pilot[") }.suffix(lines)
+      text += "--- \(name) ---\n" + pilotLines.joined(separator: "\n") + "\n"
+    }
+    let supervisor = String(decoding: FileManager.default.contents(atPath: "\(directory)/supervisor.log") ?? Data(), as: UTF8.self)
+    text += "--- supervisor ---\n" + supervisor.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    return text
+  }
+
+  /// Stops everything this cluster started: `local down`, then SIGKILL for whatever is left.
+  func tearDown() async {
+    _ = try? await ProcessOutput.runAsync(try PilotBinary.path, ["local", "down", "--dir", directory, "--timeout", "90s"], timeout: .seconds(100))
+    for pid in Self.processes(mentioning: directory) { Glibc.kill(pid, SIGKILL) }
+  }
+
+  /// Processes whose command line mentions `text` (the cluster's directory).
+  static func processes(mentioning text: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+      guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+      return String(decoding: data, as: UTF8.self).contains(text)
+    }
+  }
+}
+
+/// Runs `body` with a local cluster of `replicas` members that `etcd-pilot local up --detach`
+/// brought up healthy; brings it down and removes its directory afterwards, also on failure.
+public func withLocalCluster<R: Sendable>(
+  replicas: Int, version: EtcdVersion, arguments: [String] = [], _ body: (LocalTestCluster) async throws -> R
+) async throws -> R {
+  try version.requireInstalled()
+  let directory = FileManager.default.temporaryDirectory
+    .appendingPathComponent("etcd-pilot-test-local-\(UUID().uuidString.prefix(8))").path
+  let cluster = LocalTestCluster(version: version, directory: directory, addressBase: try Loopback.block())
+  do {
+    try await cluster.local(
+      ["up", "--replicas", String(replicas), "--etcd", version.etcd, "--detach", "--address-base", cluster.addressBase]
+        + arguments)
+    let result = try await body(cluster)
+    await cluster.tearDown()
+    try? FileManager.default.removeItem(atPath: directory)
+    return result
+  } catch {
+    let diagnostics = cluster.diagnostics()
+    await cluster.tearDown()
+    try? FileManager.default.removeItem(atPath: directory)
+    throw FixtureError("\(error)\n\(diagnostics)")
+  }
+}
+
+/// Writes unique keys in the background and remembers each acknowledged one, to prove
+/// afterwards that none was lost.
+public final class AcknowledgedWriter: Sendable {
+  private let acknowledged = LockedBox<[String: String]>([:])
+  private let prefix: String
+
+  public init(prefix: String = "ack/") { self.prefix = prefix }
+
+  /// Writes until the calling task is cancelled; failures (indeterminate or refused) are simply
+  /// not counted as acknowledged.
+  public func run(using client: EtcdClient, pause: Duration = .milliseconds(20)) async {
+    var index = 0
+    while !Task.isCancelled {
+      index += 1
+      let key = "\(prefix)\(String(format: "%08d", index))"
+      if (try? await client.put(key, "v\(index)")) != nil {
+        acknowledged.update { $0[key] = "v\(index)" }
+      }
+      try? await Task.sleep(for: pause)
+    }
+  }
+
+  public var count: Int { acknowledged.get().count }
+
+  /// Keys acknowledged but now missing or different.
+  public func lost(using client: EtcdClient) async throws -> [String] {
+    let stored = try await client.get(.prefix(prefix))
+    let values = Dictionary(stored.kvs.map { ($0.keyString, $0.valueString) }, uniquingKeysWith: { $1 })
+    return acknowledged.get().filter { values[$0.key] != $0.value }.map(\.key).sorted()
+  }
+}

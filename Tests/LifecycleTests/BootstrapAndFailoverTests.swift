@@ -1,0 +1,112 @@
+import EtcdClient
+import EtcdTestFixtures
+import Foundation
+import LocalCluster
+import Pilot
+import Testing
+
+/// The old chart's flows, on the local StatefulSet with real etcd: bootstrap, health, failover
+/// with re-join, data kept on restart.
+@Suite("Lifecycle: bootstrap and failover", .serialized)
+struct BootstrapAndFailoverTests {
+  @Test("bootstrap 3: every member a started voter, the cluster record written, pods ready", arguments: EtcdVersion.allCases)
+  func bootstrapThree(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      try await cluster.expectMembers(3)
+      let record = try await eventually("the cluster record to be written", timeout: .seconds(10)) {
+        FileManager.default.contents(atPath: cluster.layout.recordFile)
+      }
+      #expect(String(decoding: record, as: UTF8.self).contains("etcd-pilot-"))
+      for ordinal in 0..<3 {
+        let status = try #require(await PilotStatusFetch.status(at: "http://\(cluster.address(ordinal)):2390"))
+        #expect(status.ready)
+        #expect(status.formed)
+        #expect(["leader", "voter"].contains(status.role))
+      }
+      let health = try await ProcessOutput.runAsync(
+        try PilotBinary.path, ["health", "--endpoints", cluster.endpoint(0).description])
+      #expect(health.exitCode == 0)
+      #expect(health.output.contains("cluster is healthy"))
+    }
+  }
+
+  @Test("bootstrap with the pods started in random order and one of them 20 s late", arguments: EtcdVersion.allCases)
+  func bootstrapLateAndOutOfOrder(version: EtcdVersion) async throws {
+    var rng = SystemRandomNumberGenerator()
+    let late = Int.random(in: 0..<3, using: &rng)
+    let delays = (0..<3).map { $0 == late ? "\($0)=20" : "\($0)=\(Double.random(in: 0...3, using: &rng))" }
+    try await withLocalCluster(replicas: 3, version: version, arguments: delays.flatMap { ["--start-delay", $0] }) { cluster in
+      try await cluster.expectMembers(3)
+      // One bootstrap, not a cluster plus joiners: every member of the initial cluster.
+      let data = try await eventually("the cluster record to be written", timeout: .seconds(10)) {
+        FileManager.default.contents(atPath: cluster.layout.recordFile)
+      }
+      let record = try JSONDecoder().decode(RecordFile.self, from: data)
+      #expect(Set(record.memberIDs) == Set(try await cluster.members().map(\.hexID)), "delays \(delays)")
+    }
+  }
+
+  @Test("SIGKILL a follower, then the leader: each pod returns with the same member ID and its data", arguments: EtcdVersion.allCases)
+  func killFollowerThenLeader(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      try await cluster.withClient { etcd in for index in 0..<100 { try await etcd.put("data/\(index)", "\(index)") } }
+      let ids = try await cluster.memberIDs()
+      let leaderID = try await cluster.withClient { try await $0.status().leader }
+      let leader = try #require(ids.first { $0.value == leaderID }?.key)
+      let follower = try #require(ids.keys.sorted().first { $0 != leader })
+      for pod in [follower, leader] {
+        let ordinal = Int(pod.split(separator: "-").last!)!
+        try await cluster.kill(ordinal)
+        try await cluster.expectMembers(3)
+        #expect(try await cluster.memberIDs() == ids, "\(pod) came back as another member")
+        let count = try await cluster.withClient(endpoints: [cluster.endpoint(ordinal)]) {
+          try await $0.get(.prefix("data/"), serializable: true, countOnly: true).count
+        }
+        #expect(count == 100, "\(pod) lost data")
+      }
+    }
+  }
+
+  @Test("all pods killed at once: the cluster returns with all data and the same members", arguments: EtcdVersion.allCases)
+  func allKilled(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      try await cluster.withClient { etcd in for index in 0..<200 { try await etcd.put("all/\(index)", "\(index)") } }
+      let ids = try await cluster.memberIDs()
+      for ordinal in 0..<3 { try await cluster.kill(ordinal, wait: false) }
+      try await cluster.local(["scale", "--replicas", "3"])
+      try await cluster.expectMembers(3)
+      #expect(try await cluster.memberIDs() == ids)
+      #expect(try await cluster.withClient { try await $0.get(.prefix("all/"), countOnly: true).count } == 200)
+    }
+  }
+
+  @Test("one member partitioned: the rest keep serving; after heal it catches up", arguments: EtcdVersion.allCases)
+  func partition(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      let ids = try await cluster.memberIDs()
+      try await cluster.partition(1)
+      // The others still have quorum: writes go on.
+      try await cluster.withClient(endpoints: [cluster.endpoint(0), cluster.endpoint(2)]) { etcd in
+        for index in 0..<50 { try await etcd.put("p/\(index)", "\(index)") }
+      }
+      let report = try await cluster.withClient { try await $0.clusterHealth(timeout: .seconds(2)) }
+      #expect(report.state == .degraded)
+      try await cluster.heal(1)
+      try await cluster.expectMembers(3)
+      #expect(try await cluster.memberIDs() == ids)
+      let count = try await eventually("the healed member to catch up") {
+        let count = try await cluster.withClient(endpoints: [cluster.endpoint(1)]) {
+          try await $0.get(.prefix("p/"), serializable: true, countOnly: true).count
+        }
+        return count == 50 ? count : nil
+      }
+      #expect(count == 50)
+    }
+  }
+}
+
+/// The cluster record's fields the tests read.
+struct RecordFile: Decodable {
+  var token: String
+  var memberIDs: [String]
+}

@@ -1,0 +1,66 @@
+import EtcdClient
+import EtcdTestFixtures
+import Foundation
+import LocalCluster
+import Testing
+
+/// Scaling with `local scale` (the local `kubectl scale`): members follow the desired pods, no
+/// learner is left, and no acknowledged write is lost.
+@Suite("Lifecycle: scaling", .serialized)
+struct ScalingTests {
+  @Test("scale 3→5→4→1→3 under a writer: members follow, every acknowledged write intact", arguments: EtcdVersion.allCases)
+  func scaleSequence(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      let writer = AcknowledgedWriter()
+      try await cluster.withClient { etcd in
+        try await withThrowingTaskGroup(of: Void.self) { group in
+          group.addTask { await writer.run(using: etcd) }
+          for replicas in [5, 4, 1, 3] {
+            try await cluster.scale(replicas)
+            try await cluster.expectMembers(replicas)
+          }
+          group.cancelAll()
+        }
+        #expect(writer.count > 50)
+        #expect(try await writer.lost(using: etcd) == [])
+      }
+    }
+  }
+
+  @Test("5→1 in one step: four pods terminating at once", arguments: EtcdVersion.allCases)
+  func fiveToOne(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 5, version: version) { cluster in
+      try await cluster.withClient { etcd in for index in 0..<50 { try await etcd.put("k/\(index)", "\(index)") } }
+      try await cluster.scale(1)
+      try await cluster.expectMembers(1)
+      #expect(try await cluster.withClient { try await $0.get(.prefix("k/"), countOnly: true).count } == 50)
+      // The leaving pods' data went aside, not deleted; their volumes are kept.
+      for ordinal in 1..<5 {
+        let aside = try FileManager.default.contentsOfDirectory(atPath: "\(cluster.layout.volume("etcd-\(ordinal)"))/aside")
+        #expect(aside.count == 1, "etcd-\(ordinal): \(aside)")
+      }
+    }
+  }
+
+  @Test("3→1 while one of the leaving members is dead: the dead one goes first, then the live one", arguments: EtcdVersion.allCases)
+  func scaleDownWithDeadMember(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      try await cluster.kill(2, hold: 600, wait: false)
+      try await cluster.scale(1)
+      try await cluster.expectMembers(1)
+    }
+  }
+
+  @Test("scaling to 0 is a pause: nothing removed; scaling back resumes with all data", arguments: EtcdVersion.allCases)
+  func pause(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      try await cluster.withClient { etcd in for index in 0..<30 { try await etcd.put("z/\(index)", "\(index)") } }
+      let ids = try await cluster.memberIDs()
+      try await cluster.scale(0)
+      try await cluster.scale(3)
+      try await cluster.expectMembers(3)
+      #expect(try await cluster.memberIDs() == ids)
+      #expect(try await cluster.withClient { try await $0.get(.prefix("z/"), countOnly: true).count } == 30)
+    }
+  }
+}
