@@ -1,0 +1,106 @@
+import EtcdClient
+import EtcdTestFixtures
+import Foundation
+import LocalCluster
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Members that must be replaced: lost volumes, corrupt data, crashes in the middle of a
+/// membership change. Each ends with the member list equal to the desired pods.
+@Suite("Lifecycle: replacement and crash recovery", .serialized)
+struct ReplacementTests {
+  @Test("a lost volume: the member is replaced by a new one; data intact", arguments: EtcdVersion.allCases)
+  func lostVolume(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      try await cluster.withClient { etcd in for index in 0..<100 { try await etcd.put("v/\(index)", "\(index)") } }
+      let before = try await cluster.memberIDs()
+      try await cluster.wipe(1)
+      try await cluster.expectMembers(3)
+      let after = try await cluster.memberIDs()
+      #expect(after["etcd-1"] != before["etcd-1"], "an empty volume took over the old member ID")
+      #expect(after["etcd-0"] == before["etcd-0"] && after["etcd-2"] == before["etcd-2"])
+      let count = try await cluster.withClient(endpoints: [cluster.endpoint(1)]) {
+        try await $0.get(.prefix("v/"), serializable: true, countOnly: true).count
+      }
+      #expect(count == 100)
+    }
+  }
+
+  @Test("corrupt data: the member is moved aside and replaced, not crash-looping", arguments: EtcdVersion.allCases)
+  func corruptData(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      try await cluster.withClient { etcd in for index in 0..<100 { try await etcd.put("c/\(index)", "\(index)") } }
+      let before = try await cluster.memberIDs()
+      try await cluster.kill(2, hold: 3, wait: false)
+      let wal = "\(cluster.layout.volume("etcd-2"))/etcd/member/wal"
+      let file = try #require(try FileManager.default.contentsOfDirectory(atPath: wal).filter { $0.hasSuffix(".wal") }.sorted().last)
+      var bytes = try #require(FileManager.default.contents(atPath: "\(wal)/\(file)"))
+      for offset in 2000..<2400 { bytes[offset] ^= 0x5a }
+      try bytes.write(to: URL(fileURLWithPath: "\(wal)/\(file)"))
+
+      try await eventually("etcd-2 to be replaced", timeout: .seconds(120)) { () -> Bool? in
+        let ids = try await cluster.memberIDs()
+        return ids["etcd-2"] != nil && ids["etcd-2"] != before["etcd-2"] ? true : nil
+      }
+      try await cluster.local(["scale", "--replicas", "3"])
+      try await cluster.expectMembers(3)
+      let aside = try FileManager.default.contentsOfDirectory(atPath: "\(cluster.layout.volume("etcd-2"))/aside")
+      #expect(aside.count == 1 && aside[0].contains("etcd-cannot-use-it"), "\(aside)")
+      let pod = try #require(try await cluster.control.status().pods.first { $0.name == "etcd-2" })
+      #expect(pod.restarts <= 2, "the pod crash-looped: \(pod.restarts) restarts")
+    }
+  }
+
+  @Test("a caught-up learner killed before its promotion is never promoted, and is removed", arguments: EtcdVersion.allCases)
+  func learnerKilledBeforePromotion(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      try await cluster.control.send("POST", "/scale", query: ["replicas": "4"])
+      let learner = try await eventually("etcd-3 to be a started, caught-up learner", timeout: .seconds(60), every: .milliseconds(50)) {
+        try await cluster.members().first { $0.isLearner && $0.isStarted }
+      }
+      try await cluster.kill(3, hold: 600, wait: false)
+      // Watch the member list: the dead learner must never turn into a voter, and must go.
+      try await eventually("the dead learner to be removed", timeout: .seconds(90), every: .milliseconds(200)) { () -> Bool? in
+        let members = try await cluster.members()
+        if let member = members.first(where: { $0.id == learner.id }) {
+          #expect(member.isLearner, "the dead learner \(member.hexID) was promoted")
+          return nil
+        }
+        return true
+      }
+      try await cluster.scale(3)
+      try await cluster.expectMembers(3)
+    }
+  }
+
+  @Test("a crash between member add and start: the pod clears its unstarted entry and joins", arguments: EtcdVersion.allCases)
+  func crashBetweenAddAndStart(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      // What a pilot leaves behind when it dies right after its member add: a learner with the
+      // pod's peer URL that never started.
+      let orphan = try await eventually("etcd to accept the add (it waits 5 s after start)") {
+        try await cluster.withClient {
+          try await $0.memberAdd(peerURLs: ["http://\(cluster.address(3)):2380"], asLearner: true).member
+        }
+      }
+      try await cluster.scale(4)
+      try await cluster.expectMembers(4)
+      #expect(try await cluster.memberIDs()["etcd-3"] != orphan.id)
+    }
+  }
+
+  @Test("a crash during scale-down removal: the reconciler removes the member the dead pod left", arguments: EtcdVersion.allCases)
+  func crashDuringScaleDown(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 4, version: version, arguments: ["--grace-period", "5"]) { cluster in
+      // Freeze etcd-3's pilot: it cannot leave when told to, and is killed when its grace ends.
+      let pod = try #require(try await cluster.control.status().pods.first { $0.name == "etcd-3" })
+      let pid = try #require(pod.pid)
+      Glibc.kill(pid, SIGSTOP)
+      try await cluster.scale(3)
+      try await cluster.expectMembers(3)
+    }
+  }
+}
