@@ -29,6 +29,11 @@ public enum EtcdBinary {
     }
     let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
+    return (path, try version(fromOutput: output, path: path))
+  }
+
+  /// The version from `etcd --version` output, refused unless it is 3.4 or newer.
+  public static func version(fromOutput output: String, path: String) throws(PilotError) -> String {
     guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("etcd Version:") }) else {
       throw PilotError("\(path) is not etcd (its --version printed no 'etcd Version:'): pass --etcd /path/to/etcd")
     }
@@ -37,6 +42,6 @@ public enum EtcdBinary {
     guard numbers.count >= 2, numbers[0] > 3 || (numbers[0] == 3 && numbers[1] >= 4) else {
       throw PilotError("\(path) is etcd \(version); etcd-pilot needs 3.4 or newer")
     }
-    return (path, version)
+    return version
   }
 }

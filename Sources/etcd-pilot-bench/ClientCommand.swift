@@ -68,6 +68,7 @@ struct ClientCommand: AsyncParsableCommand {
     let machine = MachineInfo.current()
     let loadBefore = MachineInfo.loadAverage()
 
+    try PythonClientRunner.check(python: python, script: pythonScript)
     let server = try await BenchEtcd.start(path: etcd, host: host)
     Self.progress("etcd \(server.version) started at \(server.endpoint) (files in \(server.directory.path))")
     let python = PythonClientRunner(
@@ -75,7 +76,6 @@ struct ClientCommand: AsyncParsableCommand {
       scratch: server.directory)
     let measured: (comparisons: [Comparison], pythonClient: String)
     do {
-      try python.check()
       measured = try await measure(on: server, python: python, logger: logger)
     } catch {
       await server.stop(removingFiles: false)

@@ -29,8 +29,8 @@ struct PythonClientRunner: Sendable {
     var server_cpu_seconds: Double
   }
 
-  /// Checks that the interpreter and the script exist before any server is started.
-  func check() throws {
+  /// Checks that the interpreter `python` and the `script` exist, before any server is started.
+  static func check(python: String, script: String) throws {
     guard FileManager.default.isExecutableFile(atPath: python) else {
       throw BenchError("no Python at \(python): run bench/setup.sh or pass --python PATH")
     }

@@ -3,7 +3,7 @@ import EtcdTestFixtures
 import Foundation
 import Testing
 
-@Suite("Auth", .serialized)
+@Suite("Auth", .serialized, .timeLimit(.minutes(10)))
 struct AuthTests {
   @Test("users and roles; auth on: anonymous refused, wrong password refused, right one works; auth off again", arguments: EtcdVersion.allCases)
   func authOnAndOff(version: EtcdVersion) async throws {

@@ -3,7 +3,7 @@ import EtcdTestFixtures
 import Foundation
 import Testing
 
-@Suite("Cluster", .serialized)
+@Suite("Cluster", .serialized, .timeLimit(.minutes(10)))
 struct ClusterTests {
   @Test("member list shows every started member with its names and URLs", arguments: EtcdVersion.allCases)
   func memberList(version: EtcdVersion) async throws {

@@ -3,7 +3,7 @@ import EtcdTestFixtures
 import Foundation
 import Testing
 
-@Suite("Failover", .serialized)
+@Suite("Failover", .serialized, .timeLimit(.minutes(10)))
 struct FailoverTests {
   @Test("calls move on to the next endpoint when the preferred one is killed", arguments: EtcdVersion.allCases)
   func killedEndpoint(version: EtcdVersion) async throws {

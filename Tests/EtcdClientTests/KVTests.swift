@@ -3,7 +3,7 @@ import EtcdTestFixtures
 import Foundation
 import Testing
 
-@Suite("KV", .serialized)
+@Suite("KV", .serialized, .timeLimit(.minutes(10)))
 struct KVTests {
   @Test("put, get a key, a prefix, a range; limit, revision, serializable, keys-only, count-only", arguments: EtcdVersion.allCases)
   func getVariants(version: EtcdVersion) async throws {
@@ -128,7 +128,7 @@ struct KVTests {
   }
 }
 
-@Suite("Connection", .serialized)
+@Suite("Connection", .serialized, .timeLimit(.minutes(10)))
 struct ConnectionTests {
   // etcd's gRPC server sends an HTTP/2 PING after most calls; swift-nio-http2 used to close the
   // connection after 200 of them in 30 s, failing every 200th call.

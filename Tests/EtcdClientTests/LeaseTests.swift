@@ -3,7 +3,7 @@ import EtcdTestFixtures
 import Foundation
 import Testing
 
-@Suite("Lease", .serialized)
+@Suite("Lease", .serialized, .timeLimit(.minutes(10)))
 struct LeaseTests {
   @Test("grant, timeToLive with keys, keepAliveOnce, revoke deletes the keys", arguments: EtcdVersion.allCases)
   func lifecycle(version: EtcdVersion) async throws {

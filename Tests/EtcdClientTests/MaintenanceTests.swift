@@ -3,7 +3,7 @@ import EtcdTestFixtures
 import Foundation
 import Testing
 
-@Suite("Maintenance", .serialized)
+@Suite("Maintenance", .serialized, .timeLimit(.minutes(10)))
 struct MaintenanceTests {
   @Test("status of every member: version, one leader, raft indexes", arguments: EtcdVersion.allCases)
   func status(version: EtcdVersion) async throws {

@@ -4,7 +4,7 @@ import Foundation
 import PKI
 import Testing
 
-@Suite("TLS", .serialized)
+@Suite("TLS", .serialized, .timeLimit(.minutes(10)))
 struct TLSTests {
   @Test("mTLS with a test CA: reads and writes work; plaintext, a missing certificate or another CA are refused", arguments: EtcdVersion.allCases)
   func mutualTLS(version: EtcdVersion) async throws {

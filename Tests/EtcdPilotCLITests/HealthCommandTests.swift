@@ -3,7 +3,7 @@ import EtcdTestFixtures
 import Foundation
 import Testing
 
-@Suite("etcd-pilot health", .serialized)
+@Suite("etcd-pilot health", .serialized, .timeLimit(.minutes(10)))
 struct HealthCommandTests {
   private func endpointsFlag(_ cluster: EtcdTestCluster) -> String {
     cluster.endpoints.map(\.description).joined(separator: ",")

@@ -21,3 +21,22 @@ public func eventually<T>(
     try await Task.sleep(for: interval)
   }
 }
+
+/// Runs `body`, failing with a clear message if it takes longer than `limit`: no test waits
+/// forever on something that did not happen.
+public func within<T: Sendable>(
+  _ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+  try await withThrowingTaskGroup(of: T?.self) { group in
+    group.addTask { try await body() }
+    group.addTask {
+      try await Task.sleep(for: limit)
+      return nil
+    }
+    defer { group.cancelAll() }
+    guard let first = try await group.next(), let value = first else {
+      throw FixtureError("\(what) did not happen within \(limit)")
+    }
+    return value
+  }
+}

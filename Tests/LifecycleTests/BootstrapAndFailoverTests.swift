@@ -7,7 +7,7 @@ import Testing
 
 /// The old chart's flows, on the local StatefulSet with real etcd: bootstrap, health, failover
 /// with re-join, data kept on restart.
-@Suite("Lifecycle: bootstrap and failover", .serialized)
+@Suite("Lifecycle: bootstrap and failover", .serialized, .timeLimit(.minutes(10)))
 struct BootstrapAndFailoverTests {
   @Test("bootstrap 3: every member a started voter, the cluster record written, pods ready", arguments: EtcdVersion.allCases)
   func bootstrapThree(version: EtcdVersion) async throws {

@@ -10,7 +10,7 @@ import Glibc
 
 /// Members that must be replaced: lost volumes, corrupt data, crashes in the middle of a
 /// membership change. Each ends with the member list equal to the desired pods.
-@Suite("Lifecycle: replacement and crash recovery", .serialized)
+@Suite("Lifecycle: replacement and crash recovery", .serialized, .timeLimit(.minutes(10)))
 struct ReplacementTests {
   @Test("a lost volume: the member is replaced by a new one; data intact", arguments: EtcdVersion.allCases)
   func lostVolume(version: EtcdVersion) async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// Scaling with `local scale` (the local `kubectl scale`): members follow the desired pods, no
 /// learner is left, and no acknowledged write is lost.
-@Suite("Lifecycle: scaling", .serialized)
+@Suite("Lifecycle: scaling", .serialized, .timeLimit(.minutes(10)))
 struct ScalingTests {
   @Test("scale 3→5→4→1→3 under a writer: members follow, every acknowledged write intact", arguments: EtcdVersion.allCases)
   func scaleSequence(version: EtcdVersion) async throws {

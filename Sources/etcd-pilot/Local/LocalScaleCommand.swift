@@ -7,7 +7,7 @@ struct LocalScaleCommand: AsyncParsableCommand {
     commandName: "scale", abstract: "Changes the member count and waits until the cluster matches it.")
 
   @OptionGroup var options: LocalOptions
-  @Option(help: "The new member count; 0 pauses the cluster (data kept).")
+  @Option(parsing: .unconditional, help: "The new member count; 0 pauses the cluster (data kept).")
   var replicas: Int
 
   func run() async throws {

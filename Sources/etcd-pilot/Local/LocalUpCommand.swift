@@ -13,7 +13,7 @@ struct LocalUpCommand: AsyncParsableCommand {
 
   @OptionGroup var options: LocalOptions
 
-  @Option(help: "How many members (default: 3, or the count the cluster had).")
+  @Option(parsing: .unconditional, help: "How many members (default: 3, or the count the cluster had).")
   var replicas: Int?
 
   @Option(help: "The etcd binary (3.4 or newer).")

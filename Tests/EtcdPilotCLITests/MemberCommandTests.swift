@@ -1,0 +1,61 @@
+import EtcdTestFixtures
+import Foundation
+import Pilot
+import Testing
+
+@Suite("etcd-pilot member and local: bad input", .serialized, .timeLimit(.minutes(10)))
+struct BadInputTests {
+  /// A user-facing error: one line, no stack trace, non-zero.
+  private func expectOneLineError(_ result: ProcessOutput, mentions words: [String]) {
+    let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(result.exitCode != 0)
+    #expect(!text.contains("\n"), "more than one line: \(text)")
+    for word in words { #expect(text.contains(word), "'\(word)' missing from: \(text)") }
+  }
+
+  private func member(_ arguments: [String], volume: String) throws -> ProcessOutput {
+    try PilotBinary.run(
+      ["member", "--data-dir", volume, "--replicas-from", "file:/nonexistent/sts.json",
+       "--cluster-record", "file:/nonexistent/record.json"] + arguments, timeout: 20)
+  }
+
+  @Test("a name with no ordinal, a missing etcd binary, an unknown placeholder: one line each, nothing touched")
+  func memberBadInput() throws {
+    let volume = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-vol-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: volume) }
+    expectOneLineError(try member(["--name", "etcd", "--etcd", EtcdVersion.v3_4.etcd], volume: volume), mentions: ["'etcd' has no ordinal"])
+    expectOneLineError(try member(["--name", "etcd-07", "--etcd", EtcdVersion.v3_4.etcd], volume: volume), mentions: ["no ordinal"])
+    expectOneLineError(
+      try member(["--name", "etcd-0", "--etcd", "/nonexistent/etcd"], volume: volume),
+      mentions: ["/nonexistent/etcd", "--etcd"])
+    expectOneLineError(
+      try member(["--name", "etcd-0", "--etcd", "/bin/true"], volume: volume), mentions: ["is not etcd"])
+    expectOneLineError(
+      try member(["--name", "etcd-0", "--etcd", EtcdVersion.v3_4.etcd, "--host-template", "{pod}.x"], volume: volume),
+      mentions: ["unknown placeholder {pod}"])
+    #expect(!FileManager.default.fileExists(atPath: volume), "the volume was touched")
+  }
+
+  @Test("etcd older than 3.4 is refused, by its --version line")
+  func versionCheck() throws {
+    #expect(throws: PilotError.self) { try EtcdBinary.version(fromOutput: "etcd Version: 3.3.25\nGit SHA: 1\n", path: "etcd") }
+    #expect(try EtcdBinary.version(fromOutput: "etcd Version: 3.4.23\nGit SHA: x\n", path: "etcd") == "3.4.23")
+    #expect(try EtcdBinary.version(fromOutput: "etcd Version: 3.6.0-rc.1\n", path: "etcd") == "3.6.0-rc.1")
+  }
+
+  @Test("local: negative or zero replicas and commands without a cluster are one-line errors")
+  func localBadInput() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-none-\(UUID().uuidString)").path
+    expectOneLineError(
+      try PilotBinary.run(["local", "up", "--dir", dir, "--replicas", "0", "--etcd", EtcdVersion.v3_4.etcd]),
+      mentions: ["--replicas 0"])
+    expectOneLineError(
+      try PilotBinary.run(["local", "up", "--dir", dir, "--replicas", "-2", "--etcd", EtcdVersion.v3_4.etcd]),
+      mentions: ["--replicas -2"])
+    expectOneLineError(try PilotBinary.run(["local", "scale", "--dir", dir, "--replicas", "-1"]), mentions: ["negative"])
+    expectOneLineError(try PilotBinary.run(["local", "status", "--dir", dir]), mentions: ["no local cluster", dir])
+    let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+    #expect(leftovers.isEmpty, "bad input created \(leftovers) in \(dir)")
+    try? FileManager.default.removeItem(atPath: dir)
+  }
+}
