@@ -37,7 +37,9 @@ let package = Package(
     .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+    .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
     .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
     .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
     .package(url: "https://github.com/apple/swift-asn1.git", from: "1.1.0"),
@@ -60,7 +62,7 @@ let package = Package(
     .executableTarget(
       name: "etcd-pilot",
       dependencies: [
-        "EtcdClient", "Membership", "Pilot", "LocalCluster", "ChildProcess", argumentParser, logging,
+        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "ChildProcess", argumentParser, logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
       swiftSettings: swiftSettings
@@ -76,7 +78,7 @@ let package = Package(
       name: "HTTPEndpoints",
       dependencies: [
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
       ],
       swiftSettings: swiftSettings
     ),
@@ -101,11 +103,24 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
 
+    // The small in-cluster Kubernetes client the agent needs.
+    .target(
+      name: "Kubernetes",
+      dependencies: [
+        "Pilot", "Membership",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+
     // The local StatefulSet: pods are processes, volumes are folders.
     .target(
       name: "LocalCluster",
       dependencies: [
-        "Pilot", "Membership", "ChildProcess", "HTTPEndpoints", "EtcdClient", "PeerProxy", logging,
+        "Pilot", "Membership", "ChildProcess", "HTTPEndpoints", "EtcdClient", "PeerProxy", "PKI", logging,
+        .product(name: "Yams", package: "Yams"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -164,6 +179,17 @@ let package = Package(
     .testTarget(
       name: "LifecycleTests",
       dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "Pilot"],
+      swiftSettings: swiftSettings
+    ),
+    // The Helm chart: lint, template, Kubernetes schemas, policy scan.
+    .testTarget(
+      name: "ChartTests",
+      dependencies: ["EtcdTestFixtures", .product(name: "Yams", package: "Yams")],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "ChartRunTests",
+      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -73,11 +73,13 @@ public final class ChildProcess: Sendable {
   ///
   /// - Parameters:
   ///   - environment: variables to set (or, with a `nil` value, unset) on top of this process's.
+  ///   - inheritEnvironment: start from this process's environment (true) or from nothing but
+  ///     `environment` (false: a container's clean environment).
   ///   - output: where stdout and stderr go.
   ///   - newProcessGroup: put the child in a process group of its own, as a container's init.
   ///   - newSession: start a new session (a daemon: no controlling terminal, no SIGHUP from it).
   public static func start(
-    _ executable: String, arguments: [String], environment: [String: String?] = [:],
+    _ executable: String, arguments: [String], environment: [String: String?] = [:], inheritEnvironment: Bool = true,
     workingDirectory: String? = nil, output: Output, newProcessGroup: Bool = false, newSession: Bool = false
   ) async throws -> ChildProcess {
     var options = PlatformOptions()
@@ -89,7 +91,9 @@ public final class ChildProcess: Sendable {
     // On cancellation of the owner: no grace, the owner is already gone.
     options.teardownSequence = []
     var env = Environment.inherit
-    if !environment.isEmpty {
+    if !inheritEnvironment {
+      env = .custom(Dictionary(uniqueKeysWithValues: environment.compactMap { key, value in value.map { (Environment.Key(stringLiteral: key), $0) } }))
+    } else if !environment.isEmpty {
       env = env.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))
     }
     let configuration = Configuration(
@@ -142,11 +146,12 @@ public final class ChildProcess: Sendable {
 
   /// Starts `executable` with its output appended to `logFile` (or discarded when `nil`).
   public static func start(
-    _ executable: String, arguments: [String], environment: [String: String?] = [:],
+    _ executable: String, arguments: [String], environment: [String: String?] = [:], inheritEnvironment: Bool = true,
     workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false, newSession: Bool = false
   ) async throws -> ChildProcess {
     try await start(
-      executable, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
+      executable, arguments: arguments, environment: environment, inheritEnvironment: inheritEnvironment,
+      workingDirectory: workingDirectory,
       output: logFile.map { .file($0) } ?? .discard, newProcessGroup: newProcessGroup, newSession: newSession)
   }
 

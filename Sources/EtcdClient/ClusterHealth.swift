@@ -49,14 +49,19 @@ public struct ClusterHealthReport: Sendable, Hashable, Codable {
 extension EtcdClient {
   /// Checks every member of the cluster: reads the member list from any endpoint, then asks each
   /// member at its own client URL for its status and a read, all at once, each within `timeout`.
-  public func clusterHealth(timeout: Duration = .seconds(5)) async throws(EtcdError) -> ClusterHealthReport {
+  ///
+  /// `reach` can name another endpoint for a member, when its published client URL cannot be
+  /// dialed from here (a DNS name only resolvable inside the cluster).
+  public func clusterHealth(
+    timeout: Duration = .seconds(5), reach: (@Sendable (Member) -> EtcdEndpoint?)? = nil
+  ) async throws(EtcdError) -> ClusterHealthReport {
     let list = try await withTimeout(timeout).memberList(linearizable: false)
     let alarms = (try? await withTimeout(timeout).alarms()) ?? []
     let scheme = preferredEndpoint?.scheme ?? .http
     let checks = await withTaskGroup(of: (Int, MemberHealth).self) { group in
       for (index, member) in list.members.enumerated() {
         group.addTask {
-          (index, await self.checkMember(member, scheme: scheme, alarms: alarms, timeout: timeout))
+          (index, await self.checkMember(member, scheme: scheme, alarms: alarms, timeout: timeout, reach: reach))
         }
       }
       var results: [(Int, MemberHealth)] = []
@@ -78,7 +83,8 @@ extension EtcdClient {
   }
 
   private func checkMember(
-    _ member: Member, scheme: EtcdEndpoint.Scheme, alarms: [Alarm], timeout: Duration
+    _ member: Member, scheme: EtcdEndpoint.Scheme, alarms: [Alarm], timeout: Duration,
+    reach: (@Sendable (Member) -> EtcdEndpoint?)?
   ) async -> MemberHealth {
     let clock = ContinuousClock()
     let started = clock.now
@@ -92,7 +98,8 @@ extension EtcdClient {
       return health
     }
     let urls = member.clientURLs.compactMap { try? EtcdEndpoint(parsing: $0) }
-    guard let endpoint = urls.first(where: { $0.scheme == scheme }) ?? urls.first else {
+    let published = urls.first(where: { $0.scheme == scheme }) ?? urls.first
+    guard let endpoint = member.isStarted ? (reach?(member) ?? published) : nil else {
       health.endpoint = member.peerURLs.first ?? ""
       health.reason = "not started: it publishes no client URL yet"
       return finish()

@@ -81,6 +81,11 @@ public func withEtcdClient<Result: Sendable>(
     do {
       let result = try await body(client)
       pool.shutdown()
+      // A connection still resolving a name or dialing a dead address may not close on its
+      // own for a long while: give the graceful close two seconds, then cancel it.
+      group.addTask { try? await Task.sleep(for: .seconds(2)) }
+      _ = try await group.next()
+      group.cancelAll()
       try await group.waitForAll()
       return result
     } catch {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A request as the handlers see it.
 public struct HTTPRequest: Sendable {
@@ -48,12 +49,31 @@ public struct HTTPServer: Sendable {
   /// The port actually bound (useful with port 0).
   public let port: Int
 
-  /// Binds `host:port`; call ``serve(_:)`` to answer requests.
-  public static func bind(host: String, port: Int) async throws -> HTTPServer {
+  /// Certificate and key files (PEM) for serving HTTPS.
+  public struct TLSFiles: Sendable {
+    public var certificateFile: String
+    public var keyFile: String
+    public init(certificateFile: String, keyFile: String) {
+      self.certificateFile = certificateFile
+      self.keyFile = keyFile
+    }
+  }
+
+  /// Binds `host:port` (HTTPS with `tls`); call ``serve(_:)`` to answer requests.
+  public static func bind(host: String, port: Int, tls: TLSFiles? = nil) async throws -> HTTPServer {
+    let context = try tls.map { files in
+      try NIOSSLContext(
+        configuration: .makeServerConfiguration(
+          certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificateFile).map { .certificate($0) },
+          // By bytes, not by path: NIOSSL guesses a key file's format from its extension and takes
+          // `.key` for DER.
+          privateKey: .privateKey(try NIOSSLPrivateKey(file: files.keyFile, format: .pem))))
+    }
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .bind(host: host, port: port) { child in
         child.eventLoop.makeCompletedFuture {
+          if let context { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
           try child.pipeline.syncOperations.configureHTTPServerPipeline()
           return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
         }

@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
 import Logging
+import Membership
 
 /// Waits until a local cluster looks the way its StatefulSet says: the member list equals the
 /// desired pods, every member a started voter, every member healthy. Says what it waits for.
@@ -9,11 +10,11 @@ public enum ClusterConvergence {
     config: LocalClusterConfig, replicas: Int, timeout: Duration, say: @Sendable (String) -> Void
   ) async throws -> ClusterHealthReport {
     let expected = Set((0..<replicas).map(config.podName))
-    let endpoints = (0..<max(replicas, 1)).compactMap { try? EtcdEndpoint(parsing: config.clientURL($0)) }
+    let endpoints = (0..<max(replicas, 8)).compactMap { try? EtcdEndpoint(parsing: config.clientURL($0)) }
     let deadline = ContinuousClock.now + timeout
     var lastReason = ""
     while true {
-      let (report, reason) = await check(endpoints: endpoints, expected: expected)
+      let (report, reason) = await check(endpoints: endpoints, expected: expected, replicas: replicas)
       if let report, reason == nil { return report }
       let text = reason ?? "waiting"
       if text != lastReason {
@@ -28,12 +29,18 @@ public enum ClusterConvergence {
   }
 
   /// A report when converged; otherwise what is missing.
-  static func check(endpoints: [EtcdEndpoint], expected: Set<String>) async -> (ClusterHealthReport?, String?) {
+  static func check(endpoints: [EtcdEndpoint], expected: Set<String>, replicas: Int) async -> (ClusterHealthReport?, String?) {
     do {
       let report = try await withEtcdClient(
-        EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(2)), logger: Logger(label: "local-wait")
+        EtcdClientConfiguration(endpoints: Array(endpoints.prefix(max(replicas, 1))), callTimeout: .seconds(2)),
+        logger: Logger(label: "local-wait")
       ) { client in
-        try await client.clusterHealth(timeout: .seconds(2))
+        // Members are checked at their pods' addresses: their published URLs may be names
+        // that only the pods resolve (a chart's headless Service).
+        try await client.clusterHealth(timeout: .seconds(2)) { member in
+          guard let ordinal = PodIdentity.ordinal(ofPodName: member.name), ordinal < endpoints.count else { return nil }
+          return endpoints[ordinal]
+        }
       }
       let names = Set(report.members.map(\.name))
       if let learner = report.members.first(where: \.isLearner) {

@@ -23,6 +23,12 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   public var pollInterval: String
   /// Seconds to wait before first starting a pod, by ordinal (emulates slow scheduling).
   public var startDelays: [Int: Double] = [:]
+  /// A rendered chart (`helm template` output) whose StatefulSet the pods follow, instead of the
+  /// pilot's own command line.
+  public var manifest: String?
+  /// For a chart: the image's files (path in the image → file here).
+  public var imageFiles: [String: String] = [:]
+  public var clusterDomain: String = "cluster.local"
   /// Set while a supervisor runs.
   public var supervisorPID: Int32?
   public var controlPort: Int?

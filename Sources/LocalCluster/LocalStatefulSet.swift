@@ -20,19 +20,35 @@ public actor LocalStatefulSet {
     var lastExit: String?
     /// Not restarted before this (a held-down pod).
     var holdUntil: ContinuousClock.Instant?
+    /// Probe state (chart pods): started (startup probe passed), ready, and failures in a row.
+    var probes = ProbeState()
+    var livenessKill: ContinuousClock.Instant?
+  }
+
+  /// How pods are made: the pilot's own command line (`local up`), or a rendered chart's pod
+  /// template (the chart run for real).
+  enum PodMode: Sendable {
+    case pilot
+    case chart(ChartPods)
   }
 
   let layout: LocalClusterLayout
   let config: LocalClusterConfig
   let pilotBinary: String
   let logger: Logger
+  let mode: PodMode
   private var slots: [Int: Slot] = [:]
   private var replicas: Int
   private var generation: Int
   private var deleting = false
+  private var deleted = false
   private var finished = false
 
-  public init(layout: LocalClusterLayout, config: LocalClusterConfig, replicas: Int, pilotBinary: String, logger: Logger) {
+  init(
+    layout: LocalClusterLayout, config: LocalClusterConfig, replicas: Int, pilotBinary: String, mode: PodMode = .pilot,
+    logger: Logger
+  ) {
+    self.mode = mode
     self.layout = layout
     self.config = config
     self.replicas = replicas
@@ -55,6 +71,7 @@ public actor LocalStatefulSet {
     writeFile()
     while !finished {
       await reconcile()
+      await probe()
       try? await Task.sleep(for: .milliseconds(200))
     }
   }
@@ -89,13 +106,14 @@ public actor LocalStatefulSet {
     for (ordinal, slot) in slots where ordinal >= replicas {
       if slot.terminatingSince == nil, let process = slot.process {
         // A pod above the count: SIGTERM to its pilot only (as Kubernetes signals PID 1).
-        process.signal(SIGTERM)
         slots[ordinal]?.terminatingSince = now
+        await preStop(ordinal, process)
+        process.signal(SIGTERM)
         logger.info("\(config.podName(ordinal)) terminating: scaled to \(replicas)")
         writeFile()
-      } else if let since = slot.terminatingSince, now - since > .seconds(config.gracePeriodSeconds) {
+      } else if let since = slot.terminatingSince, now - since > .seconds(gracePeriodSeconds) {
         slot.process?.signalGroup(SIGKILL)
-        logger.warning("\(config.podName(ordinal)) killed: grace period of \(config.gracePeriodSeconds)s ended")
+        logger.warning("\(config.podName(ordinal)) killed: grace period of \(gracePeriodSeconds)s ended")
       } else if slot.process == nil {
         slots[ordinal] = nil
         writeFile()
@@ -106,9 +124,36 @@ public actor LocalStatefulSet {
   private func start(_ ordinal: Int, _ previous: Slot) async {
     var slot = previous
     slot.uid = UUID().uuidString.lowercased()
+    slot.probes = ProbeState()
+    slot.livenessKill = nil
+    let name = config.podName(ordinal)
+    do {
+      switch mode {
+      case .pilot:
+        slot.process = try await ChildProcess.start(
+          pilotBinary, arguments: pilotArguments(ordinal), logFile: layout.log(name), newProcessGroup: true)
+      case .chart(let chart):
+        let launch = try chart.launch(ordinal: ordinal, uid: slot.uid)
+        slot.process = try await ChildProcess.start(
+          launch.executable, arguments: launch.arguments, environment: launch.environment.mapValues { Optional($0) },
+          inheritEnvironment: false, logFile: layout.log(name), newProcessGroup: true)
+      }
+      slot.startedAt = .now
+      slot.terminatingSince = nil
+      logger.info("\(name) started (pid \(slot.process?.pid ?? 0)) at \(config.address(ordinal))")
+    } catch {
+      slot.nextStart = .now + .seconds(2)
+      logger.error("cannot start \(name): \(error)")
+    }
+    slots[ordinal] = slot
+    writeFile()
+  }
+
+  /// The pod's command line in `local up` mode.
+  private func pilotArguments(_ ordinal: Int) -> [String] {
     let name = config.podName(ordinal)
     var arguments = [
-      "member", "--name", name, "--namespace", config.namespace, "--uid", slot.uid,
+      "member", "--name", name, "--namespace", config.namespace, "--uid", slots[ordinal]?.uid ?? UUID().uuidString,
       "--host-template", "\(config.addressBase).{ordinal+\(config.firstHost)}",
       "--listen-host", config.address(ordinal),
       "--client-port", String(config.clientPort), "--peer-port", String(config.peerPort),
@@ -119,18 +164,28 @@ public actor LocalStatefulSet {
     ]
     if config.proxies { arguments += ["--peer-listen-port", String(config.peerListenPort)] }
     if !config.etcdArguments.isEmpty { arguments += ["--"] + config.etcdArguments }
-    do {
-      slot.process = try await ChildProcess.start(
-        pilotBinary, arguments: arguments, logFile: layout.log(name), newProcessGroup: true)
-      slot.startedAt = .now
-      slot.terminatingSince = nil
-      logger.info("\(name) started (pid \(slot.process?.pid ?? 0)) at \(config.address(ordinal))")
-    } catch {
-      slot.nextStart = .now + .seconds(2)
-      logger.error("cannot start \(name): \(error)")
+    return arguments
+  }
+
+  /// The grace period a terminating pod gets before SIGKILL.
+  var gracePeriodSeconds: Int {
+    if case .chart(let chart) = mode { return chart.gracePeriodSeconds }
+    return config.gracePeriodSeconds
+  }
+
+  /// Runs the container's preStop hook, if it has one, before the pod gets SIGTERM.
+  private func preStop(_ ordinal: Int, _ process: ChildProcess) async {
+    guard case .chart(let chart) = mode, let hook = chart.container.lifecycle?.preStop else { return }
+    if let command = hook.exec?.command, !command.isEmpty {
+      // In the pod's own mount namespace, as the kubelet runs it inside the container.
+      let hookProcess = try? await ChildProcess.start(
+        "/usr/bin/nsenter", arguments: ["--target", String(process.pid), "--mount", "--"] + command,
+        logFile: layout.log(config.podName(ordinal)))
+      if let hookProcess { await hookProcess.stop(signal: SIGTERM, grace: .seconds(gracePeriodSeconds)) }
+    } else if let get = hook.httpGet, let port = chart.container.port(get.port) {
+      _ = await ProbeRunner.get("http://\(config.address(ordinal)):\(port)\(get.path ?? "/")", timeout: .seconds(gracePeriodSeconds))
     }
-    slots[ordinal] = slot
-    writeFile()
+    logger.info("\(config.podName(ordinal)): preStop hook done")
   }
 
   /// The state file every pilot reads its desired count and pod phases from.
@@ -202,15 +257,72 @@ public actor LocalStatefulSet {
     deleting = true
     writeFile()
     logger.info("stopping every pod; data is kept")
-    for slot in slots.values { slot.process?.signal(SIGTERM) }
-    let deadline = ContinuousClock.now + .seconds(config.gracePeriodSeconds)
+    for (ordinal, slot) in slots {
+      if let process = slot.process {
+        await preStop(ordinal, process)
+        process.signal(SIGTERM)
+      }
+    }
+    let deadline = ContinuousClock.now + .seconds(gracePeriodSeconds)
     while slots.values.contains(where: { $0.process?.isRunning == true }), ContinuousClock.now < deadline {
       try? await Task.sleep(for: .milliseconds(100))
     }
     for slot in slots.values where slot.process?.isRunning == true { slot.process?.signalGroup(SIGKILL) }
     for slot in slots.values { await slot.process?.wait() }
     slots.removeAll()
+    deleted = true
     finished = true
+  }
+
+  /// What the local Kubernetes API shows of the StatefulSet and its pods.
+  struct APIView: Sendable {
+    struct Pod: Sendable {
+      var name: String
+      var uid: String
+      var terminating: Bool
+    }
+    var replicas: Int
+    var generation: Int
+    var deleting: Bool
+    var deleted: Bool
+    var pods: [Pod]
+  }
+
+  func apiView() -> APIView {
+    let pods = slots.keys.sorted().compactMap { ordinal -> APIView.Pod? in
+      guard let slot = slots[ordinal], slot.process != nil || ordinal < replicas else { return nil }
+      return .init(name: config.podName(ordinal), uid: slot.uid, terminating: slot.terminatingSince != nil)
+    }
+    return APIView(replicas: replicas, generation: generation, deleting: deleting, deleted: deleted, pods: pods)
+  }
+
+  // MARK: Probes
+
+  /// Runs the chart pods' probes that are due, as a kubelet would: the startup probe gates the
+  /// others; readiness sets the pod's Ready; failed liveness restarts the pod.
+  func probe() async {
+    guard case .chart(let chart) = mode else { return }
+    let now = ContinuousClock.now
+    for (ordinal, slot) in slots {
+      guard let process = slot.process, process.isRunning, slot.terminatingSince == nil, let startedAt = slot.startedAt else { continue }
+      var probes = slot.probes
+      let address = config.address(ordinal)
+      let outcome = await ProbeRunner.run(chart.container, address: address, state: &probes, now: now, startedAt: startedAt)
+      slots[ordinal]?.probes = probes
+      if case .restart(let why) = outcome {
+        logger.warning("\(config.podName(ordinal)) \(why): restarting it")
+        slots[ordinal]?.terminatingSince = nil
+        await preStop(ordinal, process)
+        process.signal(SIGTERM)
+        slots[ordinal]?.livenessKill = now
+      }
+    }
+    // A pod restarted for liveness gets its grace period, then SIGKILL.
+    for slot in slots.values {
+      if let since = slot.livenessKill, now - since > .seconds(gracePeriodSeconds), let process = slot.process, process.isRunning {
+        process.signalGroup(SIGKILL)
+      }
+    }
   }
 
   /// What `local status` shows of each pod.
@@ -225,6 +337,8 @@ public actor LocalStatefulSet {
     public var clientURL: String
     public var peerURL: String
     public var pilotURL: String
+    /// Readiness by the pod's probe (chart pods); nil without one.
+    public var ready: Bool?
   }
 
   public func snapshot() -> (replicas: Int, pods: [PodSnapshot]) {
@@ -238,7 +352,11 @@ public actor LocalStatefulSet {
       return PodSnapshot(
         name: config.podName(ordinal), ordinal: ordinal, state: state, pid: slot?.process?.pid,
         restarts: slot?.restarts ?? 0, lastExit: slot?.lastExit, address: config.address(ordinal),
-        clientURL: config.clientURL(ordinal), peerURL: config.peerURL(ordinal), pilotURL: config.pilotURL(ordinal))
+        clientURL: config.clientURL(ordinal), peerURL: config.peerURL(ordinal), pilotURL: config.pilotURL(ordinal),
+        ready: slot.flatMap { slot in
+          if case .chart(let chart) = mode, chart.container.readinessProbe != nil { return slot.probes.ready }
+          return nil
+        })
     }
     return (replicas, pods)
   }

@@ -15,13 +15,18 @@ public enum LocalSupervisor {
     config.supervisorPID = getpid()
     config.controlPort = control.port
     try layout.writeConfig(config)
-    let statefulSet = LocalStatefulSet(layout: layout, config: config, replicas: replicas, pilotBinary: pilotBinary, logger: logger)
-    let proxies = config.proxies ? PeerProxies(config: config, logger: logger) : nil
+    let chart = try config.manifest.map { try ChartSetup(layout: layout, config: config, manifestFile: $0) }
+    let statefulSet = LocalStatefulSet(
+      layout: layout, config: config, replicas: replicas, pilotBinary: pilotBinary,
+      mode: chart.map { .chart($0.pods) } ?? .pilot, logger: logger)
+    let proxies = config.proxies && chart == nil ? PeerProxies(config: config, logger: logger) : nil
     let api = LocalControlAPI(statefulSet: statefulSet, proxies: proxies)
+    let kubernetes = try await chart?.serveAPI(statefulSet: statefulSet)
     logger.info("local StatefulSet \(config.statefulSet) in \(layout.directory): \(replicas) replicas, control on 127.0.0.1:\(control.port)")
     await withTaskGroup(of: Void.self) { group in
       group.addTask { try? await control.serve { request in await api.answer(request) } }
       if let proxies { group.addTask { await proxies.run(statefulSet: statefulSet) } }
+      if let kubernetes { group.addTask { try? await kubernetes.server.serve { request in await kubernetes.api.answer(request) } } }
       group.addTask {
         for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
           logger.info("signal received: stopping the local cluster (data kept)")

@@ -10,7 +10,11 @@ enum StopDecision {
       return .done(leaving ? "stopped; etcd was not running" : "stopped; data kept")
     case .exited(let exit):
       let unlisted = o.cluster != nil && o.myMemberID.map { o.cluster?.member($0) == nil } == true
-      // Only the linearizable member list proves the removal; without it the data stays.
+      // Only the linearizable member list proves the removal; until a quorum answers, wait (the
+      // data stays either way).
+      if leaving, o.volume.hasEtcdData, o.cluster == nil {
+        return .wait("leaving: etcd has exited (\(exit)); waiting for a quorum to confirm the removal before moving the data aside")
+      }
       if leaving, o.volume.hasEtcdData, unlisted {
         return Plan([.moveDataAside(reason: "scaled down: member removed")], because: "this pod left the cluster on scale-down")
       }

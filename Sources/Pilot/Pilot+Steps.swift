@@ -25,6 +25,7 @@ extension Pilot {
       if !record.token.isEmpty, !o.record.exists {
         try await records.createIfAbsent(record)
         logger.info("cluster \(record.clusterID) formed; cluster record written (token \(record.token))")
+        await events.record(reason: "ClusterFormed", message: "cluster \(record.clusterID) formed", warning: false)
       }
 
     case .acquireLock:
@@ -49,6 +50,7 @@ extension Pilot {
       if case .present(let record) = o.record { notes.token = record.token }
       try volume.writeNotes(notes)
       logger.info("added as learner \(added.member.hexID); starting etcd to join")
+      await events.record(reason: "MemberAdded", message: "joined the cluster as learner \(added.member.hexID)", warning: false)
       let initial = added.members.map { member in
         let name = member.id == added.member.id ? o.me.name : (member.name.isEmpty ? "m-\(member.hexID)" : member.name)
         return "\(name)=\(member.peerURLs.first ?? "")"
@@ -61,6 +63,7 @@ extension Pilot {
       await lock.renew(using: leader)
       try await leader.memberPromote(id: id)
       logger.info("promoted \(String(id, radix: 16)) to voter")
+      await events.record(reason: "MemberPromoted", message: "learner \(String(id, radix: 16)) promoted to voter", warning: false)
 
     case .removeMember(let id, let name):
       let leader = try leader(o, context: context, client: client)
@@ -75,6 +78,7 @@ extension Pilot {
       await lock.release(using: try leader(o, context: context, client: client))
       let path = try volume.moveDataAside(reason: reason)
       logger.warning("moved this volume's etcd data aside to \(path) (\(reason)); nothing was deleted")
+      await events.record(reason: "DataMovedAside", message: "etcd data moved aside to \(path): \(reason)", warning: true)
       await etcd.acknowledgeExit()
 
     case .stopEtcd:
@@ -99,6 +103,7 @@ extension Pilot {
     do {
       try await leader.memberRemove(id: id)
       logger.info("removed member \(name) (\(String(id, radix: 16)))")
+      await events.record(reason: "MemberRemoved", message: "removed member \(name) (\(String(id, radix: 16)))", warning: false)
     } catch {
       guard error.code == .memberNotFound else { throw error }
       logger.info("member \(name) (\(String(id, radix: 16))) was already removed")

@@ -12,6 +12,7 @@ public actor Pilot {
   let configuration: PilotConfiguration
   let replicas: any ReplicaSource
   let records: any ClusterRecordStore
+  let events: any EventRecorder
   let logger: Logger
   let volume: VolumeStore
   let etcd: EtcdSupervisor
@@ -27,11 +28,13 @@ public actor Pilot {
   var lastFailure = ""
 
   public init(
-    configuration: PilotConfiguration, replicas: any ReplicaSource, records: any ClusterRecordStore, logger: Logger
+    configuration: PilotConfiguration, replicas: any ReplicaSource, records: any ClusterRecordStore,
+    events: any EventRecorder = NoEvents(), logger: Logger
   ) {
     self.configuration = configuration
     self.replicas = replicas
     self.records = records
+    self.events = events
     self.logger = logger
     volume = VolumeStore(root: configuration.volume)
     etcd = EtcdSupervisor(configuration: configuration, volume: VolumeStore(root: configuration.volume), logger: logger)

@@ -3,16 +3,16 @@ import EtcdClient
 
 /// How to reach a cluster: the flags etcdctl users know.
 struct ConnectionOptions: ParsableArguments {
-  @Option(name: .long, help: "Comma-separated client URLs, e.g. http://127.0.0.1:2379.")
-  var endpoints: String = "http://127.0.0.1:2379"
+  @Option(name: .long, help: "Comma-separated client URLs (default: $ETCDCTL_ENDPOINTS or http://127.0.0.1:2379).")
+  var endpoints: String?
 
-  @Option(name: .customLong("cacert"), help: "CA certificate (PEM) that signed the servers' certificates.")
+  @Option(name: .customLong("cacert"), help: "CA certificate (PEM) that signed the servers' certificates ($ETCDCTL_CACERT).")
   var caFile: String?
 
-  @Option(name: .customLong("cert"), help: "Client certificate (PEM) for mutual TLS.")
+  @Option(name: .customLong("cert"), help: "Client certificate (PEM) for mutual TLS ($ETCDCTL_CERT).")
   var certificateFile: String?
 
-  @Option(name: .customLong("key"), help: "Client private key (PEM) for mutual TLS.")
+  @Option(name: .customLong("key"), help: "Client private key (PEM) for mutual TLS ($ETCDCTL_KEY).")
   var keyFile: String?
 
   @Flag(name: .customLong("insecure-skip-tls-verify"), help: "Accept any server certificate (testing only).")
@@ -29,7 +29,11 @@ struct ConnectionOptions: ParsableArguments {
 
   /// The client configuration these flags describe; throws a one-line error for bad input.
   func clientConfiguration(environment: [String: String]) throws(EtcdError) -> EtcdClientConfiguration {
-    let endpoints = try EtcdEndpoint.parseList(endpoints)
+    // As etcdctl does, flags win over ETCDCTL_* variables (a pod sets them for `kubectl exec`).
+    let endpoints = try EtcdEndpoint.parseList(endpoints ?? environment["ETCDCTL_ENDPOINTS"] ?? "http://127.0.0.1:2379")
+    let caFile = caFile ?? environment["ETCDCTL_CACERT"]
+    let certificateFile = certificateFile ?? environment["ETCDCTL_CERT"]
+    let keyFile = keyFile ?? environment["ETCDCTL_KEY"]
     let timeout = try DurationText.parse(commandTimeout, flag: "--command-timeout")
     var tls: EtcdClientConfiguration.TLS?
     if caFile != nil || certificateFile != nil || keyFile != nil || skipVerification {

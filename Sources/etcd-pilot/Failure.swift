@@ -1,6 +1,7 @@
 import ArgumentParser
 import EtcdClient
 import Foundation
+import Kubernetes
 import LocalCluster
 import Pilot
 
@@ -18,6 +19,8 @@ enum Failure {
       message = error.description
       code = 2
     case let error as LocalClusterError:
+      message = error.description
+    case let error as KubernetesError:
       message = error.description
     default:
       message = String(describing: error)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Membership
+import Kubernetes
 import Pilot
 
 /// `etcd-pilot member`: the entrypoint of an etcd pod.
@@ -50,11 +51,15 @@ struct MemberCommand: AsyncParsableCommand {
   @Option(help: "The etcd binary (3.4 or newer).")
   var etcd = "etcd"
 
-  @Option(name: .customLong("replicas-from"), help: "Where the desired replica count comes from: file:PATH (the local StatefulSet).")
-  var replicasFrom: String
+  @Option(
+    name: .customLong("replicas-from"),
+    help: "Where the desired replica count comes from: kubernetes (the pod's StatefulSet) or file:PATH (the local StatefulSet).")
+  var replicasFrom = "kubernetes"
 
-  @Option(name: .customLong("cluster-record"), help: "Where the cluster record is kept: file:PATH.")
-  var clusterRecord: String
+  @Option(
+    name: .customLong("cluster-record"),
+    help: "Where the cluster record is kept: kubernetes:configmap/NAME or file:PATH.")
+  var clusterRecord: String?
 
   @Option(name: .customLong("poll-interval"), help: "How often to look again when nothing changes, e.g. 1s.")
   var pollInterval = "1s"
@@ -65,24 +70,64 @@ struct MemberCommand: AsyncParsableCommand {
   func run() async throws {
     let logger = PilotLogging.logger(for: name ?? ProcessInfo.processInfo.environment["POD_NAME"] ?? "member")
     let configuration: PilotConfiguration
-    let replicas: any ReplicaSource
-    let records: any ClusterRecordStore
+    let sources: Sources
     do {
-      (configuration, replicas, records) = try makeConfiguration()
+      configuration = try makeConfiguration()
+      sources = try makeSources(configuration)
     } catch {
       throw Failure.exit("member", error)
     }
-    let pilot = Pilot(configuration: configuration, replicas: replicas, records: records, logger: logger)
+    let pilot = Pilot(
+      configuration: configuration, replicas: sources.replicas, records: sources.records, events: sources.events,
+      logger: logger)
     let status: Int32
     do {
       status = try await pilot.run()
     } catch {
+      await sources.kubernetes?.shutdown()
       throw Failure.exit("member", error)
     }
+    await sources.kubernetes?.shutdown()
     if status != 0 { throw ExitCode(status) }
   }
 
-  func makeConfiguration() throws -> (PilotConfiguration, any ReplicaSource, any ClusterRecordStore) {
+  struct Sources {
+    var replicas: any ReplicaSource
+    var records: any ClusterRecordStore
+    var events: any EventRecorder
+    var kubernetes: KubernetesClient?
+  }
+
+  /// The replica source, record store and event recorder the flags name; one Kubernetes client
+  /// serves all that use the API.
+  func makeSources(_ configuration: PilotConfiguration) throws -> Sources {
+    let usesKubernetes = replicasFrom == "kubernetes" || clusterRecord?.hasPrefix("kubernetes:") == true
+    let kubernetes = usesKubernetes ? try KubernetesClient(configuration: try KubernetesClient.Configuration.inCluster()) : nil
+    let namespace = configuration.namespace
+    let replicas: any ReplicaSource
+    if replicasFrom == "kubernetes", let kubernetes {
+      replicas = StatefulSetReplicaSource(client: kubernetes, namespace: namespace, name: configuration.statefulSet)
+    } else if replicasFrom.hasPrefix("file:") {
+      replicas = FileReplicaSource(path: String(replicasFrom.dropFirst(5)))
+    } else {
+      throw PilotError("--replicas-from '\(replicasFrom)' is not known: use kubernetes or file:PATH")
+    }
+    let records: any ClusterRecordStore
+    let record = clusterRecord ?? "kubernetes:configmap/\(configuration.statefulSet)-cluster"
+    if record.hasPrefix("kubernetes:configmap/"), let kubernetes {
+      records = ConfigMapRecordStore(client: kubernetes, namespace: namespace, name: String(record.dropFirst("kubernetes:configmap/".count)))
+    } else if record.hasPrefix("file:") {
+      records = FileClusterRecordStore(path: String(record.dropFirst(5)))
+    } else {
+      throw PilotError("--cluster-record '\(record)' is not known: use kubernetes:configmap/NAME or file:PATH")
+    }
+    let events: any EventRecorder =
+      kubernetes.map { KubernetesEventRecorder(client: $0, namespace: namespace, pod: configuration.name, uid: configuration.uid) }
+      ?? NoEvents()
+    return Sources(replicas: replicas, records: records, events: events, kubernetes: kubernetes)
+  }
+
+  func makeConfiguration() throws -> PilotConfiguration {
     let environment = ProcessInfo.processInfo.environment
     guard let name = name ?? environment["POD_NAME"], !name.isEmpty else {
       throw PilotError("no pod name: pass --name etcd-0 or set POD_NAME")
@@ -109,17 +154,7 @@ struct MemberCommand: AsyncParsableCommand {
       uid: uid ?? environment["POD_UID"] ?? UUIDText.random(), hostTemplate: template, clientPort: clientPort,
       peerPort: peerPort, peerListenPort: peerListenPort, pilotPort: pilotPort, listenHost: listenHost,
       volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, pollInterval: interval)
-    return (configuration, try Self.replicaSource(replicasFrom), try Self.recordStore(clusterRecord))
-  }
-
-  static func replicaSource(_ text: String) throws -> any ReplicaSource {
-    if text.hasPrefix("file:") { return FileReplicaSource(path: String(text.dropFirst(5))) }
-    throw PilotError("--replicas-from '\(text)' is not known: use file:PATH")
-  }
-
-  static func recordStore(_ text: String) throws -> any ClusterRecordStore {
-    if text.hasPrefix("file:") { return FileClusterRecordStore(path: String(text.dropFirst(5))) }
-    throw PilotError("--cluster-record '\(text)' is not known: use file:PATH")
+    return configuration
   }
 }
 

@@ -26,9 +26,11 @@ public final class LocalTestCluster: Sendable {
   /// Runs `etcd-pilot local <arguments> --dir <directory>`; throws with the output on failure.
   @discardableResult
   public func local(_ arguments: [String], expectFailure: Bool = false, timeout: Duration = .seconds(240)) async throws -> String {
+    // The cluster's options go before a `--` (after it come a command's own arguments).
+    let options = ["--dir", directory, "--timeout", "\(timeout.components.seconds - 10)s"]
+    let split = arguments.firstIndex(of: "--") ?? arguments.endIndex
     let result = try await ProcessOutput.runAsync(
-      try PilotBinary.path, ["local"] + arguments + ["--dir", directory, "--timeout", "\(timeout.components.seconds - 10)s"],
-      timeout: timeout)
+      try PilotBinary.path, ["local"] + arguments[..<split] + options + arguments[split...], timeout: timeout)
     if (result.exitCode == 0) == expectFailure {
       throw FixtureError(
         "etcd-pilot local \(arguments.joined(separator: " ")) exited \(result.exitCode):\n\(result.output)\n\(diagnostics())")
@@ -70,11 +72,11 @@ public final class LocalTestCluster: Sendable {
     Dictionary(try await members().map { ($0.name, $0.id) }, uniquingKeysWith: { $1 })
   }
 
-  /// Throws unless the member list is exactly `etcd-0…etcd-(count-1)`, all started voters.
-  public func expectMembers(_ count: Int) async throws {
+  /// Throws unless the member list is exactly `<statefulSet>-0…(count-1)`, all started voters.
+  public func expectMembers(_ count: Int, named statefulSet: String = "etcd") async throws {
     let members = try await members()
     let names = members.map(\.name).sorted()
-    let expected = (0..<count).map { "etcd-\($0)" }.sorted()
+    let expected = (0..<count).map { "\(statefulSet)-\($0)" }.sorted()
     guard names == expected, members.allSatisfy({ $0.isStarted && !$0.isLearner }) else {
       throw FixtureError(
         "member list is \(members.map { "\($0.name)\($0.isLearner ? "(learner)" : "")\($0.isStarted ? "" : "(unstarted)")" }), expected \(expected)")
@@ -101,6 +103,46 @@ public final class LocalTestCluster: Sendable {
     for pid in Self.processes(mentioning: directory) { Glibc.kill(pid, SIGKILL) }
   }
 
+  /// A process and all its descendants, from /proc.
+  public static func descendants(of pid: Int32) -> [Int32] {
+    var parents: [Int32: [Int32]] = [:]
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+      guard let child = Int32(entry), let stat = FileManager.default.contents(atPath: "/proc/\(child)/stat") else { continue }
+      let text = String(decoding: stat, as: UTF8.self)
+      guard let close = text.lastIndex(of: ")") else { continue }
+      let fields = text[text.index(after: close)...].split(separator: " ")
+      if fields.count > 1, let parent = Int32(fields[1]) { parents[parent, default: []].append(child) }
+    }
+    var result = [pid]
+    var index = 0
+    while index < result.count {
+      result += parents[result[index]] ?? []
+      index += 1
+    }
+    return result
+  }
+
+  public static func commandLine(of pid: Int32) -> String {
+    String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+      .replacingOccurrences(of: "\0", with: " ")
+  }
+
+  /// The real user ID of a process.
+  public static func uid(of pid: Int32) -> Int? {
+    let status = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/status") ?? Data(), as: UTF8.self)
+    return status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst().first.flatMap { Int($0) }
+  }
+
+  public static func environment(of pid: Int32) -> [String: String] {
+    let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
+    var result: [String: String] = [:]
+    for item in data.split(separator: 0) {
+      let text = String(decoding: item, as: UTF8.self)
+      if let equals = text.firstIndex(of: "=") { result[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+    }
+    return result
+  }
+
   /// Processes whose command line mentions `text` (the cluster's directory).
   static func processes(mentioning text: String) -> [Int32] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
@@ -114,7 +156,8 @@ public final class LocalTestCluster: Sendable {
 /// Runs `body` with a local cluster of `replicas` members that `etcd-pilot local up --detach`
 /// brought up healthy; brings it down and removes its directory afterwards, also on failure.
 public func withLocalCluster<R: Sendable>(
-  replicas: Int, version: EtcdVersion, arguments: [String] = [], _ body: (LocalTestCluster) async throws -> R
+  replicas: Int, version: EtcdVersion, arguments: [String] = [], statefulSet: String = "etcd",
+  _ body: (LocalTestCluster) async throws -> R
 ) async throws -> R {
   try version.requireInstalled()
   let directory = FileManager.default.temporaryDirectory

@@ -18,9 +18,10 @@ struct BootstrapAndFailoverTests {
       }
       #expect(String(decoding: record, as: UTF8.self).contains("etcd-pilot-"))
       for ordinal in 0..<3 {
-        let status = try #require(await PilotStatusFetch.status(at: "http://\(cluster.address(ordinal)):2390"))
-        #expect(status.ready)
-        #expect(status.formed)
+        // A pilot's page lags its etcd by one observation.
+        let status = try await eventually("etcd-\(ordinal)'s pilot to report ready", timeout: .seconds(15)) {
+          await PilotStatusFetch.status(at: "http://\(cluster.address(ordinal)):2390").flatMap { $0.ready && $0.formed ? $0 : nil }
+        }
         #expect(["leader", "voter"].contains(status.role))
       }
       let health = try await ProcessOutput.runAsync(

@@ -29,9 +29,10 @@ struct StopTests {
     let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: "68"))
     let plan = MemberEngine.plan(s.observe(volume: volume, cluster: Scenario.healthy(4), etcd: .exited(.removed), stopping: true))
     #expect(plan.steps == [.moveDataAside(reason: "scaled down: member removed")])
-    // Without a quorum to confirm the removal, the data stays.
+    // Without a quorum to confirm the removal, the data stays and the pilot waits for one.
     let unconfirmed = MemberEngine.plan(s.observe(volume: volume, cluster: nil, etcd: .exited(.removed), stopping: true))
-    #expect(unconfirmed.steps.isEmpty)
+    #expect(unconfirmed.isWait)
+    #expect(!unconfirmed.steps.contains { if case .moveDataAside = $0 { true } else { false } })
   }
 
   @Test("if quorum forbids the removal, etcd keeps running and the pilot says why")

@@ -10,7 +10,8 @@ struct LocalCommand: AsyncParsableCommand {
     abstract: "Runs an etcd cluster as a local StatefulSet of processes (no Kubernetes, no root).",
     subcommands: [
       LocalUpCommand.self, LocalScaleCommand.self, LocalKillCommand.self, LocalWipeCommand.self,
-      LocalPartitionCommand.self, LocalHealCommand.self, LocalStatusCommand.self, LocalDownCommand.self,
+      LocalPartitionCommand.self, LocalHealCommand.self, LocalStatusCommand.self, LocalExecCommand.self,
+      LocalDownCommand.self,
       LocalSuperviseCommand.self,
     ]
   )

@@ -37,6 +37,12 @@ struct LocalUpCommand: AsyncParsableCommand {
   @Option(name: .customLong("poll-interval"), help: "The pilots' poll interval while nothing changes.")
   var pollInterval: String?
 
+  @Option(help: "Run a rendered chart's StatefulSet (`helm template` output) instead of the pilot's own command line; needs root.")
+  var manifest: String?
+
+  @Option(name: .customLong("image-file"), help: "With --manifest: IMAGEPATH=LOCALPATH for a file of the image (etcd-pilot and etcd are mapped by default).")
+  var imageFiles: [String] = []
+
   @Argument(parsing: .postTerminator, help: "etcd flags for every member, after --")
   var etcdArguments: [String] = []
 
@@ -48,6 +54,50 @@ struct LocalUpCommand: AsyncParsableCommand {
     } catch {
       throw Failure.exit("local up", error)
     }
+  }
+
+  /// The replica count a rendered chart asks for, read by `configureChart`.
+  private var chartReplicas: Int? {
+    guard let manifest, let yaml = FileManager.default.contents(atPath: manifest),
+      let chart = try? ChartManifest.parse(String(decoding: yaml, as: UTF8.self))
+    else { return nil }
+    return chart.statefulSet.spec.replicas
+  }
+
+  /// Runs the chart's pods: its StatefulSet name and namespace, the image's files mapped to
+  /// this machine's, no peer proxies (the pods listen where the chart says).
+  private func configureChart(manifest: String, config: inout LocalClusterConfig, etcd: String) throws {
+    guard getuid() == 0 else {
+      throw LocalClusterError("--manifest runs each pod in a mount namespace of its own, which needs root")
+    }
+    guard let yaml = FileManager.default.contents(atPath: manifest) else {
+      throw LocalClusterError("cannot read the rendered chart \(manifest)")
+    }
+    let chart = try ChartManifest.parse(String(decoding: yaml, as: UTF8.self))
+    config.statefulSet = chart.statefulSet.metadata.name ?? config.statefulSet
+    config.namespace = "default"
+    config.proxies = false
+    config.pilotPort = chart.container.ports?.first { $0.name == "pilot" }?.containerPort ?? config.pilotPort
+    config.clientPort = chart.container.ports?.first { $0.name == "client" }?.containerPort ?? config.clientPort
+    config.peerPort = chart.container.ports?.first { $0.name == "peer" }?.containerPort ?? config.peerPort
+    let copy = "\(options.layout.directory)/manifest.yaml"
+    try FileManager.default.createDirectory(atPath: options.layout.directory, withIntermediateDirectories: true)
+    if FileManager.default.fileExists(atPath: copy) { try FileManager.default.removeItem(atPath: copy) }
+    try FileManager.default.copyItem(atPath: manifest, toPath: copy)
+    config.manifest = copy
+    let etcdDirectory = URL(fileURLWithPath: etcd).deletingLastPathComponent().path
+    var files = ["/usr/local/bin/etcd-pilot": SelfExecutable.path, "/usr/local/bin/etcd": etcd]
+    for tool in ["etcdctl", "etcdutl"] where FileManager.default.isExecutableFile(atPath: "\(etcdDirectory)/\(tool)") {
+      files["/usr/local/bin/\(tool)"] = "\(etcdDirectory)/\(tool)"
+    }
+    for item in imageFiles {
+      let parts = item.split(separator: "=", maxSplits: 1)
+      guard parts.count == 2, parts[0].hasPrefix("/") else {
+        throw LocalClusterError("--image-file '\(item)' is not IMAGEPATH=LOCALPATH")
+      }
+      files[String(parts[0])] = String(parts[1])
+    }
+    config.imageFiles = files
   }
 
   private func up() async throws {
@@ -81,7 +131,10 @@ struct LocalUpCommand: AsyncParsableCommand {
       }
       config.startDelays[ordinal] = seconds
     }
-    let count = replicas ?? LocalStatefulSetFile.read(layout.statefulSetFile).map { max($0.replicas, 1) } ?? 3
+    if let manifest {
+      try configureChart(manifest: manifest, config: &config, etcd: binary.path)
+    }
+    let count = replicas ?? LocalStatefulSetFile.read(layout.statefulSetFile).map { max($0.replicas, 1) } ?? chartReplicas ?? 3
     try layout.writeConfig(config)
     print("starting \(count) members in \(layout.directory) (etcd \(binary.version) at \(binary.path), pods on \(config.addressBase).\(config.firstHost)…)")
 

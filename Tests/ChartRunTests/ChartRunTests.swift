@@ -1,0 +1,90 @@
+import EtcdClient
+import EtcdTestFixtures
+import Foundation
+import LocalCluster
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The chart run for real: `helm template` renders it, the local StatefulSet runs the rendered
+/// StatefulSet's pod template (command, args, env with downward-API values, volume mounts,
+/// probes, grace period) with the headless Service's names in a private /etc/hosts, and serves
+/// the agent the Kubernetes API paths it uses in a cluster. The old chart's flows run through it.
+@Suite("Chart run for real", .serialized, .timeLimit(.minutes(15)))
+struct ChartRunTests {
+  /// Renders the chart with `values`, as `helm template <release> charts/etcd` does.
+  static func render(release: String = "demo", _ values: [String] = []) throws -> String {
+    let helm = "\(RepositoryRoot.path)/.tools/helm/helm"
+    guard FileManager.default.isExecutableFile(atPath: helm) else {
+      throw FixtureError("helm is not installed at \(helm): run scripts/setup.sh")
+    }
+    let result = try ProcessOutput.run(
+      helm, ["template", release, "\(RepositoryRoot.path)/charts/etcd"] + values.flatMap { ["--set", $0] }, timeout: 60)
+    guard result.exitCode == 0 else { throw FixtureError("helm template failed: \(result.output)") }
+    return result.output
+  }
+
+  @Test("install 3, health, kill -9 a member, scale to 5 and to 4: data kept on restart, cleaned on scale-down")
+  func oldChartFlows() async throws {
+    guard getuid() == 0 else {
+      throw FixtureError("the chart run needs root (a mount namespace per pod, as CI runs): run the suite as root")
+    }
+    let manifest = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-chart-\(UUID().uuidString).yaml").path
+    try Data(try Self.render().utf8).write(to: URL(fileURLWithPath: manifest))
+    defer { try? FileManager.default.removeItem(atPath: manifest) }
+
+    try await withLocalCluster(replicas: 3, version: .v3_5, arguments: ["--manifest", manifest], statefulSet: "demo-etcd") { cluster in
+      try await cluster.expectMembers(3, named: "demo-etcd")
+      // Health, as NOTES.txt tells users: `kubectl exec demo-etcd-0 -- etcd-pilot health` (the
+      // pod's ETCDCTL_ENDPOINTS, and its /etc/hosts resolving the headless Service's names).
+      let health = try await cluster.local(["exec", "0", "--", "etcd-pilot", "health"])
+      #expect(health.contains("cluster is healthy"), "\(health)")
+      #expect(health.contains(".demo-etcd-headless.default.svc.cluster.local:2379"))
+
+      // The pods run as the chart's user, with the env and mounts it gives them.
+      let pods = try await cluster.control.status().pods
+      for pod in pods {
+        let pid = try #require(pod.pid)
+        let pilot = try #require(LocalTestCluster.descendants(of: pid).first { LocalTestCluster.commandLine(of: $0).contains("member") })
+        #expect(LocalTestCluster.uid(of: pilot) == 10001, "\(pod.name) does not run as the chart's user 10001")
+        let environment = LocalTestCluster.environment(of: pilot)
+        #expect(environment["POD_NAME"] == pod.name)
+        #expect(environment["POD_IP"] == pod.address)
+        #expect(environment["ETCDCTL_ENDPOINTS"]?.contains("\(pod.name).") == true)
+        #expect(pod.ready == true, "\(pod.name) is not ready by its readiness probe")
+      }
+
+      // The cluster record is in its ConfigMap, written through the API the chart's Role allows.
+      let objects = try await eventually("the cluster record ConfigMap") { () -> String? in
+        let text = String(decoding: FileManager.default.contents(atPath: "\(cluster.directory)/kubernetes/objects.json") ?? Data(), as: UTF8.self)
+        return text.contains("demo-etcd-cluster") && text.contains("etcd-pilot-") ? text : nil
+      }
+      #expect(objects.contains("ClusterFormed"))
+
+      try await cluster.withClient { etcd in for index in 0..<50 { try await etcd.put("chart/\(index)", "\(index)") } }
+      let ids = try await cluster.memberIDs()
+
+      // Failover: kill -9 a member; it comes back with its data and member ID.
+      try await cluster.kill(1)
+      try await cluster.expectMembers(3, named: "demo-etcd")
+      #expect(try await cluster.memberIDs() == ids)
+      let count = try await cluster.withClient(endpoints: [cluster.endpoint(1)]) {
+        try await $0.get(.prefix("chart/"), serializable: true, countOnly: true).count
+      }
+      #expect(count == 50)
+
+      // kubectl scale --replicas=5, then 4.
+      try await cluster.scale(5)
+      try await cluster.expectMembers(5, named: "demo-etcd")
+      try await cluster.scale(4)
+      try await cluster.expectMembers(4, named: "demo-etcd")
+      let aside = try FileManager.default.contentsOfDirectory(atPath: "\(cluster.layout.volume("demo-etcd-4"))/aside")
+      #expect(aside.count == 1, "the scaled-down pod's data was not cleaned: \(aside)")
+      let events = String(decoding: FileManager.default.contents(atPath: "\(cluster.directory)/kubernetes/objects.json") ?? Data(), as: UTF8.self)
+      #expect(events.contains("MemberAdded") && events.contains("MemberPromoted") && events.contains("MemberRemoved"))
+      #expect(try await cluster.withClient { try await $0.get(.prefix("chart/"), countOnly: true).count } == 50)
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import EtcdTestFixtures
+import Foundation
+import Testing
+
+/// Values that make no sense fail at template (and so install) time with a message naming the
+/// value; an even replica count is allowed and NOTES warns about it.
+@Suite("Chart: bad input and NOTES", .serialized, .timeLimit(.minutes(10)))
+struct ChartBadInputTests {
+  struct BadInput: Sendable, CustomTestStringConvertible {
+    var arguments: [String]
+    var message: [String]
+    var testDescription: String { arguments.joined(separator: " ") }
+  }
+
+  static let cases: [BadInput] = [
+    .init(arguments: ["--set", "replicas=-1"], message: ["/replicas", "minimum"]),
+    .init(arguments: ["--set", "storage=lots"], message: ["/storage", "does not match pattern"]),
+    .init(arguments: ["--set", "storage=1 GB"], message: ["/storage", "does not match pattern"]),
+    .init(arguments: ["--set", "clientPort=2380"], message: ["clientPort and peerPorts are both 2380", "must differ"]),
+    .init(arguments: ["--set", "pilotPort=2379"], message: ["clientPort and pilotPort are both 2379"]),
+    .init(arguments: ["--set", "peerPorts=2390"], message: ["peerPorts and pilotPort are both 2390"]),
+    .init(arguments: ["--set", "replicsa=5"], message: ["additional properties 'replicsa' not allowed"]),
+    .init(arguments: ["--set", "image.tga=1"], message: ["/image", "additional properties 'tga' not allowed"]),
+    .init(arguments: ["--set", "replicas=three"], message: ["/replicas", "got string, want integer"]),
+    .init(arguments: ["--set-string", "clientPort=2379"], message: ["/clientPort", "got string, want integer"]),
+    .init(arguments: ["--set", "clientPort=70000"], message: ["/clientPort", "maximum"]),
+    .init(arguments: ["--set", "image.pullPolicy=Sometimes"], message: ["/image/pullPolicy"]),
+    .init(arguments: ["--set", "podAntiAffinityPreset=medium"], message: ["/podAntiAffinityPreset"]),
+    .init(arguments: ["--set", "tls.enabled=true"], message: ["tls.enabled", "not supported"]),
+    .init(arguments: ["--set-json", #"extraArgs=["--initial-cluster-state=new"]"#], message: ["--initial-cluster-state=new", "set by etcd-pilot itself"]),
+    .init(arguments: ["--set-json", #"extraArgs=["--name","x"]"#], message: ["extraArgs: --name is set by etcd-pilot itself"]),
+  ]
+
+  @Test("bad values fail helm template with a clear message", arguments: cases)
+  func badInput(_ input: BadInput) async throws {
+    let result = try await ChartTools.renderFailure(input.arguments)
+    #expect(result.exitCode != 0, "accepted: \(input.arguments)")
+    for fragment in input.message {
+      #expect(result.output.contains(fragment), "message lacks '\(fragment)':\n\(result.output)")
+    }
+    #expect(!result.output.contains("panic"), "\(result.output)")
+  }
+
+  @Test("the same checks stop helm install (client-side dry run)")
+  func installFails() async throws {
+    let result = try await ChartTools.helm(
+      ["install", "my-release", ChartTools.chart, "--dry-run=client", "--set", "replicas=-3"])
+    #expect(result.exitCode != 0)
+    #expect(result.output.contains("/replicas"), "\(result.output)")
+  }
+
+  @Test("NOTES tell how to check health and scale; no warning for an odd count")
+  func notes() async throws {
+    let notes = try await ChartTools.notes()
+    #expect(notes.contains("kubectl exec -n \(ChartTools.namespace) my-release-etcd-0 -- etcd-pilot health"), "\(notes)")
+    #expect(notes.contains("kubectl scale -n \(ChartTools.namespace) statefulset/my-release-etcd --replicas=5"))
+    #expect(notes.contains("--set replicas=5"))
+    #expect(notes.contains("Scaling to 0 pauses"))
+    #expect(notes.contains("helm test my-release"))
+    #expect(!notes.contains("WARNING"))
+  }
+
+  @Test("an even replica count renders, and NOTES warn about it", arguments: [2, 4, 6])
+  func evenCount(_ replicas: Int) async throws {
+    let rendered = try await ChartTools.render(["--set", "replicas=\(replicas)"])
+    #expect(try rendered.statefulSet["spec"]["replicas"].int == replicas)
+    #expect(try rendered.one("PodDisruptionBudget")["spec"]["minAvailable"].int == replicas / 2 + 1)
+    let notes = try await ChartTools.notes(["--set", "replicas=\(replicas)"])
+    #expect(notes.contains("WARNING: replicas is \(replicas), an even number"), "\(notes)")
+    #expect(notes.contains("Prefer \(replicas - 1) or \(replicas + 1)"), "\(notes)")
+  }
+
+  @Test("replicas 0 renders a paused cluster and NOTES say so")
+  func zeroPauses() async throws {
+    let rendered = try await ChartTools.render(["--set", "replicas=0"])
+    #expect(try rendered.statefulSet["spec"]["replicas"].int == 0)
+    let notes = try await ChartTools.notes(["--set", "replicas=0"])
+    #expect(notes.contains("paused"), "\(notes)")
+    #expect(!notes.contains("WARNING"))
+  }
+}

@@ -1,0 +1,71 @@
+/// The value sets the chart is rendered with; the schema and policy tests reuse them.
+enum ChartValueSets {
+  static let defaults: [String] = []
+
+  static let oneReplica = ["--set", "replicas=1"]
+
+  /// 5 members with storageClass, resources, affinity, nodeSelector and tolerations (a values file's
+  /// worth, given as --set-json so no file is needed).
+  static let fiveMembers = [
+    "--set", "replicas=5",
+    "--set", "storageClass=fast-ssd",
+    "--set", "storage=20Gi",
+    "--set-json", #"resources={"requests":{"cpu":"500m","memory":"1Gi"},"limits":{"cpu":"2","memory":"2Gi"}}"#,
+    "--set-json",
+    #"affinity={"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"node-role/etcd","operator":"Exists"}]}]}}}"#,
+    "--set-json", #"nodeSelector={"kubernetes.io/os":"linux","disktype":"ssd"}"#,
+    "--set-json", #"tolerations=[{"key":"dedicated","operator":"Equal","value":"etcd","effect":"NoSchedule"}]"#,
+  ]
+
+  /// Every parameter of the old incubator/etcd chart, each with plain --set.
+  static let incubator = [
+    "--set", "image.repository=registry.example.com/team/etcd-pilot",
+    "--set", "image.tag=3.6.16-1",
+    "--set", "image.pullPolicy=Always",
+    "--set", "replicas=7",
+    "--set", "resources.requests.cpu=250m",
+    "--set", "resources.requests.memory=512Mi",
+    "--set", "resources.limits.cpu=1",
+    "--set", "resources.limits.memory=1Gi",
+    "--set", "clientPort=12379",
+    "--set", "peerPorts=12380",
+    "--set", "storage=8Gi",
+    "--set", "storageClass=standard",
+    "--set", "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=zone",
+    "--set", "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=In",
+    "--set", "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values[0]=a",
+    "--set", "nodeSelector.disktype=ssd",
+    "--set", "tolerations[0].key=dedicated",
+    "--set", "tolerations[0].operator=Equal",
+    "--set", "tolerations[0].value=etcd",
+    "--set", "tolerations[0].effect=NoSchedule",
+  ]
+
+  /// The parameters beyond the incubator chart's, each away from its default.
+  static let everythingElse = [
+    "--set", "pilotPort=12390",
+    "--set", "clusterDomain=k8s.example.org",
+    "--set-json", #"extraArgs=["--quota-backend-bytes=8589934592","--auto-compaction-retention=1h"]"#,
+    "--set-json", #"extraEnv=[{"name":"ETCD_PILOT_DEBUG","value":"1"},{"name":"GOMAXPROCS","value":"2"}]"#,
+    "--set", "podAnnotations.example\\.com/team=storage",
+    "--set", "podLabels.tier=data",
+    "--set", "priorityClassName=system-cluster-critical",
+    "--set-json",
+    #"topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway","labelSelector":{"matchLabels":{"app.kubernetes.io/name":"kv"}}}]"#,
+    "--set", "fullnameOverride=kv",
+    "--set", "nameOverride=kvstore",
+    "--set", "terminationGracePeriodSeconds=300",
+    "--set", "serviceAccount.create=false",
+    "--set", "serviceAccount.name=existing-sa",
+    "--set", "pdb.enabled=false",
+    "--set", "storageClass=-",
+    "--set", "podAntiAffinityPreset=hard",
+    "--set", "networkPolicy.allowExternal=false",
+    "--set-json", #"imagePullSecrets=[{"name":"regcred"}]"#,
+  ]
+
+  static let all: [(name: String, arguments: [String])] = [
+    ("defaults", defaults), ("1 replica", oneReplica), ("5 members with placement", fiveMembers),
+    ("incubator parameters", incubator), ("everything else", everythingElse),
+  ]
+}
