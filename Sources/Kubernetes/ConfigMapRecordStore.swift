@@ -3,18 +3,25 @@ import Membership
 import Pilot
 
 /// The cluster record in a ConfigMap (`<fullname>-cluster`): created when the cluster forms,
-/// never replaced. The chart may create the ConfigMap empty ahead of time (kept across
-/// uninstalls); then the record is added with an update guarded by its resourceVersion.
+/// never replaced. A ConfigMap that exists without a record (made ahead of time by hand, say)
+/// gets the record with an update guarded by its resourceVersion.
+///
+/// The ConfigMap the agent creates is owned by the release's StatefulSet (an ownerReference) and
+/// carries its instance labels, so `helm uninstall` removes it with the StatefulSet; volumes that
+/// outlive it still hold their data, and a pilot with data never needs the record to start.
 public struct ConfigMapRecordStore: ClusterRecordStore {
   public static let key = "record"
   public let client: KubernetesClient
   public let namespace: String
   public let name: String
+  /// The StatefulSet that owns the ConfigMap; nil leaves it unowned.
+  public let owner: String?
 
-  public init(client: KubernetesClient, namespace: String, name: String) {
+  public init(client: KubernetesClient, namespace: String, name: String, owner: String? = nil) {
     self.client = client
     self.namespace = namespace
     self.name = name
+    self.owner = owner
   }
 
   var path: String { "/api/v1/namespaces/\(namespace)/configmaps/\(name)" }
@@ -52,8 +59,23 @@ public struct ConfigMapRecordStore: ClusterRecordStore {
     guard existing.status == 404 else {
       throw KubernetesError("reading ConfigMap \(namespace)/\(name): HTTP \(existing.status): \(existing.message)")
     }
+    var labels = ["app.kubernetes.io/managed-by": "etcd-pilot"]
+    var owners: [KubernetesObjects.OwnerReference]?
+    if let owner {
+      let set = try await client.send(.GET, "/apis/apps/v1/namespaces/\(namespace)/statefulsets/\(owner)")
+      guard set.status == 200 else {
+        throw KubernetesError("reading StatefulSet \(namespace)/\(owner) to own ConfigMap \(name): HTTP \(set.status): \(set.message)")
+      }
+      let metadata = try set.decode(KubernetesObjects.StatefulSet.self).metadata
+      for key in ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of"] {
+        if let value = metadata.labels?[key] { labels[key] = value }
+      }
+      if let uid = metadata.uid {
+        owners = [.init(apiVersion: "apps/v1", kind: "StatefulSet", name: owner, uid: uid)]
+      }
+    }
     let map = KubernetesObjects.ConfigMap(
-      metadata: .init(name: name, namespace: namespace, labels: ["app.kubernetes.io/managed-by": "etcd-pilot"]),
+      metadata: .init(name: name, namespace: namespace, labels: labels, ownerReferences: owners),
       data: [Self.key: text])
     let created = try await client.send(.POST, "/api/v1/namespaces/\(namespace)/configmaps", body: try JSONEncoder().encode(map))
     guard created.status == 201 || created.status == 200 || created.status == 409 else {

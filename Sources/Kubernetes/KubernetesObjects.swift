@@ -8,12 +8,24 @@ public enum KubernetesObjects {
     public var resourceVersion: String?
     public var deletionTimestamp: String?
     public var labels: [String: String]?
+    public var ownerReferences: [OwnerReference]?
 
-    public init(name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil) {
+    public init(
+      name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil, ownerReferences: [OwnerReference]? = nil
+    ) {
       self.name = name
       self.namespace = namespace
       self.labels = labels
+      self.ownerReferences = ownerReferences
     }
+  }
+
+  /// Ties an object to its owner, so Kubernetes' garbage collector deletes it with the owner.
+  public struct OwnerReference: Codable, Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+    public var name: String
+    public var uid: String
   }
 
   public struct StatefulSet: Codable, Sendable {

@@ -11,6 +11,8 @@ final class LocalKubernetesAPI: Sendable {
   struct Stored: Codable, Sendable {
     var configMaps: [String: [String: String]] = [:]
     var configMapVersions: [String: Int] = [:]
+    /// Labels and ownerReferences of each ConfigMap, as JSON text (kept as the client sent them).
+    var configMapMetadata: [String: String]? = [:]
     var events: [[String: String]] = []
   }
 
@@ -66,6 +68,7 @@ final class LocalKubernetesAPI: Sendable {
     guard !view.deleted else { return status(404, "NotFound", "statefulsets.apps \"\(statefulSetName)\" not found") }
     var metadata: [String: Any] = [
       "name": statefulSetName, "namespace": namespace, "uid": "local-\(statefulSetName)", "generation": view.generation,
+      "labels": selector,
     ]
     if view.deleting { metadata["deletionTimestamp"] = Self.timestamp() }
     return json([
@@ -89,7 +92,19 @@ final class LocalKubernetesAPI: Sendable {
     guard let (data, version) = state.withLock({ stored in stored.configMaps[name].map { ($0, stored.configMapVersions[name] ?? 1) } }) else {
       return status(404, "NotFound", "configmaps \"\(name)\" not found")
     }
-    return json(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": name, "namespace": namespace, "resourceVersion": String(version)], "data": data])
+    var metadata: [String: Any] = ["name": name, "namespace": namespace, "resourceVersion": String(version)]
+    let kept = state.withLock { $0.configMapMetadata?[name] }
+    if let kept, let extra = try? JSONSerialization.jsonObject(with: Data(kept.utf8)) as? [String: Any] {
+      metadata.merge(extra) { current, _ in current }
+    }
+    return json(["apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data])
+  }
+
+  /// The labels and ownerReferences of a ConfigMap's metadata, as JSON text.
+  private static func keptMetadata(_ metadata: [String: Any]?) -> String? {
+    let kept = (metadata ?? [:]).filter { $0.key == "labels" || $0.key == "ownerReferences" }
+    guard !kept.isEmpty, let data = try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]) else { return nil }
+    return String(decoding: data, as: UTF8.self)
   }
 
   private func createConfigMap(_ body: [UInt8]) -> HTTPResponse {
@@ -101,6 +116,7 @@ final class LocalKubernetesAPI: Sendable {
       guard stored.configMaps[name] == nil else { return false }
       stored.configMaps[name] = data
       stored.configMapVersions[name] = 1
+      stored.configMapMetadata = (stored.configMapMetadata ?? [:]).merging([name: Self.keptMetadata(metadata)].compactMapValues { $0 }) { $1 }
       return true
     }
     guard created else { return status(409, "AlreadyExists", "configmaps \"\(name)\" already exists") }
@@ -119,6 +135,8 @@ final class LocalKubernetesAPI: Sendable {
       if let version, version != current { return 409 }
       stored.configMaps[name] = data
       stored.configMapVersions[name] = current + 1
+      // A PUT replaces the metadata, as the API server does.
+      stored.configMapMetadata?[name] = Self.keptMetadata(object["metadata"] as? [String: Any])
       return 200
     }
     switch outcome {

@@ -162,12 +162,16 @@ struct ClientCommand: AsyncParsableCommand {
 
   /// Our client as measured: the library and how this binary was built.
   static var swiftClient: String {
-    #if DEBUG
-    let build = "debug build (numbers not representative)"
-    #else
-    let build = "release build"
-    #endif
     return "EtcdClient (grpc-swift-2 2.4.3, grpc-swift-nio-transport 2.9.2 HTTP/2 Posix, swift-protobuf 1.39.0), \(build)"
+  }
+
+  /// How this binary was built: only release numbers mean anything.
+  static var build: String {
+    #if DEBUG
+    "debug build (numbers not representative)"
+    #else
+    "release build"
+    #endif
   }
 
   /// A progress line on stderr.

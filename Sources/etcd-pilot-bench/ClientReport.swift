@@ -28,15 +28,18 @@ struct ClientReport: Codable, Sendable {
   func writeJSON(to path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    try Self.write(try encoder.encode(self), to: path)
+    try ReportFile.write(try encoder.encode(self), to: path)
   }
 
   /// Writes ``markdown`` to `path`, making its directory if needed.
   func writeMarkdown(to path: String) throws {
-    try Self.write(Data(markdown.utf8), to: path)
+    try ReportFile.write(Data(markdown.utf8), to: path)
   }
+}
 
-  private static func write(_ data: Data, to path: String) throws {
+/// Where reports go: a file written whole, its directory made if needed.
+enum ReportFile {
+  static func write(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try data.write(to: url, options: .atomic)

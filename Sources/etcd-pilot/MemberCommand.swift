@@ -115,7 +115,8 @@ struct MemberCommand: AsyncParsableCommand {
     let records: any ClusterRecordStore
     let record = clusterRecord ?? "kubernetes:configmap/\(configuration.statefulSet)-cluster"
     if record.hasPrefix("kubernetes:configmap/"), let kubernetes {
-      records = ConfigMapRecordStore(client: kubernetes, namespace: namespace, name: String(record.dropFirst("kubernetes:configmap/".count)))
+      records = ConfigMapRecordStore(client: kubernetes, namespace: namespace, name: String(record.dropFirst("kubernetes:configmap/".count)),
+        owner: configuration.statefulSet)
     } else if record.hasPrefix("file:") {
       records = FileClusterRecordStore(path: String(record.dropFirst(5)))
     } else {

@@ -67,6 +67,8 @@ struct ChartRunTests {
         return text.contains("demo-etcd-cluster") && text.contains("etcd-pilot-") ? text : nil
       }
       #expect(objects.contains("ClusterFormed"))
+      // Owned by the StatefulSet, so `helm uninstall` takes it along.
+      #expect(objects.contains("ownerReferences") && objects.contains("local-demo-etcd"), "\(objects)")
 
       try await cluster.withClient { etcd in for index in 0..<50 { try await etcd.put("chart/\(index)", "\(index)") } }
       let ids = try await cluster.memberIDs()
@@ -85,7 +87,9 @@ struct ChartRunTests {
       try await cluster.expectMembers(5, named: "demo-etcd")
       try await cluster.scale(4)
       try await cluster.expectMembers(4, named: "demo-etcd")
-      let aside = try FileManager.default.contentsOfDirectory(atPath: "\(cluster.layout.volume("demo-etcd-4"))/aside")
+      let aside = try await eventually("demo-etcd-4's data moved aside") {
+        try? FileManager.default.contentsOfDirectory(atPath: "\(cluster.layout.volume("demo-etcd-4"))/aside")
+      }
       #expect(aside.count == 1, "the scaled-down pod's data was not cleaned: \(aside)")
       let events = String(decoding: FileManager.default.contents(atPath: "\(cluster.directory)/kubernetes/objects.json") ?? Data(), as: UTF8.self)
       #expect(events.contains("MemberAdded") && events.contains("MemberPromoted") && events.contains("MemberRemoved"))
