@@ -50,6 +50,16 @@ public struct EtcdClient: Sendable {
     return EtcdClient(configuration: configuration, pool: pool, session: session, logger: logger)
   }
 
+  /// A view of this client whose calls a member without a leader refuses at once with
+  /// `noLeader` (then the call moves on to the next endpoint), instead of holding them until a
+  /// leader appears or the deadline passes. For observers that must not stall on a cluster that
+  /// is still forming or has lost quorum.
+  public func requiringLeader() -> EtcdClient {
+    var configuration = self.configuration
+    configuration.requireLeader = true
+    return EtcdClient(configuration: configuration, pool: pool, session: session, logger: logger)
+  }
+
   /// A view of this client whose calls have a different deadline.
   public func withTimeout(_ timeout: Duration) -> EtcdClient {
     var configuration = self.configuration
@@ -170,6 +180,7 @@ extension EtcdClient {
     var reauthenticated = false
     while true {
       var metadata: Metadata = [:]
+      if configuration.requireLeader { metadata.addString("true", forKey: "hasleader") }
       if let credentials = configuration.credentials {
         if session.token == nil {
           try await authenticate(credentials, on: endpoint)

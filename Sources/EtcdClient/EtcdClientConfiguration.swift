@@ -9,6 +9,9 @@ public struct EtcdClientConfiguration: Sendable {
   public var credentials: Credentials?
   /// The deadline of each call, unless the call is given one of its own.
   public var callTimeout: Duration
+  /// Ask servers to refuse a call at once (`noLeader`) when they know no leader, instead of
+  /// letting it wait for one until its deadline (etcd's `hasleader` metadata).
+  public var requireLeader = false
 
   public init(
     endpoints: [EtcdEndpoint],

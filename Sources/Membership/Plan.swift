@@ -10,6 +10,12 @@ public struct Plan: Sendable, Hashable, CustomStringConvertible {
 
   public static func wait(_ reason: String) -> Plan { Plan([.wait], because: reason) }
 
+  /// Waits, first releasing the membership lock when this pod holds it: a pod that waits on
+  /// something else must not keep others from changing the membership meanwhile.
+  public static func wait(_ reason: String, releasing holdsLock: Bool) -> Plan {
+    Plan(holdsLock ? [.releaseLock, .wait] : [.wait], because: reason)
+  }
+
   /// Nothing left to do: the pilot may exit (only while stopping).
   public static func done(_ reason: String) -> Plan { Plan([], because: reason) }
 

@@ -47,12 +47,13 @@ enum RunningDecision {
   /// The joiner's own pilot promotes its learner: alive, up long enough, caught up.
   private static func promotion(_ o: Observation, cluster: ClusterView, me: MemberView, secondsUp: Double) -> Plan {
     if secondsUp < o.settings.minimumLearnerUptime {
-      return .wait("learner catching up (up \(Int(secondsUp))s; etcd needs it connected for 5s)")
+      return .wait("learner catching up (up \(Int(secondsUp))s; etcd needs it connected for 5s)", releasing: o.holdsLock)
     }
     let leaderIndex = cluster.leader?.raftIndex ?? 0
     let lag = leaderIndex > me.raftIndex ? leaderIndex - me.raftIndex : 0
     guard cluster.leaderID != nil, me.isAlive, lag <= o.settings.promotableLag else {
-      return .wait("learner is \(lag) entries behind the leader; promoting at \(o.settings.promotableLag) or fewer")
+      return .wait(
+        "learner is \(lag) entries behind the leader; promoting at \(o.settings.promotableLag) or fewer", releasing: o.holdsLock)
     }
     guard o.holdsLock else { return Plan([.acquireLock], because: "promoting this learner needs the membership lock") }
     return Plan([.promote(memberID: me.id), .releaseLock], because: "learner caught up (\(lag) entries behind): promoting")

@@ -30,7 +30,9 @@ struct ClusterObserver: Sendable {
     guard !endpoints.isEmpty else { return result }
     let list: MemberListResult
     do {
-      list = try await client.using(endpoints: endpoints).withTimeout(timeout).memberList(linearizable: true)
+      // A member without a leader refuses at once: while a cluster forms, its first member's
+      // etcd has no leader until the others start, and they wait on this observation.
+      list = try await client.using(endpoints: endpoints).withTimeout(timeout).requiringLeader().memberList(linearizable: true)
     } catch {
       result.problem = "no quorum answered the member list: \(error.message)"
       return result

@@ -56,6 +56,21 @@ public actor MembershipLock {
     }
   }
 
+  /// Renews the lease right before a membership change and throws unless the lock is still
+  /// held: a change made after the lease expired could race another holder's.
+  public func confirm(using client: EtcdClient) async throws(PilotError) {
+    guard let lease else { throw PilotError("the membership lock is not held; a membership change needs it") }
+    do {
+      try await client.keepAliveOnce(lease: lease.id)
+    } catch {
+      if error.code == .leaseNotFound {
+        logger.warning("the membership lock's lease expired; the lock is lost")
+        self.lease = nil
+      }
+      throw PilotError("the membership lock could not be renewed before a membership change: \(error)")
+    }
+  }
+
   /// Releases the lock (deletes the key if it is still ours, revokes the lease).
   public func release(using client: EtcdClient) async {
     guard let lease else { return }

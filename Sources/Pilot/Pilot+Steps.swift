@@ -32,7 +32,7 @@ extension Pilot {
       if let holder = try await lock.acquire(using: leader(o, context: context, client: client)) {
         if holder != lastLockHolder { logger.info("waiting for the membership lock, held by \(holder)") }
         lastLockHolder = holder
-        await pause(client, quick: true)
+        await pause(client, quick: true, renewingThrough: try? leader(o, context: context, client: client))
       } else {
         lastLockHolder = nil
       }
@@ -43,7 +43,7 @@ extension Pilot {
 
     case .addLearner:
       let leader = try leader(o, context: context, client: client)
-      await lock.renew(using: leader)
+      try await lock.confirm(using: leader)
       let added = try await leader.memberAdd(peerURLs: [o.me.peerURL], asLearner: true)
       var notes = try volume.readNotes()
       notes.memberID = added.member.hexID
@@ -60,14 +60,14 @@ extension Pilot {
 
     case .promote(let id):
       let leader = try leader(o, context: context, client: client)
-      await lock.renew(using: leader)
+      try await lock.confirm(using: leader)
       try await leader.memberPromote(id: id)
       logger.info("promoted \(String(id, radix: 16)) to voter")
       await events.record(reason: "MemberPromoted", message: "learner \(String(id, radix: 16)) promoted to voter", warning: false)
 
     case .removeMember(let id, let name):
       let leader = try leader(o, context: context, client: client)
-      await lock.renew(using: leader)
+      try await lock.confirm(using: leader)
       try await remove(id, name: name, using: leader)
 
     case .moveLeader(let target):

@@ -121,7 +121,9 @@ public actor Pilot {
       if changed, step != .releaseLock { break }
       switch step {
       case .wait:
-        await pause(client, quick: Self.isTransitional(observation))
+        await pause(
+          client, quick: Self.isTransitional(observation),
+          renewingThrough: try? leader(observation, context: context, client: client))
       case .fail(let message):
         logger.error("cannot go on: \(message)")
         return .stop
@@ -143,10 +145,11 @@ public actor Pilot {
     }
   }
 
-  /// Waits one poll interval (a short one with `quick`), renewing the lock if held; returns
-  /// early when a stop arrives.
-  func pause(_ client: EtcdClient, quick: Bool = false) async {
-    if await lock.isHeld { await lock.renew(using: client.using(endpoints: client.endpoints)) }
+  /// Waits one poll interval (a short one with `quick`), renewing the lock if held — through
+  /// the leader when known: this pod's own etcd may not serve yet — and returns early when a
+  /// stop arrives.
+  func pause(_ client: EtcdClient, quick: Bool = false, renewingThrough renewer: EtcdClient? = nil) async {
+    if await lock.isHeld { await lock.renew(using: renewer ?? client.using(endpoints: client.endpoints)) }
     let interval = quick ? min(configuration.pollInterval, .milliseconds(250)) : configuration.pollInterval
     let deadline = ContinuousClock.now + interval
     while ContinuousClock.now < deadline, !stopRequested {

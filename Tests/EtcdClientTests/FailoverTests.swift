@@ -33,6 +33,25 @@ struct FailoverTests {
     }
   }
 
+  @Test("requiringLeader: a member that lost its leader refuses at once with noLeader", arguments: EtcdVersion.allCases)
+  func requiringLeader(version: EtcdVersion) async throws {
+    try await withCluster(size: 3, version: version) { cluster in
+      let survivor = cluster.servers[0]
+      for server in cluster.servers.dropFirst() { _ = await server.kill() }
+      try await cluster.withClient(endpoints: [survivor.endpoint], timeout: .seconds(20)) { etcd in
+        // Once the survivor's election timeout passes it knows no leader.
+        try await eventually("the survivor to lose its leader") { () -> Bool? in
+          (try? await etcd.withTimeout(.seconds(1)).status().leader) == 0 ? true : nil
+        }
+        // Without it the read would wait for a leader and end in a timeout, not noLeader.
+        let error = await #expect(throws: EtcdError.self, "a leaderless member answered the member list") {
+          _ = try await etcd.requiringLeader().memberList(linearizable: true)
+        }
+        #expect(error?.code == .noLeader, "\(String(describing: error))")
+      }
+    }
+  }
+
   @Test("a list of unreachable endpoints fails with one error naming each endpoint and its cause")
   func allUnreachable() async throws {
     let endpoints = try EtcdEndpoint.parseList("http://127.0.0.1:1,http://127.0.0.1:3")

@@ -103,6 +103,11 @@ struct StartTableTests {
       s.observe(record: .present(Scenario.record), cluster: Scenario.cluster(members), holdsLock: true))
     #expect(plan.isWait)
     #expect(plan.reason.contains("learner etcd-3 is joining"))
+    // It lets go of the lock while it waits: the learner it waits for needs it to be promoted.
+    #expect(plan.steps == [.releaseLock, .wait])
+    let withoutLock = MemberEngine.plan(
+      s.observe(record: .present(Scenario.record), cluster: Scenario.cluster(members), holdsLock: false))
+    #expect(withoutLock.steps == [.wait], "a joiner that would only wait does not take the lock")
   }
 
   @Test("not enough free space to join: waits and says how much is needed")
