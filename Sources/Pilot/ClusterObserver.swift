@@ -6,6 +6,8 @@ import Membership
 struct ClusterObserver: Sendable {
   let client: EtcdClient
   let timeout: Duration
+  /// Ask every endpoint for the member list at once (a pod without data, which others wait on).
+  var askAllAtOnce = false
 
   struct Result: Sendable {
     var cluster: ClusterView?
@@ -15,6 +17,41 @@ struct ClusterObserver: Sendable {
     var largestDBSize: Int64
     /// Why no cluster view could be made, for the status page.
     var problem: String?
+  }
+
+  /// A linearizable member list. A member without a leader refuses at once (while a cluster
+  /// forms, the first members' etcd has no leader until the others start, and they wait on this
+  /// observation). With `askAllAtOnce`, every endpoint is asked together and the first answer
+  /// counts: a starting etcd accepts connections but answers nothing until it is ready, and
+  /// asking one after the other would add up their deadlines.
+  private func memberList(from endpoints: [EtcdEndpoint]) async throws(EtcdError) -> MemberListResult {
+    let client = client.withTimeout(timeout).requiringLeader()
+    guard askAllAtOnce, endpoints.count > 1 else {
+      return try await client.using(endpoints: endpoints).memberList(linearizable: true)
+    }
+    let outcome = await withTaskGroup(of: Swift.Result<MemberListResult, EtcdError>.self) { group in
+      for endpoint in endpoints {
+        group.addTask {
+          do throws(EtcdError) { return .success(try await client.pinned(to: endpoint).memberList(linearizable: true)) } catch {
+            return .failure(error)
+          }
+        }
+      }
+      var failures: [EtcdError] = []
+      for await outcome in group {
+        switch outcome {
+        case .success(let list):
+          group.cancelAll()
+          return Swift.Result<MemberListResult, EtcdError>.success(list)
+        case .failure(let error):
+          failures.append(error)
+        }
+      }
+      var last = failures.last ?? EtcdError(.unavailable, "no endpoint to ask")
+      last.message = failures.map { "\($0.endpoint ?? "?"): \($0.message)" }.joined(separator: "; ")
+      return .failure(last)
+    }
+    return try outcome.get()
   }
 
   func observe(own: EtcdEndpoint?, ownRunning: Bool, candidates: [EtcdEndpoint]) async -> Result {
@@ -30,9 +67,7 @@ struct ClusterObserver: Sendable {
     guard !endpoints.isEmpty else { return result }
     let list: MemberListResult
     do {
-      // A member without a leader refuses at once: while a cluster forms, its first member's
-      // etcd has no leader until the others start, and they wait on this observation.
-      list = try await client.using(endpoints: endpoints).withTimeout(timeout).requiringLeader().memberList(linearizable: true)
+      list = try await memberList(from: endpoints)
     } catch {
       result.problem = "no quorum answered the member list: \(error.message)"
       return result

@@ -33,7 +33,14 @@ extension Pilot {
     let own = try? EtcdEndpoint(parsing: me.clientURL)
     let candidates = pods.filter { $0.ordinal != configuration.ordinal }.compactMap { try? EtcdEndpoint(parsing: $0.clientURL) }
     let running = await etcd.isRunning
-    let seen = await ClusterObserver(client: client, timeout: .milliseconds(1500)).observe(
+    // A pod without data is forming or joining and others wait on it: it asks every member at
+    // once, with a short deadline, since a starting etcd accepts connections but answers nothing
+    // until it is ready. A healthy cluster answers a member list in milliseconds; if not, the
+    // pod simply looks again.
+    let fresh = !volumeState.hasEtcdData
+    let seen = await ClusterObserver(
+      client: client, timeout: fresh ? .milliseconds(500) : .milliseconds(1500), askAllAtOnce: fresh
+    ).observe(
       own: own, ownRunning: running, candidates: candidates)
     let etcdState = await etcd.runState(serving: seen.ownServing, memberID: seen.ownMemberID)
     var peers: [PeerReport] = []
