@@ -51,6 +51,14 @@ struct LifecycleReport: Codable, Sendable {
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
   }
 
+  private func footprintRow(_ name: String, _ footprints: [ProcessFootprint]) -> String {
+    func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+    let median = Self.median
+    return "| \(name) | \(f(median(footprints.map(\.rssMiB)), 1)) | \(f(footprints.map(\.rssMiB).max() ?? 0, 1)) | "
+      + "\(f(median(footprints.compactMap(\.anonymousMiB)), 1)) | \(f(median(footprints.compactMap(\.pssMiB)), 1)) | "
+      + "\(f(median(footprints.map(\.idleCPUPercent)), 2)) | \(f(footprints.map(\.idleCPUPercent).max() ?? 0, 2)) |"
+  }
+
   var markdown: String {
     func f(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
     var lines = [
@@ -84,13 +92,15 @@ struct LifecycleReport: Codable, Sendable {
       "",
       "## Footprint, idle (\(f(idleSeconds, 0)) s window after the flows, 3 members)",
       "",
-      "| Process | RSS MiB median | RSS MiB max | idle CPU % of a core, median | idle CPU % max |",
-      "|---|--:|--:|--:|--:|",
-      "| etcd-pilot agent | \(f(Self.median(agents.map(\.rssMiB)), 1)) | \(f(agentRSS, 1)) | \(f(Self.median(agents.map(\.idleCPUPercent)))) | \(f(agents.map(\.idleCPUPercent).max() ?? 0)) |",
-      "| its etcd | \(f(Self.median(pilotEtcd.map(\.rssMiB)), 1)) | \(f(pilotEtcd.map(\.rssMiB).max() ?? 0, 1)) | \(f(Self.median(pilotEtcd.map(\.idleCPUPercent)))) | \(f(pilotEtcd.map(\.idleCPUPercent).max() ?? 0)) |",
-      "| bare etcd | \(f(Self.median(bareEtcd.map(\.rssMiB)), 1)) | \(f(bareEtcd.map(\.rssMiB).max() ?? 0, 1)) | \(f(Self.median(bareEtcd.map(\.idleCPUPercent)))) | \(f(bareEtcd.map(\.idleCPUPercent).max() ?? 0)) |",
+      "| Process | RSS MiB median | RSS MiB max | private anonymous MiB median | PSS MiB median | idle CPU % of a core, median | idle CPU % max |",
+      "|---|--:|--:|--:|--:|--:|--:|",
+      footprintRow("etcd-pilot agent", agents),
+      footprintRow("its etcd", pilotEtcd),
+      footprintRow("bare etcd", bareEtcd),
       "",
-      "Agent RSS target ≤ \(f(Self.rssTargetMiB, 0)) MiB: \(agentRSS <= Self.rssTargetMiB ? "met" : "**not met**") (max \(f(agentRSS, 1)) MiB).",
+      "Agent RSS target ≤ \(f(Self.rssTargetMiB, 0)) MiB: \(agentRSS <= Self.rssTargetMiB ? "met" : "**not met**") (max \(f(agentRSS, 1)) MiB). "
+        + "RSS counts the pages of shared libraries the process touched (Swift runtime, Foundation and its ICU data); "
+        + "the private anonymous column is what the agent itself allocates, and PSS shares library pages among the agents.",
       "",
       "## Each round",
       "",

@@ -6,6 +6,20 @@ struct ProcessFootprint: Codable, Sendable {
   var rssMiB: Double
   /// CPU used over the idle window, in percent of one core.
   var idleCPUPercent: Double
+  /// Private anonymous memory (heap, stacks) in MiB: what the process itself allocated; RSS adds
+  /// the pages of shared libraries it touched, which processes of the same binary share.
+  var anonymousMiB: Double?
+  /// Proportional set size in MiB: RSS with each shared page divided among its sharers.
+  var pssMiB: Double?
+
+  /// A field of /proc/PID/smaps_rollup in MiB (`Anonymous`, `Pss`).
+  static func rollup(_ field: String, of pid: Int32) -> Double? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("\(field):") }),
+      let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+    else { return nil }
+    return kilobytes / 1024
+  }
 
   /// VmRSS of `pid` in MiB, or nil when the process is gone.
   static func rssMiB(of pid: Int32) -> Double? {
@@ -25,7 +39,8 @@ struct ProcessFootprint: Codable, Sendable {
     let seconds = (clock.now - start).seconds
     return zip(pids, before).map { pid, cpu in
       ProcessFootprint(
-        rssMiB: rssMiB(of: pid) ?? 0, idleCPUPercent: ((CPUTime.ofProcess(pid) ?? cpu) - cpu) / seconds * 100)
+        rssMiB: rssMiB(of: pid) ?? 0, idleCPUPercent: ((CPUTime.ofProcess(pid) ?? cpu) - cpu) / seconds * 100,
+        anonymousMiB: rollup("Anonymous", of: pid), pssMiB: rollup("Pss", of: pid))
     }
   }
 
