@@ -103,6 +103,9 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
 
+    // Checks recorded histories for linearizability (the verify suite's register check).
+    .target(name: "Linearizability", swiftSettings: swiftSettings),
+
     // The small in-cluster Kubernetes client the agent needs.
     .target(
       name: "Kubernetes",
@@ -169,6 +172,11 @@ let package = Package(
         "PeerProxy",
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
       ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "LinearizabilityTests",
+      dependencies: ["Linearizability", .product(name: "PropertyBased", package: "swift-property-based")],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -15,6 +15,12 @@ enum StopDecision {
       if leaving, o.volume.hasEtcdData, o.cluster == nil {
         return .wait("leaving: etcd has exited (\(exit)); waiting for a quorum to confirm the removal before moving the data aside")
       }
+      // Still listed: the list may predate the exit (etcd exits as it applies its removal), or
+      // etcd crashed and the lock holder will remove it as a departing member. Either way the
+      // next list decides; the grace period bounds the wait, and the data stays meanwhile.
+      if leaving, o.volume.hasEtcdData, o.myMemberID != nil, !unlisted {
+        return .wait("leaving: etcd has exited (\(exit)) but the member list still shows this member; waiting for it to show the removal")
+      }
       if leaving, o.volume.hasEtcdData, unlisted {
         return Plan([.moveDataAside(reason: "scaled down: member removed")], because: "this pod left the cluster on scale-down")
       }

@@ -66,9 +66,12 @@ struct LifecycleCommand: AsyncParsableCommand {
         let directory = root.appendingPathComponent("round\(round)-\(side)")
         Self.progress("round \(round): \(side == "bare" ? "bare etcd + etcdctl" : "etcd-pilot local")")
         if side == "bare" {
-          bare.append(try await runBare(directory: directory, logger: logger))
+          try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+          let cluster = BareCluster(etcd: etcd, etcdctl: etcdctl, addressBase: "127.0.91", directory: directory)
+          bare.append(try await measure(cluster, logger: logger))
         } else {
-          piloted.append(try await runPilot(pilot, directory: directory, logger: logger))
+          let cluster = PilotCluster(pilot: pilot, etcd: etcd, addressBase: "127.0.92", directory: directory)
+          piloted.append(try await measure(cluster, logger: logger))
         }
       }
     }
@@ -85,81 +88,37 @@ struct LifecycleCommand: AsyncParsableCommand {
     Self.progress("wrote \(output) and \(markdownPath)")
   }
 
-  private func runBare(directory: URL, logger: Logger) async throws -> LifecycleRun {
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let cluster = BareCluster(etcd: etcd, etcdctl: etcdctl, addressBase: "127.0.91", directory: directory)
+  /// Runs the four flows on `side`, each timed from its first command until the cluster is
+  /// healthy, then measures the idle footprint; stops the side in every case.
+  private func measure(_ side: some LifecycleSide, logger: Logger) async throws -> LifecycleRun {
     let clock = ContinuousClock()
     var run = LifecycleRun()
-    do {
-      var start = clock.now
-      try await cluster.bootstrap(3)
-      run.bootstrap3 = try await ClusterReadiness.wait(for: cluster.endpoints(3), since: start, timeout: .seconds(120), what: "bare bootstrap", logger: logger).seconds
-      Self.progress("  bare bootstrap 3: \(Self.format(run.bootstrap3))")
-
-      let follower = try await ClusterReadiness.follower(among: cluster.endpoints(3), logger: logger)
-      start = clock.now
-      try await cluster.killAndRestart(follower, restartDelay: Self.restartDelay)
-      run.followerRecovery = try await ClusterReadiness.wait(for: cluster.endpoints(3), since: start, timeout: .seconds(120), what: "bare recovery", logger: logger).seconds
-      Self.progress("  bare recovery after SIGKILL of a follower: \(Self.format(run.followerRecovery))")
-
-      start = clock.now
-      try await cluster.add(3, to: 3)
-      try await cluster.add(4, to: 4)
-      run.scaleUp3to5 = try await ClusterReadiness.wait(for: cluster.endpoints(5), since: start, timeout: .seconds(180), what: "bare scale 3→5", logger: logger).seconds
-      Self.progress("  bare scale 3→5: \(Self.format(run.scaleUp3to5))")
-
-      start = clock.now
-      try await cluster.remove(4, from: 5)
-      try await cluster.remove(3, from: 4)
-      run.scaleDown5to3 = try await ClusterReadiness.wait(for: cluster.endpoints(3), since: start, timeout: .seconds(180), what: "bare scale 5→3", logger: logger).seconds
-      Self.progress("  bare scale 5→3: \(Self.format(run.scaleDown5to3))")
-
-      let pids = await cluster.pids.sorted { $0.key < $1.key }.map(\.value)
-      run.etcd = try await ProcessFootprint.measureIdle(pids, window: .milliseconds(Int64(idleSeconds * 1000)))
-    } catch {
-      await cluster.stop()
-      throw error
+    func timed(_ name: String, members: Int, _ flow: () async throws -> Void) async throws -> Double {
+      let start = clock.now
+      try await flow()
+      let seconds = try await ClusterReadiness.wait(
+        for: side.endpoints(members), since: start, timeout: .seconds(180), what: "\(side.label) \(name)", logger: logger
+      ).seconds
+      Self.progress("  \(side.label) \(name): \(Self.format(seconds))")
+      return seconds
     }
-    await cluster.stop()
-    return run
-  }
-
-  private func runPilot(_ pilot: String, directory: URL, logger: Logger) async throws -> LifecycleRun {
-    let cluster = PilotCluster(pilot: pilot, etcd: etcd, addressBase: "127.0.92", directory: directory)
-    let clock = ContinuousClock()
-    var run = LifecycleRun()
     do {
-      var start = clock.now
-      try await cluster.up(3)
-      run.bootstrap3 = try await ClusterReadiness.wait(for: cluster.endpoints(3), since: start, timeout: .seconds(120), what: "pilot bootstrap", logger: logger).seconds
-      Self.progress("  etcd-pilot bootstrap 3: \(Self.format(run.bootstrap3))")
-
-      let follower = try await ClusterReadiness.follower(among: cluster.endpoints(3), logger: logger)
-      start = clock.now
-      try await cluster.kill(follower)
-      run.followerRecovery = try await ClusterReadiness.wait(for: cluster.endpoints(3), since: start, timeout: .seconds(120), what: "pilot recovery", logger: logger).seconds
-      Self.progress("  etcd-pilot recovery after SIGKILL of a follower: \(Self.format(run.followerRecovery))")
-
-      start = clock.now
-      try await cluster.scale(5)
-      run.scaleUp3to5 = try await ClusterReadiness.wait(for: cluster.endpoints(5), since: start, timeout: .seconds(180), what: "pilot scale 3→5", logger: logger).seconds
-      Self.progress("  etcd-pilot scale 3→5: \(Self.format(run.scaleUp3to5))")
-
-      start = clock.now
-      try await cluster.scale(3)
-      run.scaleDown5to3 = try await ClusterReadiness.wait(for: cluster.endpoints(3), since: start, timeout: .seconds(180), what: "pilot scale 5→3", logger: logger).seconds
-      Self.progress("  etcd-pilot scale 5→3: \(Self.format(run.scaleDown5to3))")
-
-      let agents = try await cluster.pods().filter { $0.ordinal < 3 }.compactMap(\.pid)
-      let children = agents.flatMap { ProcessFootprint.children(of: $0, named: "etcd") }
-      let footprints = try await ProcessFootprint.measureIdle(agents + children, window: .milliseconds(Int64(idleSeconds * 1000)))
+      run.bootstrap3 = try await timed("bootstrap 3", members: 3) { try await side.bootstrap3() }
+      let follower = try await ClusterReadiness.follower(among: side.endpoints(3), logger: logger)
+      run.followerRecovery = try await timed("recovery after SIGKILL of a follower", members: 3) {
+        try await side.killAndRestart(follower)
+      }
+      run.scaleUp3to5 = try await timed("scale 3→5", members: 5) { try await side.scale3to5() }
+      run.scaleDown5to3 = try await timed("scale 5→3", members: 3) { try await side.scale5to3() }
+      let (agents, servers) = try await side.processes()
+      let footprints = try await ProcessFootprint.measureIdle(agents + servers, window: .milliseconds(Int64(idleSeconds * 1000)))
       run.agent = Array(footprints.prefix(agents.count))
       run.etcd = Array(footprints.dropFirst(agents.count))
     } catch {
-      await cluster.down()
+      await side.stop()
       throw error
     }
-    await cluster.down()
+    await side.stop()
     return run
   }
 

@@ -33,6 +33,11 @@ struct StopTests {
     let unconfirmed = MemberEngine.plan(s.observe(volume: volume, cluster: nil, etcd: .exited(.removed), stopping: true))
     #expect(unconfirmed.isWait)
     #expect(!unconfirmed.steps.contains { if case .moveDataAside = $0 { true } else { false } })
+    // A list that still shows this member (taken before etcd applied its removal and exited)
+    // neither moves the data nor ends the pilot: it looks again.
+    let stale = MemberEngine.plan(s.observe(volume: volume, cluster: Scenario.healthy(5), etcd: .exited(.removed), stopping: true))
+    #expect(stale.isWait, "\(stale)")
+    #expect(!stale.steps.contains { if case .moveDataAside = $0 { true } else { false } })
   }
 
   @Test("if quorum forbids the removal, etcd keeps running and the pilot says why")
