@@ -62,7 +62,7 @@ let package = Package(
     .executableTarget(
       name: "etcd-pilot",
       dependencies: [
-        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "ChildProcess", argumentParser, logging,
+        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "ChildProcess", "Verify", argumentParser, logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
       swiftSettings: swiftSettings
@@ -105,6 +105,13 @@ let package = Package(
 
     // Checks recorded histories for linearizability (the verify suite's register check).
     .target(name: "Linearizability", swiftSettings: swiftSettings),
+
+    // `etcd-pilot verify`: a recorded workload under seeded faults on the local StatefulSet, and its checks.
+    .target(
+      name: "Verify",
+      dependencies: ["EtcdClient", "LocalCluster", "Linearizability", logging],
+      swiftSettings: swiftSettings
+    ),
 
     // The small in-cluster Kubernetes client the agent needs.
     .target(

@@ -49,6 +49,8 @@ public enum EtcdExit: Sendable, Hashable {
       "failed to find database snapshot file", "failed to recover v3 backend", "failed to open WAL",
       "failed to read WAL", "wal: file not found", "invalid database", "database file", "unexpected EOF",
       "failed to open backend",
+      // A damaged WAL record's length or contents, as etcd reports them while reading the WAL.
+      "max entry size limit exceeded", "wal: snapshot mismatch", "wal: snapshot not found", "slice bounds out of range",
     ]
     if let marker = corrupt.first(where: { text.contains($0) }) {
       let line = fatal.first { $0.contains(marker) } ?? marker

@@ -34,12 +34,21 @@ struct ReplacementTests {
     try await withLocalCluster(replicas: 3, version: version) { cluster in
       try await cluster.withClient { etcd in for index in 0..<100 { try await etcd.put("c/\(index)", "\(index)") } }
       let before = try await cluster.memberIDs()
-      try await cluster.kill(2, hold: 3, wait: false)
+      // Held down long enough that the damage is done before the pod returns.
+      try await cluster.kill(2, hold: 10, wait: false)
+      try await eventually("etcd-2 to be down") { () -> Bool? in
+        try await cluster.control.status().pods.first { $0.name == "etcd-2" }?.state == "running" ? nil : true
+      }
       let wal = "\(cluster.layout.volume("etcd-2"))/etcd/member/wal"
       let file = try #require(try FileManager.default.contentsOfDirectory(atPath: wal).filter { $0.hasSuffix(".wal") }.sorted().last)
-      var bytes = try #require(FileManager.default.contents(atPath: "\(wal)/\(file)"))
-      for offset in 2000..<2400 { bytes[offset] ^= 0x5a }
-      try bytes.write(to: URL(fileURLWithPath: "\(wal)/\(file)"))
+      // Flip bytes among the records in place (the segment is preallocated to 64 MB: rewriting
+      // it whole is slow enough to race the restart).
+      let handle = try FileHandle(forUpdating: URL(fileURLWithPath: "\(wal)/\(file)"))
+      try handle.seek(toOffset: 2000)
+      let original = try #require(try handle.read(upToCount: 400))
+      try handle.seek(toOffset: 2000)
+      try handle.write(contentsOf: Data(original.map { $0 ^ 0x5a }))
+      try handle.close()
 
       try await eventually("etcd-2 to be replaced", timeout: .seconds(120)) { () -> Bool? in
         let ids = try await cluster.memberIDs()

@@ -191,5 +191,10 @@ struct RunningTests {
       lines: [#"{"level":"fatal","msg":"discovery failed","error":"member 8e9e05c52164694d has already been bootstrapped"}"#],
       exitCode: 1, signal: nil)
     #expect(bootstrapped == .alreadyBootstrapped)
+    // A WAL record whose length was damaged: seen when a test flipped bytes in a segment.
+    let damagedLength = EtcdExit.classify(
+      lines: [#"{"level":"fatal","msg":"discovery failed","error":"wal: max entry size limit exceeded"}"#],
+      exitCode: 1, signal: nil)
+    #expect(damagedLength == .corruptData("discovery failed: wal: max entry size limit exceeded"))
   }
 }

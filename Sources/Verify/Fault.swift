@@ -1,0 +1,76 @@
+/// The faults `etcd-pilot verify` injects, each a thing that happens to real clusters.
+public enum Fault: String, CaseIterable, Sendable, Codable, Hashable {
+  case killFollower = "SIGKILL a follower"
+  case killLeader = "SIGKILL the leader"
+  case termFollower = "SIGTERM a follower"
+  case termLeader = "SIGTERM the leader"
+  case killQuorum = "SIGKILL a quorum"
+  case lostVolume = "lost volume"
+  case crashDuringJoin = "crash during join"
+  case crashDuringScaleDown = "crash during scale-down"
+  case scaleUp = "scale up"
+  case scaleDown = "scale down"
+  case scaleToOneAndBack = "scale to 1 and back"
+  case fullRestart = "full-cluster restart"
+  case blackhole = "peer traffic blackholed"
+  case delay = "peer traffic delayed"
+  case drop = "peer traffic dropped"
+  case rollingRestart = "rolling restart"
+}
+
+/// A seeded pseudo-random sequence (SplitMix64): the same seed gives the same schedule, so a
+/// failing run can be replayed.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+  private var state: UInt64
+
+  public init(seed: UInt64) { state = seed }
+
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+/// Chooses the next fault for a cluster of `replicas` members, from the seeded sequence.
+public struct FaultSchedule: Sendable {
+  public static let maxReplicas = 5
+  var random: SeededRandom
+
+  public init(seed: UInt64) { random = SeededRandom(seed: seed) }
+
+  /// The next fault and, for scaling, the new replica count.
+  public mutating func next(replicas: Int) -> (fault: Fault, target: Int) {
+    while true {
+      let fault = Fault.allCases.randomElement(using: &random)!
+      switch fault {
+      case .scaleUp:
+        guard replicas < Self.maxReplicas else { continue }
+        return (fault, min(Self.maxReplicas, replicas + Int.random(in: 1...2, using: &random)))
+      case .scaleDown:
+        guard replicas > 1 else { continue }
+        return (fault, max(1, replicas - Int.random(in: 1...2, using: &random)))
+      case .crashDuringJoin:
+        guard replicas < Self.maxReplicas else { continue }
+        return (fault, replicas + 1)
+      case .crashDuringScaleDown:
+        guard replicas > 1 else { continue }
+        return (fault, replicas - 1)
+      case .killQuorum, .killFollower, .termFollower, .lostVolume, .blackhole, .delay, .drop:
+        // A follower must exist, and a lost volume needs the rest to keep quorum.
+        guard replicas >= 3 else { continue }
+        return (fault, replicas)
+      case .scaleToOneAndBack:
+        guard replicas > 1 else { continue }
+        return (fault, replicas)
+      default:
+        return (fault, replicas)
+      }
+    }
+  }
+
+  /// A number in `range` from the same sequence (which pod, how long).
+  public mutating func pick(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
+}

@@ -1,0 +1,100 @@
+import EtcdClient
+import Foundation
+import LocalCluster
+
+/// Injects faults into a local StatefulSet through its supervisor, as a user would with
+/// `etcd-pilot local kill|wipe|scale|partition`.
+public struct FaultInjector: Sendable {
+  let control: LocalControlClient
+  let config: LocalClusterConfig
+  let etcd: EtcdClient
+
+  public init(control: LocalControlClient, config: LocalClusterConfig, etcd: EtcdClient) {
+    self.control = control
+    self.config = config
+    self.etcd = etcd
+  }
+
+  /// The ordinal of the current leader among the first `replicas` pods, if one answers.
+  func leader(replicas: Int) async -> Int? {
+    for ordinal in 0..<replicas {
+      guard let endpoint = try? EtcdEndpoint(parsing: config.clientURL(ordinal)),
+        let status = try? await etcd.pinned(to: endpoint).withTimeout(.seconds(2)).status()
+      else { continue }
+      if status.isLeader { return ordinal }
+    }
+    return nil
+  }
+
+  func kill(_ ordinal: Int, signal: String = "KILL") async throws {
+    try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": signal])
+  }
+
+  func scale(_ replicas: Int) async throws {
+    try await control.send("POST", "/scale", query: ["replicas": "\(replicas)"])
+  }
+
+  /// Waits until the cluster is back to `replicas` healthy voters; returns how long it took.
+  func heal(replicas: Int, timeout: Duration) async throws -> Duration {
+    let clock = ContinuousClock()
+    let start = clock.now
+    _ = try await ClusterConvergence.wait(config: config, replicas: replicas, timeout: timeout) { _ in }
+    return clock.now - start
+  }
+
+  /// Applies `fault` to a cluster of `replicas` members (the schedule picked `target` for the
+  /// scaling faults); returns the replica count afterwards and the time it took to heal.
+  func apply(
+    _ fault: Fault, target: Int, replicas: Int, schedule: inout FaultSchedule, healTimeout: Duration
+  ) async throws -> (replicas: Int, heal: Duration) {
+    let leader = await leader(replicas: replicas)
+    let followers = (0..<replicas).filter { $0 != leader }
+    func follower(_ schedule: inout FaultSchedule) -> Int {
+      followers.isEmpty ? 0 : followers[schedule.pick(0...(followers.count - 1))]
+    }
+    var after = replicas
+    switch fault {
+    case .killFollower: try await kill(follower(&schedule))
+    case .killLeader: try await kill(leader ?? 0)
+    case .termFollower: try await kill(follower(&schedule), signal: "TERM")
+    case .termLeader: try await kill(leader ?? 0, signal: "TERM")
+    case .killQuorum:
+      for ordinal in (0..<replicas).shuffled(using: &schedule.random).prefix(replicas / 2 + 1) { try await kill(ordinal) }
+    case .lostVolume:
+      try await control.send("POST", "/wipe", query: ["ordinal": "\(follower(&schedule))"])
+    case .crashDuringJoin:
+      try await scale(target)
+      try await Task.sleep(for: .milliseconds(schedule.pick(500...4000)))
+      try await kill(target - 1)
+      after = target
+    case .crashDuringScaleDown:
+      try await scale(target)
+      try await Task.sleep(for: .milliseconds(schedule.pick(0...1500)))
+      // The leaving pod, or the leader doing the removals.
+      try await kill(schedule.pick(0...1) == 0 ? target : (leader ?? 0))
+      after = target
+    case .scaleUp, .scaleDown:
+      try await scale(target)
+      after = target
+    case .scaleToOneAndBack:
+      try await scale(1)
+      _ = try await heal(replicas: 1, timeout: healTimeout)
+      try await scale(replicas)
+    case .fullRestart:
+      for ordinal in 0..<replicas { try await kill(ordinal) }
+    case .blackhole, .delay, .drop:
+      let ordinal = follower(&schedule)
+      let mode = fault == .blackhole ? "blackhole" : fault == .delay ? "delay" : "drop"
+      try await control.send(
+        "POST", "/fault", query: ["ordinal": "\(ordinal)", "mode": mode, "delay": "200", "probability": "0.2"])
+      try await Task.sleep(for: .seconds(schedule.pick(2...6)))
+      try await control.send("POST", "/fault", query: ["ordinal": "\(ordinal)", "mode": "heal"])
+    case .rollingRestart:
+      for ordinal in (0..<replicas).reversed() {
+        try await kill(ordinal, signal: "TERM")
+        _ = try await heal(replicas: replicas, timeout: healTimeout)
+      }
+    }
+    return (after, try await heal(replicas: after, timeout: healTimeout))
+  }
+}

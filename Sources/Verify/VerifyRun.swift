@@ -1,0 +1,121 @@
+import EtcdClient
+import Foundation
+import LocalCluster
+import Linearizability
+import Logging
+
+/// One verify run against a running local cluster: the workload under a seeded fault schedule,
+/// then the checks.
+public struct VerifyRun: Sendable {
+  public var faults: Int
+  public var seed: UInt64
+  public var replicas: Int
+  public var healTimeout: Duration = .seconds(240)
+  public var workload = Workload()
+  public var say: @Sendable (String) -> Void
+
+  public init(faults: Int, seed: UInt64, replicas: Int, say: @escaping @Sendable (String) -> Void) {
+    self.faults = faults
+    self.seed = seed
+    self.replicas = replicas
+    self.say = say
+  }
+
+  public func run(control: LocalControlClient, config: LocalClusterConfig) async throws -> VerifyReport {
+    let endpoints = (0..<FaultSchedule.maxReplicas).compactMap { try? EtcdEndpoint(parsing: config.clientURL($0)) }
+    var logger = Logger(label: "etcd-pilot.verify")
+    logger.logLevel = .critical
+    return try await withEtcdClient(EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(5)), logger: logger) { etcd in
+      var report = VerifyReport(seed: seed)
+      let history = History()
+      let clock = ContinuousClock()
+      let start = clock.now
+      let injector = FaultInjector(control: control, config: config, etcd: etcd)
+      var schedule = FaultSchedule(seed: seed)
+      var current = replicas
+      let workload = self.workload
+      let load = Task { await workload.run(using: etcd, into: history, clock: clock, start: start) }
+      // Let the workload get going before the first fault.
+      try? await Task.sleep(for: .seconds(2))
+      for number in 1...max(faults, 1) where faults > 0 {
+        let (fault, target) = schedule.next(replicas: current)
+        say("fault \(number)/\(faults): \(fault.rawValue)\(target != current ? " (\(current) → \(target))" : "")")
+        report.faults[fault.rawValue, default: 0] += 1
+        do {
+          let outcome = try await injector.apply(fault, target: target, replicas: current, schedule: &schedule, healTimeout: healTimeout)
+          current = outcome.replicas
+          report.healSeconds.append(Double(outcome.heal.components.seconds) + Double(outcome.heal.components.attoseconds) / 1e18)
+          say("  healed in \(String(format: "%.1f", report.healSeconds.last ?? 0)) s")
+        } catch {
+          report.aborted = "\(fault.rawValue): \(error)"
+          break
+        }
+        try? await Task.sleep(for: .milliseconds(Int64(schedule.pick(200...2000))))
+      }
+      load.cancel()
+      await load.value
+
+      say("checking: acknowledged writes, linearizability, membership, HashKV")
+      let counts = history.counts
+      report.operations = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+      try await check(history, into: &report, etcd: etcd, config: config, replicas: current)
+      return report
+    }
+  }
+
+  private func check(
+    _ history: History, into report: inout VerifyReport, etcd: EtcdClient, config: LocalClusterConfig, replicas: Int
+  ) async throws {
+    // Every acknowledged write, with its value.
+    let acknowledged = history.writes.filter { $0.outcome == .ok }
+    report.acknowledgedWrites = acknowledged.count
+    let stored = try await etcd.withTimeout(.seconds(30)).get(.prefix("\(workload.prefix)/writes/")).kvs
+    let values = Dictionary(stored.map { ($0.keyString, $0.valueString) }) { first, _ in first }
+    report.lostWrites = acknowledged.filter { values[$0.key] != $0.value }.map(\.key)
+
+    // The register history.
+    let operations = history.registerOperations
+    report.registerOperations = operations.count
+    switch LinearizabilityChecker(model: RegisterModel()).check(operations) {
+    case .linearizable: break
+    case .notLinearizable(let key, let operation, let explained, let of):
+      report.linearizability = "\(key): no order explains \(operation) (\(explained) of \(of) operations placed)"
+    case .unknown(let key):
+      report.linearizability = "\(key): the search ran out of budget (history too concurrent to decide)"
+    }
+
+    // Membership: exactly the desired pods, all voters.
+    let members = try await etcd.memberList().members
+    let names = Set(members.map(\.name))
+    let desired = Set((0..<replicas).map(config.podName))
+    if names != desired || members.contains(where: \.isLearner) {
+      report.membership =
+        "members \(names.sorted().joined(separator: ",")) (learners: \(members.filter(\.isLearner).map(\.name))) "
+        + "but the desired pods are \(desired.sorted().joined(separator: ","))"
+    }
+
+    // The same data everywhere: HashKV at one revision on every member.
+    let revision = try await etcd.get(.key("\(workload.prefix)/registers/0"), countOnly: true).header.revision
+    var hashes: [String: UInt32] = [:]
+    for member in members {
+      guard let url = member.clientURLs.first, let endpoint = try? EtcdEndpoint(parsing: url) else { continue }
+      var last: (any Error)?
+      for _ in 0..<50 {
+        do {
+          hashes[member.name] = try await etcd.pinned(to: endpoint).hashKV(revision: revision).hash
+          last = nil
+          break
+        } catch {
+          // A member that has not applied the revision yet says "future revision".
+          last = error
+          try await Task.sleep(for: .milliseconds(200))
+        }
+      }
+      if let last { report.consistency = "\(member.name) gave no HashKV at revision \(revision): \(last)" }
+    }
+    if report.consistency == nil, Set(hashes.values).count > 1 {
+      report.consistency = "HashKV differs at revision \(revision): "
+        + hashes.sorted { $0.key < $1.key }.map { "\($0.key)=\(String($0.value, radix: 16))" }.joined(separator: ", ")
+    }
+  }
+}
