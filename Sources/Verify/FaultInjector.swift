@@ -26,8 +26,36 @@ public struct FaultInjector: Sendable {
     return nil
   }
 
+  /// The pod's process, once it runs (a pod between restarts is waited for).
+  func runningPID(_ ordinal: Int, besides previous: Int32? = nil, timeout: Duration = .seconds(120)) async throws -> Int32 {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      let pod = try await control.status().pods.first { $0.ordinal == ordinal }
+      if let pod, pod.state == "running", let pid = pod.pid, pid != previous { return pid }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+    throw LocalClusterError("pod \(config.podName(ordinal)) did not run within \(timeout)")
+  }
+
+  /// Signals a running pod and waits until it has been restarted, so that healing is measured
+  /// from a fault that took effect.
   func kill(_ ordinal: Int, signal: String = "KILL") async throws {
+    let pid = try await runningPID(ordinal)
     try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": signal])
+    _ = try await runningPID(ordinal, besides: pid)
+  }
+
+  /// Signals pods at once, then waits until each has been restarted.
+  func killTogether(_ ordinals: [Int]) async throws {
+    var pids: [Int: Int32] = [:]
+    for ordinal in ordinals { pids[ordinal] = try await runningPID(ordinal) }
+    for ordinal in ordinals { try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": "KILL"]) }
+    for ordinal in ordinals { _ = try await runningPID(ordinal, besides: pids[ordinal]) }
+  }
+
+  /// A crash in the middle of a change: the pod may be gone or not yet running; best effort.
+  func crash(_ ordinal: Int) async {
+    _ = try? await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": "KILL"])
   }
 
   func scale(_ replicas: Int) async throws {
@@ -59,19 +87,22 @@ public struct FaultInjector: Sendable {
     case .termFollower: try await kill(follower(&schedule), signal: "TERM")
     case .termLeader: try await kill(leader ?? 0, signal: "TERM")
     case .killQuorum:
-      for ordinal in (0..<replicas).shuffled(using: &schedule.random).prefix(replicas / 2 + 1) { try await kill(ordinal) }
+      try await killTogether(Array((0..<replicas).shuffled(using: &schedule.random).prefix(replicas / 2 + 1)))
     case .lostVolume:
-      try await control.send("POST", "/wipe", query: ["ordinal": "\(follower(&schedule))"])
+      let ordinal = follower(&schedule)
+      let pid = try await runningPID(ordinal)
+      try await control.send("POST", "/wipe", query: ["ordinal": "\(ordinal)"])
+      _ = try await runningPID(ordinal, besides: pid)
     case .crashDuringJoin:
       try await scale(target)
       try await Task.sleep(for: .milliseconds(schedule.pick(500...4000)))
-      try await kill(target - 1)
+      await crash(target - 1)
       after = target
     case .crashDuringScaleDown:
       try await scale(target)
       try await Task.sleep(for: .milliseconds(schedule.pick(0...1500)))
-      // The leaving pod, or the leader doing the removals.
-      try await kill(schedule.pick(0...1) == 0 ? target : (leader ?? 0))
+      // The leaving pod (it may already be gone), or the leader doing the removals.
+      await crash(schedule.pick(0...1) == 0 ? target : (leader ?? 0))
       after = target
     case .scaleUp, .scaleDown:
       try await scale(target)
@@ -81,7 +112,7 @@ public struct FaultInjector: Sendable {
       _ = try await heal(replicas: 1, timeout: healTimeout)
       try await scale(replicas)
     case .fullRestart:
-      for ordinal in 0..<replicas { try await kill(ordinal) }
+      try await killTogether(Array(0..<replicas))
     case .blackhole, .delay, .drop:
       let ordinal = follower(&schedule)
       let mode = fault == .blackhole ? "blackhole" : fault == .delay ? "delay" : "drop"

@@ -54,6 +54,11 @@ public struct VerifyRun: Sendable {
       }
       load.cancel()
       await load.value
+      if report.aborted != nil {
+        // Check what there is once the cluster has healed, if it does.
+        say("healing before the checks")
+        _ = try? await injector.heal(replicas: current, timeout: healTimeout)
+      }
 
       say("checking: acknowledged writes, linearizability, membership, HashKV")
       let counts = history.counts
@@ -63,13 +68,27 @@ public struct VerifyRun: Sendable {
     }
   }
 
+  /// Runs `body` until it succeeds, for up to a minute: the checks read a cluster that may
+  /// still be electing a leader.
+  private func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while true {
+      do {
+        return try await body()
+      } catch {
+        if ContinuousClock.now >= deadline { throw error }
+        try await Task.sleep(for: .milliseconds(500))
+      }
+    }
+  }
+
   private func check(
     _ history: History, into report: inout VerifyReport, etcd: EtcdClient, config: LocalClusterConfig, replicas: Int
   ) async throws {
     // Every acknowledged write, with its value.
     let acknowledged = history.writes.filter { $0.outcome == .ok }
     report.acknowledgedWrites = acknowledged.count
-    let stored = try await etcd.withTimeout(.seconds(30)).get(.prefix("\(workload.prefix)/writes/")).kvs
+    let stored = try await retrying { try await etcd.withTimeout(.seconds(30)).get(.prefix("\(workload.prefix)/writes/")).kvs }
     let values = Dictionary(stored.map { ($0.keyString, $0.valueString) }) { first, _ in first }
     report.lostWrites = acknowledged.filter { values[$0.key] != $0.value }.map(\.key)
 
@@ -85,7 +104,7 @@ public struct VerifyRun: Sendable {
     }
 
     // Membership: exactly the desired pods, all voters.
-    let members = try await etcd.memberList().members
+    let members = try await retrying { try await etcd.memberList().members }
     let names = Set(members.map(\.name))
     let desired = Set((0..<replicas).map(config.podName))
     if names != desired || members.contains(where: \.isLearner) {
@@ -95,7 +114,9 @@ public struct VerifyRun: Sendable {
     }
 
     // The same data everywhere: HashKV at one revision on every member.
-    let revision = try await etcd.get(.key("\(workload.prefix)/registers/0"), countOnly: true).header.revision
+    let revision = try await retrying {
+      try await etcd.get(.key("\(workload.prefix)/registers/0"), countOnly: true).header.revision
+    }
     var hashes: [String: UInt32] = [:]
     for member in members {
       guard let url = member.clientURLs.first, let endpoint = try? EtcdEndpoint(parsing: url) else { continue }

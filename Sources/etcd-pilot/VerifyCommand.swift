@@ -56,33 +56,38 @@ struct VerifyCommand: AsyncParsableCommand {
     print("etcd-pilot verify: seed \(seed), \(faults) faults, \(replicas) members, cluster in \(directory)")
     let report: VerifyReport
     do {
-      try await local([
-        "up", "--replicas", "\(replicas)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir", directory,
-      ])
+      try await local(
+        ["up", "--replicas", "\(replicas)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir", directory],
+        directory: directory)
+      print("cluster up (etcd-pilot local's output: \(directory)-local.log)")
       let control = try LocalControlClient(layout: layout)
       let config = try layout.readConfig()
       let run = VerifyRun(faults: faults, seed: seed, replicas: replicas) { print($0) }
       report = try await run.run(control: control, config: config)
     } catch {
-      _ = try? await local(["down", "--dir", directory])
+      _ = try? await local(["down", "--dir", directory], directory: directory)
       throw Failure.exit("verify", error)
     }
     print(report.text)
     if report.passed && !keep {
-      try await local(["down", "--purge", "--dir", directory])
+      try await local(["down", "--purge", "--dir", directory], directory: directory)
+      try? FileManager.default.removeItem(atPath: directory + "-local.log")
     } else {
-      _ = try? await local(["down", "--dir", directory])
+      _ = try? await local(["down", "--dir", directory], directory: directory)
       print("the cluster's files (logs, volumes) are kept in \(directory)")
     }
     if !report.passed { throw ExitCode(1) }
   }
 
-  /// Runs an `etcd-pilot local` command of this same binary, its output shown.
-  private func local(_ arguments: [String]) async throws {
-    let process = try await ChildProcess.start("/proc/self/exe", arguments: ["local"] + arguments, logFile: "/dev/stdout")
+  /// Runs an `etcd-pilot local` command of this same binary; its output goes to
+  /// `verify-local.log` beside the cluster's directory.
+  private func local(_ arguments: [String], directory: String) async throws {
+    let log = directory + "-local.log"
+    let process = try await ChildProcess.start("/proc/self/exe", arguments: ["local"] + arguments, logFile: log)
     let status = await process.wait()
     guard status == .exited(0) else {
-      throw LocalClusterError("etcd-pilot local \(arguments.joined(separator: " ")) \(status)")
+      let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(3).joined(separator: " / ")
+      throw LocalClusterError("etcd-pilot local \(arguments.joined(separator: " ")) \(status): \(tail) (log: \(log))")
     }
   }
 }
