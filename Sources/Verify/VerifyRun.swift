@@ -88,8 +88,18 @@ public struct VerifyRun: Sendable {
     // Every acknowledged write, with its value.
     let acknowledged = history.writes.filter { $0.outcome == .ok }
     report.acknowledgedWrites = acknowledged.count
-    let stored = try await retrying { try await etcd.withTimeout(.seconds(30)).get(.prefix("\(workload.prefix)/writes/")).kvs }
-    let values = Dictionary(stored.map { ($0.keyString, $0.valueString) }) { first, _ in first }
+    // Read in pages: a long run writes more than one gRPC message may carry (4 MiB).
+    let prefix = KeyRange.prefix("\(workload.prefix)/writes/")
+    var values: [String: String] = [:]
+    var start = prefix.key
+    while true {
+      let page = try await retrying {
+        try await etcd.withTimeout(.seconds(30)).get(KeyRange(key: start, rangeEnd: prefix.rangeEnd), limit: 5000)
+      }
+      for kv in page.kvs { values[kv.keyString] = kv.valueString }
+      guard page.more, let last = page.kvs.last else { break }
+      start = last.key + Data([0])
+    }
     report.lostWrites = acknowledged.filter { values[$0.key] != $0.value }.map(\.key)
 
     // The register history.
