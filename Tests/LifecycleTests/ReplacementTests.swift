@@ -41,14 +41,7 @@ struct ReplacementTests {
       }
       let wal = "\(cluster.layout.volume("etcd-2"))/etcd/member/wal"
       let file = try #require(try FileManager.default.contentsOfDirectory(atPath: wal).filter { $0.hasSuffix(".wal") }.sorted().last)
-      // Flip bytes among the records in place (the segment is preallocated to 64 MB: rewriting
-      // it whole is slow enough to race the restart).
-      let handle = try FileHandle(forUpdating: URL(fileURLWithPath: "\(wal)/\(file)"))
-      try handle.seek(toOffset: 2000)
-      let original = try #require(try handle.read(upToCount: 400))
-      try handle.seek(toOffset: 2000)
-      try handle.write(contentsOf: Data(original.map { $0 ^ 0x5a }))
-      try handle.close()
+      try WALDamage.corruptRecord(inSegment: "\(wal)/\(file)")
 
       try await eventually("etcd-2 to be replaced", timeout: .seconds(120)) { () -> Bool? in
         let ids = try await cluster.memberIDs()
