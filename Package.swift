@@ -62,7 +62,7 @@ let package = Package(
     .executableTarget(
       name: "etcd-pilot",
       dependencies: [
-        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "ChildProcess", "Verify", argumentParser, logging,
+        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "ChildProcess", "Verify", "PKI", argumentParser, logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
       swiftSettings: swiftSettings
@@ -86,7 +86,7 @@ let package = Package(
     .target(
       name: "Pilot",
       dependencies: [
-        "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", logging,
+        "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", "PKI", logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -193,7 +193,10 @@ let package = Package(
     ),
     .testTarget(
       name: "LifecycleTests",
-      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "Pilot"],
+      dependencies: [
+        "etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "Pilot", "PKI", "PeerProxy",
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
       swiftSettings: swiftSettings
     ),
     // The Helm chart: lint, template, Kubernetes schemas, policy scan.

@@ -76,6 +76,16 @@ final class ConnectionPool: Sendable {
     }
   }
 
+  /// Makes new connections from now on, so TLS files are read again (certificates rotated on
+  /// disk); the old connections close once their calls are done.
+  func renewConnections() {
+    let old = state.withLock { state in
+      defer { state.connections = [:] }
+      return Array(state.connections.values)
+    }
+    for connection in old { connection.beginGracefulShutdown() }
+  }
+
   /// Closes every connection once its calls are done and ends ``run()``.
   func shutdown() {
     let connections = state.withLock { state in

@@ -77,11 +77,16 @@ extension EtcdClient {
 
   /// Makes a learner a voting member. etcd refuses with `learnerNotReady` while the learner's log
   /// is behind; it does *not* check that the learner is alive.
+  ///
+  /// The call goes to the leader. A follower would forward it over the peer API without the
+  /// caller's credentials: with auth on, the leader refuses that ("user name is empty") and the
+  /// follower retries until its request timeout.
   @discardableResult
   public func memberPromote(id: UInt64) async throws(EtcdError) -> [Member] {
     var request = Etcdserverpb_MemberPromoteRequest()
     request.id = id
-    let response = try await perform("member promote", retry: .ifNotSent) { target in
+    let leader = try await leaderEndpoint()
+    let response = try await pinned(to: leader).perform("member promote", retry: .ifNotSent) { target in
       try await Etcdserverpb_Cluster.Client(wrapping: target.connection).memberPromote(
         request, metadata: target.metadata, options: target.options)
     }

@@ -67,6 +67,12 @@ public struct EtcdClient: Sendable {
     return EtcdClient(configuration: configuration, pool: pool, session: session, logger: logger)
   }
 
+  /// Reads the TLS files again for the connections made from now on: for certificates renewed
+  /// on disk. Calls in flight finish on the connections they started on.
+  public func reloadCertificates() {
+    pool.renewConnections()
+  }
+
   /// The endpoint calls go to first.
   public var preferredEndpoint: EtcdEndpoint? {
     guard !endpoints.isEmpty else { return nil }
@@ -111,6 +117,8 @@ final class Session: Sendable {
   private struct State {
     var preferred = 0
     var token: String?
+    /// The server said authentication is not enabled: call without a token until it refuses.
+    var authNotEnabled = false
   }
   private let state = Mutex(State())
 
@@ -118,6 +126,10 @@ final class Session: Sendable {
   func prefer(_ index: Int) { state.withLock { $0.preferred = index } }
   var token: String? { state.withLock { $0.token } }
   func setToken(_ token: String?) { state.withLock { $0.token = token } }
+  var authNotEnabled: Bool {
+    get { state.withLock { $0.authNotEnabled } }
+    set { state.withLock { $0.authNotEnabled = newValue } }
+  }
 }
 
 extension EtcdClient {
@@ -177,28 +189,51 @@ extension EtcdClient {
     var options = CallOptions.defaults
     options.timeout = configuration.callTimeout
     options.waitForReady = false
-    var reauthenticated = false
+    var retriedForAuth = false
     while true {
       var metadata: Metadata = [:]
       if configuration.requireLeader { metadata.addString("true", forKey: "hasleader") }
       if let credentials = configuration.credentials {
-        if session.token == nil {
-          try await authenticate(credentials, on: endpoint)
-          reauthenticated = true
+        if session.token == nil, !session.authNotEnabled {
+          do {
+            try await authenticate(credentials, on: endpoint)
+          } catch where error.code == .authNotEnabled {
+            // Credentials given before auth is on (a pilot before its cluster enables it).
+            session.authNotEnabled = true
+          }
         }
         if let token = session.token { metadata.addString(token, forKey: "token") }
       }
       do {
         return try await call(Target(endpoint: endpoint, connection: connection, options: options, metadata: metadata))
       } catch {
-        let classified = EtcdError.from(error, endpoint: endpoint.description)
-        if classified.code == .invalidAuthToken, configuration.credentials != nil, !reauthenticated {
-          session.setToken(nil)
-          continue
+        let classified = explained(EtcdError.from(error, endpoint: endpoint.description))
+        // Once per call: a token that expired, or auth turned on since we last looked.
+        if configuration.credentials != nil, !retriedForAuth {
+          if classified.code == .invalidAuthToken {
+            session.setToken(nil)
+            retriedForAuth = true
+            continue
+          }
+          if classified.code == .permissionDenied, session.authNotEnabled {
+            session.authNotEnabled = false
+            retriedForAuth = true
+            continue
+          }
         }
         throw classified
       }
     }
+  }
+
+  /// A refused handshake of a client that has no certificate says that one is needed.
+  private func explained(_ error: EtcdError) -> EtcdError {
+    var error = error
+    if error.code == .tls, configuration.tls?.certificateFile == nil, error.message.contains("refused the client certificate") {
+      error.message =
+        "TLS handshake failed: the server requires a client certificate (mutual TLS); pass one signed by the cluster's CA with --cert and --key"
+    }
+    return error
   }
 
   private static func mayMoveOn(after error: EtcdError, retry: Retry) -> Bool {
@@ -231,7 +266,7 @@ extension EtcdClient {
       session.setToken(response.token)
       logger.debug("authenticated as \(credentials.user) on \(endpoint)")
     } catch {
-      var classified = EtcdError.from(error, endpoint: endpoint.description)
+      var classified = explained(EtcdError.from(error, endpoint: endpoint.description))
       if classified.code == .authFailed || classified.code == .invalidArgument {
         classified.code = .authFailed
         classified.message = "authentication failed for user '\(credentials.user)': wrong user name or password"

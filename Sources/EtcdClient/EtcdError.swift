@@ -151,8 +151,10 @@ extension EtcdError {
     case .cancelled:
       return EtcdError(.cancelled, "cancelled", endpoint: endpoint, cause: rpc)
     case .unavailable:
+      let text = Self.transportMessage(rpc)
+      // Some handshake failures surface only as an alert in the message (a TLS 1.2 server).
       var transport = EtcdError(
-        Self.isTLSFailure(rpc) ? .tls : .unavailable, Self.transportMessage(rpc), endpoint: endpoint,
+        Self.isTLSFailure(rpc) || text.hasPrefix("TLS handshake failed") ? .tls : .unavailable, text, endpoint: endpoint,
         cause: rpc)
       transport.notSent = Self.transportNotSentMarkers.contains { message.contains($0) }
       return transport
@@ -224,7 +226,7 @@ extension EtcdError {
       ("failedToValidateHostname",
        "TLS handshake failed: the server's certificate does not name this host; connect by a name or address in its SANs"),
       ("BAD_CERTIFICATE",
-       "TLS handshake failed: the server refused the client certificate; pass one signed by the cluster's CA with --cert and --key"),
+       "TLS handshake failed: the server refused the client certificate (signed by another CA, expired, or not for client use); pass a valid one signed by the cluster's CA with --cert and --key"),
       ("CERTIFICATE_REQUIRED",
        "TLS handshake failed: the server requires a client certificate; pass --cert and --key"),
       ("HANDSHAKE_FAILURE",

@@ -14,7 +14,7 @@ public enum ClusterConvergence {
     let deadline = ContinuousClock.now + timeout
     var lastReason = ""
     while true {
-      let (report, reason) = await check(endpoints: endpoints, expected: expected, replicas: replicas)
+      let (report, reason) = await check(config: config, endpoints: endpoints, expected: expected, replicas: replicas)
       if let report, reason == nil { return report }
       let text = reason ?? "waiting"
       if text != lastReason {
@@ -28,11 +28,32 @@ public enum ClusterConvergence {
     }
   }
 
+  /// Whether a call without credentials is refused: what a user sees once auth is on (etcd 3.4
+  /// has no auth status call).
+  static func authIsOn(config: LocalClusterConfig, endpoints: [EtcdEndpoint]) async -> Bool {
+    var anonymous = (try? config.clientConfiguration(endpoints, callTimeout: .seconds(2))) ?? .init(endpoints: endpoints)
+    anonymous.credentials = nil
+    do {
+      return try await withEtcdClient(anonymous, logger: Logger(label: "local-wait")) { client in
+        do {
+          _ = try await client.get("etcd-pilot/auth-probe", countOnly: true)
+          return false
+        } catch let error as EtcdError where error.code == .permissionDenied {
+          return true
+        }
+      }
+    } catch {
+      return false
+    }
+  }
+
   /// A report when converged; otherwise what is missing.
-  static func check(endpoints: [EtcdEndpoint], expected: Set<String>, replicas: Int) async -> (ClusterHealthReport?, String?) {
+  static func check(
+    config: LocalClusterConfig, endpoints: [EtcdEndpoint], expected: Set<String>, replicas: Int
+  ) async -> (ClusterHealthReport?, String?) {
     do {
       let report = try await withEtcdClient(
-        EtcdClientConfiguration(endpoints: Array(endpoints.prefix(max(replicas, 1))), callTimeout: .seconds(2)),
+        try config.clientConfiguration(Array(endpoints.prefix(max(replicas, 1))), callTimeout: .seconds(2)),
         logger: Logger(label: "local-wait")
       ) { client in
         // Members are checked at their pods' addresses: their published URLs may be names
@@ -53,6 +74,9 @@ public enum ClusterConvergence {
       if !extra.isEmpty { return (report, "\(extra.joined(separator: ", ")) to leave the cluster") }
       if let sick = report.members.first(where: { $0.state != .healthy }) {
         return (report, "\(sick.name) to be healthy (\(sick.state.rawValue): \(sick.reason))")
+      }
+      if config.rootPasswordFile != nil, !(await authIsOn(config: config, endpoints: Array(endpoints.prefix(max(replicas, 1))))) {
+        return (report, "auth to be turned on (the bootstrapping members do it as the cluster forms)")
       }
       return (report, nil)
     } catch {

@@ -1,3 +1,4 @@
+import EtcdClient
 import Foundation
 import Pilot
 
@@ -29,6 +30,13 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   /// For a chart: the image's files (path in the image → file here).
   public var imageFiles: [String: String] = [:]
   public var clusterDomain: String = "cluster.local"
+  /// With TLS: the directory of the CA the members issue their certificates from (`ca.crt`,
+  /// `ca.key`) and of the client certificate local tools use (`client.crt`, `client.key`).
+  public var tlsDirectory: String?
+  /// With TLS: the lifetime of the members' certificates (`--tls-validity`), if not the default.
+  public var tlsValidity: String?
+  /// With auth: the file holding the root password.
+  public var rootPasswordFile: String?
   /// Set while a supervisor runs.
   public var supervisorPID: Int32?
   public var controlPort: Int?
@@ -55,8 +63,32 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
 
   public func address(_ ordinal: Int) -> String { "\(addressBase).\(firstHost + ordinal)" }
   public func podName(_ ordinal: Int) -> String { "\(statefulSet)-\(ordinal)" }
-  public func clientURL(_ ordinal: Int) -> String { "http://\(address(ordinal)):\(clientPort)" }
-  public func peerURL(_ ordinal: Int) -> String { "http://\(address(ordinal)):\(peerPort)" }
+  /// `https` with TLS.
+  public var scheme: String { tlsDirectory == nil ? "http" : "https" }
+  public func clientURL(_ ordinal: Int) -> String { "\(scheme)://\(address(ordinal)):\(clientPort)" }
+  public func peerURL(_ ordinal: Int) -> String { "\(scheme)://\(address(ordinal)):\(peerPort)" }
+
+  /// The pods' TLS flags besides the CA.
+  var tlsPodArguments: [String] { tlsValidity.map { ["--tls-validity", $0] } ?? [] }
+
+  /// The client certificate files local tools use, with TLS.
+  public var clientTLS: EtcdClientConfiguration.TLS? {
+    tlsDirectory.map { .init(caFile: "\($0)/ca.crt", certificateFile: "\($0)/client.crt", keyFile: "\($0)/client.key") }
+  }
+
+  /// The root user's credentials, with auth.
+  public func credentials() throws -> EtcdClientConfiguration.Credentials? {
+    guard let rootPasswordFile else { return nil }
+    guard let data = FileManager.default.contents(atPath: rootPasswordFile) else {
+      throw LocalClusterError("cannot read the root password in \(rootPasswordFile): it was written by `local up --auth`")
+    }
+    return .init(user: "root", password: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+  }
+
+  /// A client configuration for these endpoints with this cluster's TLS files and credentials.
+  public func clientConfiguration(_ endpoints: [EtcdEndpoint], callTimeout: Duration) throws -> EtcdClientConfiguration {
+    EtcdClientConfiguration(endpoints: endpoints, tls: clientTLS, credentials: try credentials(), callTimeout: callTimeout)
+  }
   public func pilotURL(_ ordinal: Int) -> String { "http://\(address(ordinal)):\(pilotPort)" }
   /// The most pods the address range allows.
   public var maximumReplicas: Int { 255 - firstHost }

@@ -163,6 +163,8 @@ public actor LocalStatefulSet {
       "--poll-interval", config.pollInterval,
     ]
     if config.proxies { arguments += ["--peer-listen-port", String(config.peerListenPort)] }
+    if let tls = config.tlsDirectory { arguments += ["--tls-ca-dir", tls] + config.tlsPodArguments }
+    if let password = config.rootPasswordFile { arguments += ["--auth-password-file", password] }
     if !config.etcdArguments.isEmpty { arguments += ["--"] + config.etcdArguments }
     return arguments
   }

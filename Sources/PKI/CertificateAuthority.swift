@@ -80,7 +80,49 @@ public struct CertificateAuthority: Sendable {
     commonName: String, dnsNames: [String] = [], ipAddresses: [String] = [], usage: Usage,
     validity: Duration = .seconds(365 * 86400), now: Date = Date(), notBefore: Date? = nil
   ) throws(PKIError) -> IssuedCertificate {
-    let leafKey = P256.Signing.PrivateKey()
+    let subject: DistinguishedName
+    do {
+      subject = try DistinguishedName {
+        OrganizationName("etcd-pilot")
+        CommonName(commonName)
+      }
+    } catch {
+      throw PKIError("'\(commonName)' is not a certificate name: \(error)")
+    }
+    return try issue(
+      key: P256.Signing.PrivateKey(), subject: subject, dnsNames: dnsNames, ipAddresses: ipAddresses,
+      usage: usage, validity: validity, now: now, notBefore: notBefore)
+  }
+
+  /// A new certificate for the key and names of `issued`, valid for `validity` from `now`.
+  ///
+  /// The key stays the same on purpose: a reader that loads the certificate file and then the
+  /// key file while they are being replaced still gets a matching pair (etcd reads both on each
+  /// handshake).
+  public func renew(_ issued: IssuedCertificate, validity: Duration, now: Date = Date()) throws(PKIError) -> IssuedCertificate {
+    let names = (try? issued.certificate.extensions.subjectAlternativeNames) ?? nil
+    var dnsNames: [String] = []
+    var ipAddresses: [String] = []
+    for name in names ?? SubjectAlternativeNames([]) {
+      switch name {
+      case .dnsName(let dns): dnsNames.append(dns)
+      case .ipAddress(let bytes): ipAddresses.append(IPAddressBytes.text(Array(bytes.bytes)))
+      default: break
+      }
+    }
+    let usages = (try? issued.certificate.extensions.extendedKeyUsage) ?? nil
+    var usage: Usage = []
+    if usages?.contains(.serverAuth) == true { usage.insert(.server) }
+    if usages?.contains(.clientAuth) == true { usage.insert(.client) }
+    return try issue(
+      key: issued.key, subject: issued.certificate.subject, dnsNames: dnsNames, ipAddresses: ipAddresses,
+      usage: usage, validity: validity, now: now, notBefore: nil)
+  }
+
+  private func issue(
+    key leafKey: P256.Signing.PrivateKey, subject: DistinguishedName, dnsNames: [String], ipAddresses: [String], usage: Usage,
+    validity: Duration, now: Date, notBefore: Date?
+  ) throws(PKIError) -> IssuedCertificate {
     var names: [GeneralName] = dnsNames.map { .dnsName($0) }
     for address in ipAddresses {
       guard let bytes = IPAddressBytes.parse(address) else {
@@ -92,17 +134,15 @@ public struct CertificateAuthority: Sendable {
     if usage.contains(.server) { purposes.append(.serverAuth) }
     if usage.contains(.client) { purposes.append(.clientAuth) }
     do {
-      let subject = try DistinguishedName {
-        OrganizationName("etcd-pilot")
-        CommonName(commonName)
-      }
       let sanNames = names
       let extendedUsage = try ExtendedKeyUsage(purposes)
       let certificate = try Certificate(
         version: .v3,
         serialNumber: Certificate.SerialNumber(),
         publicKey: .init(leafKey.publicKey),
-        notValidBefore: notBefore ?? now.addingTimeInterval(-300),
+        // Backdated a little for clocks behind ours, but never by more than a tenth of the
+        // lifetime (short-lived certificates in tests).
+        notValidBefore: notBefore ?? now.addingTimeInterval(-min(300, validity.seconds / 10)),
         notValidAfter: now.addingTimeInterval(validity.seconds),
         issuer: self.certificate.subject,
         subject: subject,
@@ -117,7 +157,7 @@ public struct CertificateAuthority: Sendable {
         issuerPrivateKey: .init(key))
       return IssuedCertificate(certificate: certificate, key: leafKey)
     } catch {
-      throw PKIError("cannot issue a certificate for \(commonName): \(error)")
+      throw PKIError("cannot issue a certificate for \(subject): \(error)")
     }
   }
 
@@ -125,6 +165,9 @@ public struct CertificateAuthority: Sendable {
   public var certificatePEM: String {
     get throws(PKIError) { try IssuedCertificate.pem(certificate) }
   }
+
+  /// When the CA stops being valid.
+  public var notValidAfter: Date { certificate.notValidAfter }
 
   /// The CA key as PEM (PKCS#8).
   public var keyPEM: String { key.pemRepresentation }
@@ -141,6 +184,30 @@ public struct IssuedCertificate: Sendable {
 
   public var keyPEM: String { key.pemRepresentation }
 
+  /// When the certificate stops being valid.
+  public var notValidAfter: Date { certificate.notValidAfter }
+  public var notValidBefore: Date { certificate.notValidBefore }
+
+  /// Reads `<name>.crt` and `<name>.key` from `directory`.
+  public static func read(from directory: String, name: String) throws(PKIError) -> IssuedCertificate {
+    let certificate: Certificate
+    do {
+      certificate = try Certificate(pemEncoded: try PEMFile.read("\(directory)/\(name).crt"))
+    } catch let error as PKIError {
+      throw error
+    } catch {
+      throw PKIError("\(directory)/\(name).crt is not a PEM certificate: \(error)")
+    }
+    do {
+      return IssuedCertificate(
+        certificate: certificate, key: try P256.Signing.PrivateKey(pemRepresentation: try PEMFile.read("\(directory)/\(name).key")))
+    } catch let error as PKIError {
+      throw error
+    } catch {
+      throw PKIError("\(directory)/\(name).key is not a PEM ECDSA P-256 private key: \(error)")
+    }
+  }
+
   static func pem(_ certificate: Certificate) throws(PKIError) -> String {
     do {
       return try certificate.serializeAsPEM().pemString
@@ -154,6 +221,11 @@ public struct IssuedCertificate: Sendable {
   public func write(to directory: String, name: String) throws(PKIError) {
     try PEMFile.write(try certificatePEM, to: "\(directory)/\(name).crt", private: false)
     try PEMFile.write(keyPEM, to: "\(directory)/\(name).key", private: true)
+  }
+
+  /// Replaces only `<name>.crt` (a renewal for the same key).
+  public func writeCertificate(to directory: String, name: String) throws(PKIError) {
+    try PEMFile.write(try certificatePEM, to: "\(directory)/\(name).crt", private: false)
   }
 }
 
@@ -174,7 +246,7 @@ extension CertificateAuthority {
 /// A problem with certificates or keys, said in one line.
 public struct PKIError: Error, CustomStringConvertible, Sendable {
   public var description: String
-  init(_ description: String) { self.description = description }
+  public init(_ description: String) { self.description = description }
 }
 
 enum PEMFile {
@@ -201,6 +273,16 @@ enum PEMFile {
 }
 
 enum IPAddressBytes {
+  static func text(_ bytes: [UInt8]) -> String {
+    if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+    var address = in6_addr()
+    guard bytes.count == 16 else { return "" }
+    withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: bytes) }
+    var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+    guard inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count)) != nil else { return "" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
   static func parse(_ text: String) -> [UInt8]? {
     var v4 = in_addr()
     if inet_pton(AF_INET, text, &v4) == 1 {

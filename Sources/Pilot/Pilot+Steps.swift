@@ -18,6 +18,13 @@ extension Pilot {
       logger.info("wrote bootstrap marker \(marker.token): \(marker.initialCluster)")
 
     case .recordFormation(let record):
+      // Auth is turned on once, by the bootstrapping members as their cluster forms (before
+      // anything is noted, so a failure is retried), and never again: an operator who turns
+      // it off later is not overruled.
+      if let password = configuration.rootPassword, !record.token.isEmpty, !o.record.exists {
+        try await client.enableAuth(rootPassword: password)
+        logger.info("authentication enabled: root user and role in place (the cluster is forming)")
+      }
       var notes = try volume.readNotes()
       notes.formed = true
       if !record.token.isEmpty { notes.token = record.token }

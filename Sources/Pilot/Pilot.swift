@@ -3,6 +3,7 @@ import Foundation
 import HTTPEndpoints
 import Logging
 import Membership
+import PKI
 import UnixSignals
 
 /// The agent of one etcd member: observes, asks the engine for a plan, carries it out, and
@@ -44,10 +45,19 @@ public actor Pilot {
   /// Runs the pilot; returns the process exit status.
   public func run() async throws -> Int32 {
     try volume.ensureExists()
+    var certificate: MemberCertificate?
+    if let tls = configuration.tls, let issuer = tls.issuer {
+      certificate = try MemberCertificate.issue(for: configuration, tls: tls, issuer: issuer)
+      if let certificate {
+        logger.info(
+          "issued this member's certificate from \(issuer.caDirectory)/ca.crt, valid until \(certificate.current.notValidAfter); renewal due \(certificate.renewalDue)")
+      }
+    }
     let server = try await HTTPServer.bind(host: configuration.listenHost, port: configuration.pilotPort)
     let clientConfiguration = EtcdClientConfiguration(
       endpoints: [try EtcdEndpoint(parsing: configuration.identity.clientURL)],
       tls: configuration.tls.map { .init(caFile: $0.caFile, certificateFile: $0.certificateFile, keyFile: $0.keyFile) },
+      credentials: configuration.rootPassword.map { .init(user: "root", password: $0) },
       callTimeout: .seconds(5))
     logger.info(
       "pilot of \(configuration.name) (ordinal \(configuration.ordinal)) starting: peer \(configuration.identity.peerURL), client \(configuration.identity.clientURL), volume \(configuration.volume)"
@@ -57,6 +67,10 @@ public actor Pilot {
         group.addTask { try await server.serve { request in await self.answer(request) } }
         group.addTask {
           for await signal in await SignalStream.make() { await self.requestStop(signal == .sigint ? SIGINT : SIGTERM) }
+        }
+        if let tls = self.configuration.tls {
+          let renewal = CertificateRenewal(tls: tls, certificate: certificate, logger: self.logger)
+          group.addTask { await renewal.run(client) }
         }
         let status = await self.loop(client)
         group.cancelAll()

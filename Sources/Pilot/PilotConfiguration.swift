@@ -30,12 +30,15 @@ public struct PilotConfiguration: Sendable {
   public var tls: PilotTLS?
   /// How often to look again while nothing changes.
   public var pollInterval: Duration
+  /// With auth: the root user's password. The bootstrapping pilots enable auth once, when the
+  /// cluster forms; every pilot authenticates as root.
+  public var rootPassword: String?
 
   public init(
     name: String, ordinal: Int, statefulSet: String, namespace: String, uid: String, hostTemplate: HostTemplate,
     clientPort: Int = 2379, peerPort: Int = 2380, peerListenPort: Int? = nil, pilotPort: Int = 2390,
     listenHost: String = "0.0.0.0", volume: String, etcdBinary: String = "etcd", etcdArguments: [String] = [],
-    tls: PilotTLS? = nil, pollInterval: Duration = .seconds(1)
+    tls: PilotTLS? = nil, pollInterval: Duration = .seconds(1), rootPassword: String? = nil
   ) {
     self.name = name
     self.ordinal = ordinal
@@ -53,6 +56,7 @@ public struct PilotConfiguration: Sendable {
     self.etcdArguments = etcdArguments
     self.tls = tls
     self.pollInterval = pollInterval
+    self.rootPassword = rootPassword
   }
 
   var scheme: String { tls == nil ? "http" : "https" }
@@ -77,11 +81,40 @@ public struct PilotTLS: Sendable, Hashable {
   public var caFile: String
   public var certificateFile: String
   public var keyFile: String
+  /// When set, the pilot issues these files itself from a CA and renews them; otherwise someone
+  /// else keeps them (cert-manager) and the pilot only reloads them when they change.
+  public var issuer: CertificateIssuer?
 
-  public init(caFile: String, certificateFile: String, keyFile: String) {
+  public init(caFile: String, certificateFile: String, keyFile: String, issuer: CertificateIssuer? = nil) {
     self.caFile = caFile
     self.certificateFile = certificateFile
     self.keyFile = keyFile
+    self.issuer = issuer
+  }
+
+  /// Files the pilot issues into `directory` (`ca.crt`, `member.crt`, `member.key`).
+  public static func issued(into directory: String, by issuer: CertificateIssuer) -> PilotTLS {
+    PilotTLS(
+      caFile: "\(directory)/ca.crt", certificateFile: "\(directory)/\(MemberCertificate.fileName).crt",
+      keyFile: "\(directory)/\(MemberCertificate.fileName).key", issuer: issuer)
+  }
+}
+
+/// The CA a pilot issues its own certificate from, and how long that certificate lives.
+public struct CertificateIssuer: Sendable, Hashable {
+  /// Holds `ca.crt` and `ca.key` (ECDSA P-256).
+  public var caDirectory: String
+  public var validity: Duration
+  /// The fraction of the lifetime after which the certificate is renewed.
+  public var renewAt: Double
+  /// More names or addresses for the certificate (the client Service's names).
+  public var extraNames: [String]
+
+  public init(caDirectory: String, validity: Duration = .seconds(90 * 86400), renewAt: Double = 2.0 / 3.0, extraNames: [String] = []) {
+    self.caDirectory = caDirectory
+    self.validity = validity
+    self.renewAt = renewAt
+    self.extraNames = extraNames
   }
 }
 

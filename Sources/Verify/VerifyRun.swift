@@ -25,7 +25,7 @@ public struct VerifyRun: Sendable {
     let endpoints = (0..<FaultSchedule.maxReplicas).compactMap { try? EtcdEndpoint(parsing: config.clientURL($0)) }
     var logger = Logger(label: "etcd-pilot.verify")
     logger.logLevel = .critical
-    return try await withEtcdClient(EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(5)), logger: logger) { etcd in
+    return try await withEtcdClient(try config.clientConfiguration(endpoints, callTimeout: .seconds(5)), logger: logger) { etcd in
       var report = VerifyReport(seed: seed)
       let history = History()
       let clock = ContinuousClock()

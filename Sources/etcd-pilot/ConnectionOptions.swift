@@ -18,7 +18,7 @@ struct ConnectionOptions: ParsableArguments {
   @Flag(name: .customLong("insecure-skip-tls-verify"), help: "Accept any server certificate (testing only).")
   var skipVerification = false
 
-  @Option(name: .long, help: "User for etcd auth, as name:password or name (then --password or ETCDCTL_PASSWORD).")
+  @Option(name: .long, help: "User for etcd auth, as name:password or name (then --password or ETCDCTL_PASSWORD); default $ETCDCTL_USER.")
   var user: String?
 
   @Option(name: .long, help: "Password for --user.")
@@ -44,7 +44,7 @@ struct ConnectionOptions: ParsableArguments {
         .invalidConfiguration, "TLS flags were given but no endpoint uses https://: write the endpoints as https://host:port")
     }
     var credentials: EtcdClientConfiguration.Credentials?
-    if let user {
+    if let user = user ?? environment["ETCDCTL_USER"] {
       if user.contains(":") {
         credentials = try .init(parsing: user)
       } else if let password = password ?? environment["ETCDCTL_PASSWORD"] {
@@ -57,10 +57,10 @@ struct ConnectionOptions: ParsableArguments {
   }
 }
 
-/// Durations as `5s`, `500ms`, `2m` or a bare number of seconds.
+/// Durations as `5s`, `500ms`, `2m`, `90d` or a bare number of seconds.
 enum DurationText {
   static func parse(_ text: String, flag: String) throws(EtcdError) -> Duration {
-    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
     for (suffix, scale) in units where text.hasSuffix(suffix) {
       if let value = Double(text.dropLast(suffix.count)), value > 0 {
         return .milliseconds(Int64(value * scale * 1000))

@@ -3,6 +3,7 @@ import EtcdClient
 import Foundation
 import Kubernetes
 import LocalCluster
+import PKI
 import Pilot
 
 /// Prints a one-line error naming the problem (and, where known, the fix) and exits non-zero:
@@ -22,6 +23,9 @@ enum Failure {
       message = error.description
     case let error as KubernetesError:
       message = error.description
+    case let error as PKIError:
+      message = error.description
+      code = 2
     default:
       message = String(describing: error)
     }

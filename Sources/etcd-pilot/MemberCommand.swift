@@ -64,6 +64,35 @@ struct MemberCommand: AsyncParsableCommand {
   @Option(name: .customLong("poll-interval"), help: "How often to look again when nothing changes, e.g. 1s.")
   var pollInterval = "1s"
 
+  @Option(
+    name: .customLong("tls-ca-dir"),
+    help: "A CA (ca.crt, ca.key: ECDSA P-256) to issue this member's certificate from: turns on client and peer TLS with client-certificate auth.")
+  var tlsCADirectory: String?
+
+  @Option(name: .customLong("tls-dir"), help: "Where the issued certificate goes (default: <data-dir>/tls): ca.crt, member.crt, member.key.")
+  var tlsDirectory: String?
+
+  @Option(name: .customLong("tls-validity"), help: "Lifetime of the issued certificate, e.g. 2160h or 90d.")
+  var tlsValidity = "90d"
+
+  @Option(name: .customLong("tls-renew-at"), help: "Renew the issued certificate after this fraction of its lifetime.")
+  var tlsRenewAt = 2.0 / 3.0
+
+  @Option(name: .customLong("tls-san"), help: "Another DNS name or IP address for the issued certificate (repeat for more).")
+  var tlsNames: [String] = []
+
+  @Option(name: .customLong("tls-cert-file"), help: "Instead of --tls-ca-dir: a certificate someone else keeps (cert-manager); reloaded when it changes.")
+  var tlsCertificateFile: String?
+  @Option(name: .customLong("tls-key-file"), help: "The key of --tls-cert-file.")
+  var tlsKeyFile: String?
+  @Option(name: .customLong("tls-ca-file"), help: "The CA that signed every member's certificate, with --tls-cert-file.")
+  var tlsCAFile: String?
+
+  @Option(
+    name: .customLong("auth-password-file"),
+    help: "A file holding the root password: the cluster turns on auth when it forms, and the pilot authenticates as root.")
+  var authPasswordFile: String?
+
   @Argument(parsing: .postTerminator, help: "etcd flags, after --")
   var etcdArguments: [String] = []
 
@@ -154,8 +183,52 @@ struct MemberCommand: AsyncParsableCommand {
       name: name, ordinal: ordinal, statefulSet: statefulSet, namespace: namespace,
       uid: uid ?? environment["POD_UID"] ?? UUIDText.random(), hostTemplate: template, clientPort: clientPort,
       peerPort: peerPort, peerListenPort: peerListenPort, pilotPort: pilotPort, listenHost: listenHost,
-      volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, pollInterval: interval)
+      volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, tls: try makeTLS(),
+      pollInterval: interval, rootPassword: try readRootPassword())
     return configuration
+  }
+
+  /// TLS from the flags: an issuing CA, or files kept by someone else, or none.
+  func makeTLS() throws -> PilotTLS? {
+    let files = [tlsCertificateFile, tlsKeyFile, tlsCAFile]
+    if let tlsCADirectory {
+      guard files.allSatisfy({ $0 == nil }) else {
+        throw PilotError("--tls-ca-dir and --tls-cert-file/--tls-key-file/--tls-ca-file exclude each other: give the CA to issue from, or the files")
+      }
+      for file in ["ca.crt", "ca.key"] where !FileManager.default.isReadableFile(atPath: "\(tlsCADirectory)/\(file)") {
+        throw PilotError("--tls-ca-dir \(tlsCADirectory) has no readable \(file): create a CA with `etcd-pilot certs ca --out \(tlsCADirectory)`")
+      }
+      let validity = try DurationText.parse(tlsValidity, flag: "--tls-validity")
+      guard tlsRenewAt > 0, tlsRenewAt < 1 else {
+        throw PilotError("--tls-renew-at \(tlsRenewAt) is not a fraction of the lifetime: give a number between 0 and 1, e.g. 0.67")
+      }
+      let issuer = CertificateIssuer(caDirectory: tlsCADirectory, validity: validity, renewAt: tlsRenewAt, extraNames: tlsNames)
+      return .issued(into: tlsDirectory ?? "\(dataDirectory)/tls", by: issuer)
+    }
+    guard files.contains(where: { $0 != nil }) else { return nil }
+    guard let certificate = tlsCertificateFile, let key = tlsKeyFile, let ca = tlsCAFile else {
+      throw PilotError("--tls-cert-file, --tls-key-file and --tls-ca-file go together: give all three")
+    }
+    for (flag, path) in [("--tls-cert-file", certificate), ("--tls-key-file", key), ("--tls-ca-file", ca)]
+    where !FileManager.default.isReadableFile(atPath: path) {
+      throw PilotError("cannot read \(flag) \(path): check the path and the mounted Secret")
+    }
+    return PilotTLS(caFile: ca, certificateFile: certificate, keyFile: key)
+  }
+
+  func readRootPassword() throws -> String? {
+    guard let authPasswordFile else { return nil }
+    guard let data = FileManager.default.contents(atPath: authPasswordFile) else {
+      throw PilotError("cannot read --auth-password-file \(authPasswordFile): check the path and the mounted Secret")
+    }
+    let password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !password.isEmpty else {
+      throw PilotError("--auth-password-file \(authPasswordFile) is empty: put the root password in it")
+    }
+    guard tlsCADirectory != nil || tlsCertificateFile != nil else {
+      throw PilotError("--auth-password-file without TLS would send the root password in the clear: add --tls-ca-dir")
+    }
+    return password
   }
 }
 

@@ -39,6 +39,12 @@ struct VerifyCommand: AsyncParsableCommand {
   @Option(name: .customLong("address-base"), help: "First three octets of the pods' loopback addresses.")
   var addressBase = "127.0.30"
 
+  @Flag(help: "Run the cluster with client and peer TLS (as `local up --tls`).")
+  var tls = false
+
+  @Flag(help: "Run the cluster with auth on (as `local up --auth`; needs --tls).")
+  var auth = false
+
   @Flag(help: "Keep the cluster's files after a successful run.")
   var keep = false
 
@@ -57,7 +63,8 @@ struct VerifyCommand: AsyncParsableCommand {
     let report: VerifyReport
     do {
       try await local(
-        ["up", "--replicas", "\(replicas)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir", directory],
+        ["up", "--replicas", "\(replicas)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir", directory]
+          + (tls ? ["--tls"] : []) + (auth ? ["--auth"] : []),
         directory: directory)
       print("cluster up (etcd-pilot local's output: \(directory)-local.log)")
       let control = try LocalControlClient(layout: layout)

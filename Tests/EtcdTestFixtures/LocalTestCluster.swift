@@ -50,15 +50,21 @@ public final class LocalTestCluster: Sendable {
   public var control: LocalControlClient { get throws { try LocalControlClient(layout: layout) } }
 
   public func address(_ ordinal: Int) -> String { "\(addressBase).\(ordinal + 1)" }
-  public func endpoint(_ ordinal: Int) -> EtcdEndpoint { EtcdEndpoint(host: address(ordinal), port: 2379) }
+  /// The client endpoint of pod `ordinal`: https when the cluster runs with TLS.
+  public func endpoint(_ ordinal: Int) -> EtcdEndpoint {
+    var endpoint = EtcdEndpoint(host: address(ordinal), port: 2379)
+    if (try? layout.readConfig())?.tlsDirectory != nil { endpoint.scheme = .https }
+    return endpoint
+  }
   /// Client endpoints of ordinals 0…7, whichever exist.
   public var endpoints: [EtcdEndpoint] { (0..<8).map(endpoint) }
 
   public func withClient<R: Sendable>(
     endpoints: [EtcdEndpoint]? = nil, timeout: Duration = .seconds(5), _ body: (EtcdClient) async throws -> R
   ) async throws -> R {
+    // The cluster's TLS files and root credentials, when it has them.
     try await withEtcdClient(
-      EtcdClientConfiguration(endpoints: endpoints ?? self.endpoints, callTimeout: timeout), logger: Logger(label: "test"),
+      try layout.readConfig().clientConfiguration(endpoints ?? self.endpoints, callTimeout: timeout), logger: Logger(label: "test"),
       body)
   }
 

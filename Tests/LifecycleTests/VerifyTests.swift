@@ -8,18 +8,27 @@ import Testing
 struct VerifyTests {
   @Test("a seeded schedule of faults: no acknowledged write lost, linearizable registers, the desired members, one HashKV")
   func boundedSchedule() async throws {
+    try await expectPassingRun(faults: 6, seed: 20261127)
+  }
+
+  @Test("the same checks pass with TLS and auth on")
+  func withTLSAndAuth() async throws {
+    try await expectPassingRun(faults: 4, seed: 1127, arguments: ["--tls", "--auth"])
+  }
+
+  private func expectPassingRun(faults: Int, seed: Int, arguments: [String] = []) async throws {
     let version = EtcdVersion.v3_5
     try version.requireInstalled()
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-verify-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let result = try await ProcessOutput.runAsync(
       try PilotBinary.path,
-      ["verify", "--faults", "6", "--seed", "20261127", "--etcd", version.etcd, "--address-base", try Loopback.block(),
-       "--dir", directory],
+      ["verify", "--faults", String(faults), "--seed", String(seed), "--etcd", version.etcd, "--address-base", try Loopback.block(),
+       "--dir", directory] + arguments,
       timeout: .seconds(540))
     let report = result.output
     #expect(result.exitCode == 0, "\(report)")
-    #expect(report.contains("faults injected: 6"), "\(report)")
+    #expect(report.contains("faults injected: \(faults)"), "\(report)")
     #expect(report.contains(", lost: 0"), "\(report)")
     #expect(report.contains("operations, linearizable"), "\(report)")
     #expect(report.contains("membership: the member list equals the desired pods"), "\(report)")

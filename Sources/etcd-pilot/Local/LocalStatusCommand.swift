@@ -1,4 +1,5 @@
 import ArgumentParser
+import EtcdClient
 import Foundation
 import LocalCluster
 import Pilot
@@ -31,6 +32,13 @@ struct LocalStatusCommand: AsyncParsableCommand {
     var replicas: Int
     /// Client endpoints of the desired pods, for other tools (`--endpoints`).
     var endpoints: [String]
+    /// With TLS: the files for `--cacert`, `--cert` and `--key`.
+    var cacert: String?
+    var cert: String?
+    var key: String?
+    /// With auth: the user, and the file holding its password.
+    var user: String?
+    var passwordFile: String?
     var pods: [PodReport]
   }
 
@@ -47,9 +55,13 @@ struct LocalStatusCommand: AsyncParsableCommand {
             clientURL: pod.clientURL, peerURL: pod.peerURL, memberID: pilot?.memberID, role: pilot?.role,
             ready: pilot?.ready, decision: pilot.map { "\($0.decision): \($0.reason)" }))
       }
+      let config = try options.layout.readConfig()
+      let tls = config.clientTLS
       let report = Report(
         directory: options.layout.directory, replicas: status.replicas,
-        endpoints: status.pods.filter { $0.ordinal < status.replicas }.map(\.clientURL), pods: pods)
+        endpoints: status.pods.filter { $0.ordinal < status.replicas }.map(\.clientURL),
+        cacert: tls?.caFile, cert: tls?.certificateFile, key: tls?.keyFile,
+        user: config.rootPasswordFile == nil ? nil : "root", passwordFile: config.rootPasswordFile, pods: pods)
       switch output {
       case .json:
         let encoder = JSONEncoder()
@@ -66,6 +78,11 @@ struct LocalStatusCommand: AsyncParsableCommand {
               ]
             }))
         print("replicas: \(status.replicas); endpoints: \(report.endpoints.joined(separator: ","))")
+        if let tls {
+          var connect = "connect with: --cacert \(tls.caFile ?? "") --cert \(tls.certificateFile ?? "") --key \(tls.keyFile ?? "")"
+          if let file = report.passwordFile { connect += " --user root --password \"$(cat \(file))\"" }
+          print(connect)
+        }
       }
     } catch {
       throw Failure.exit("local status", error)

@@ -43,6 +43,15 @@ struct LocalUpCommand: AsyncParsableCommand {
   @Option(name: .customLong("image-file"), help: "With --manifest: IMAGEPATH=LOCALPATH for a file of the image (etcd-pilot and etcd are mapped by default).")
   var imageFiles: [String] = []
 
+  @Flag(help: "Client and peer TLS with client certificates: a CA in <dir>/tls issues each member's certificate; local tools use <dir>/tls/client.crt.")
+  var tls = false
+
+  @Option(name: .customLong("tls-validity"), help: "With --tls: the lifetime of the members' certificates, e.g. 90d (renewed at two thirds).")
+  var tlsValidity: String?
+
+  @Flag(help: "With --tls: turn on etcd auth with a generated root password in <dir>/auth/root-password.")
+  var auth = false
+
   @Argument(parsing: .postTerminator, help: "etcd flags for every member, after --")
   var etcdArguments: [String] = []
 
@@ -131,6 +140,8 @@ struct LocalUpCommand: AsyncParsableCommand {
       }
       config.startDelays[ordinal] = seconds
     }
+    if let tlsValidity { _ = try DurationText.parse(tlsValidity, flag: "--tls-validity") }
+    try LocalSecurity.configure(&config, layout: layout, tls: tls, auth: auth, validity: tlsValidity)
     if let manifest {
       try configureChart(manifest: manifest, config: &config, etcd: binary.path)
     }
