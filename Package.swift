@@ -212,7 +212,7 @@ let package = Package(
     ),
     .testTarget(
       name: "EtcdPilotCLITests",
-      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures"],
+      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "PKI", .product(name: "X509", package: "swift-certificates")],
       swiftSettings: swiftSettings
     ),
   ]
