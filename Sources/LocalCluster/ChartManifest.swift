@@ -8,7 +8,12 @@ public struct ChartManifest: Sendable {
   public struct EnvVar: Codable, Sendable, Hashable {
     public struct Source: Codable, Sendable, Hashable {
       public struct FieldRef: Codable, Sendable, Hashable { public var fieldPath: String }
+      public struct KeyRef: Codable, Sendable, Hashable {
+        public var name: String
+        public var key: String
+      }
       public var fieldRef: FieldRef?
+      public var secretKeyRef: KeyRef?
     }
     public var name: String
     public var value: String?
@@ -90,7 +95,10 @@ public struct ChartManifest: Sendable {
 
   public struct Volume: Codable, Sendable, Hashable {
     public struct EmptyDir: Codable, Sendable, Hashable {}
-    public struct Secret: Codable, Sendable, Hashable { public var secretName: String? }
+    public struct Secret: Codable, Sendable, Hashable {
+      public var secretName: String?
+      public var defaultMode: Int?
+    }
     public struct ConfigMapSource: Codable, Sendable, Hashable { public var name: String? }
     public var name: String
     public var emptyDir: EmptyDir?
@@ -145,14 +153,36 @@ public struct ChartManifest: Sendable {
     public var spec: Spec
   }
 
+  /// A Secret the chart renders (its generated CA, its generated root password).
+  public struct Secret: Codable, Sendable, Hashable {
+    public var metadata: Metadata
+    public var data: [String: String]?
+    public var stringData: [String: String]?
+
+    /// Each key's bytes: `data` is base64, `stringData` plain text.
+    public func values() throws(LocalClusterError) -> [String: Data] {
+      var values: [String: Data] = [:]
+      for (key, encoded) in data ?? [:] {
+        guard let bytes = Data(base64Encoded: encoded) else {
+          throw LocalClusterError("Secret \(metadata.name ?? "?"): data.\(key) is not base64")
+        }
+        values[key] = bytes
+      }
+      for (key, text) in stringData ?? [:] { values[key] = Data(text.utf8) }
+      return values
+    }
+  }
+
   public var statefulSet: StatefulSet
   public var services: [Service]
+  public var secrets: [Secret] = []
 
   /// Reads `helm template` output (several YAML documents).
   public static func parse(_ yaml: String) throws(LocalClusterError) -> ChartManifest {
     struct Kind: Decodable { var kind: String? }
     var statefulSets: [StatefulSet] = []
     var services: [Service] = []
+    var secrets: [Secret] = []
     do {
       let decoder = YAMLDecoder()
       for document in yaml.components(separatedBy: "\n---") {
@@ -161,6 +191,7 @@ public struct ChartManifest: Sendable {
         switch kind {
         case "StatefulSet": statefulSets.append(try decoder.decode(StatefulSet.self, from: document))
         case "Service": services.append(try decoder.decode(Service.self, from: document))
+        case "Secret": secrets.append(try decoder.decode(Secret.self, from: document))
         default: continue
         }
       }
@@ -173,10 +204,19 @@ public struct ChartManifest: Sendable {
     guard !statefulSet.spec.template.spec.containers.isEmpty else {
       throw LocalClusterError("the StatefulSet's pod template has no container")
     }
-    return ChartManifest(statefulSet: statefulSet, services: services)
+    return ChartManifest(statefulSet: statefulSet, services: services, secrets: secrets)
   }
 
   public var container: Container { statefulSet.spec.template.spec.containers[0] }
+
+  /// The rendered Secret `name`; one the chart only refers to (an existing Secret) is not here.
+  public func secret(_ name: String) throws(LocalClusterError) -> [String: Data] {
+    guard let secret = secrets.first(where: { $0.metadata.name == name }) else {
+      throw LocalClusterError(
+        "Secret \(name) is not in the rendered chart (an existing Secret): the local runner only has the Secrets the chart renders")
+    }
+    return try secret.values()
+  }
 
   /// The headless Service that gives the pods their DNS names.
   public var headlessService: Service? {

@@ -46,6 +46,11 @@ struct ChartPods: Sendable {
     for variable in container.env ?? [] {
       if let value = variable.value {
         env[variable.name] = expand(value, with: env)
+      } else if let reference = variable.valueFrom?.secretKeyRef {
+        guard let value = try manifest.secret(reference.name)[reference.key] else {
+          throw LocalClusterError("env \(variable.name): Secret \(reference.name) has no key \(reference.key)")
+        }
+        env[variable.name] = String(decoding: value, as: UTF8.self)
       } else if let path = variable.valueFrom?.fieldRef?.fieldPath {
         switch path {
         case "metadata.name": env[variable.name] = config.podName(ordinal)
@@ -113,6 +118,11 @@ struct ChartPods: Sendable {
         source = layout.volume(name)
       } else if let volume = podSpec.volumes?.first(where: { $0.name == mount.name }), volume.emptyDir != nil {
         source = "\(podDirectory)/empty-\(mount.name)"
+      } else if let volume = podSpec.volumes?.first(where: { $0.name == mount.name }), let secret = volume.secret,
+        let secretName = secret.secretName
+      {
+        source = "\(podDirectory)/secret-\(mount.name)"
+        try writeSecretVolume(try manifest.secret(secretName), to: source, mode: secret.defaultMode ?? 0o644, user: user, group: group)
       } else {
         throw LocalClusterError("volume \(mount.name) (mounted at \(mount.mountPath)) is of a kind the local runner does not provide")
       }
@@ -145,6 +155,18 @@ struct ChartPods: Sendable {
     let scriptFile = "\(podDirectory)/start.sh"
     try Data((script.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: scriptFile))
     return ("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", scriptFile], env)
+  }
+
+  /// A Secret volume as the kubelet makes it: a file per key, owned by the pod's user and group.
+  private func writeSecretVolume(_ values: [String: Data], to directory: String, mode: Int, user: Int?, group: Int?) throws {
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    for (key, value) in values {
+      let path = "\(directory)/\(key)"
+      guard FileManager.default.createFile(atPath: path, contents: value, attributes: [.posixPermissions: mode]) else {
+        throw LocalClusterError("cannot write the Secret file \(path)")
+      }
+      if let user { _ = chown(path, uid_t(user), gid_t(group ?? user)) }
+    }
   }
 
   /// The grace period the pod template asks for (Kubernetes' default is 30 s).
