@@ -34,6 +34,12 @@ struct ChartPods: Sendable {
       ]
       lines.append("\(config.address(ordinal)) \(names.joined(separator: " "))")
     }
+    // Other Services (the client Service) resolve to pod 0: a stand-in for their ClusterIP.
+    for other in manifest.services where other.metadata.name != service {
+      guard let name = other.metadata.name else { continue }
+      let names = ["\(name).\(config.namespace).svc.\(clusterDomain)", "\(name).\(config.namespace).svc", "\(name).\(config.namespace)", name]
+      lines.append("\(config.address(0)) \(names.joined(separator: " "))")
+    }
     try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: hostsFile), options: .atomic)
   }
 

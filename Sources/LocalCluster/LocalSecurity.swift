@@ -52,6 +52,53 @@ public enum LocalSecurity {
     }
   }
 
+  /// For a rendered chart: the local tools take the CA and the root password from the Secrets the
+  /// chart renders and its pods mount (`--tls-ca-dir`, `--auth-password-file`), as a user with
+  /// `kubectl get secret` would.
+  public static func adoptChart(_ chart: ChartManifest, config: inout LocalClusterConfig, layout: LocalClusterLayout) throws {
+    config.tlsDirectory = nil
+    config.rootPasswordFile = nil
+    if let values = try mountedSecret(chart, flag: "--tls-ca-dir") {
+      let directory = "\(layout.directory)/tls"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      guard let certificate = values["ca.crt"], let key = values["ca.key"] else {
+        throw LocalClusterError("the chart's CA Secret has no ca.crt and ca.key")
+      }
+      let authority = try CertificateAuthority(
+        certificatePEM: String(decoding: certificate, as: UTF8.self), keyPEM: String(decoding: key, as: UTF8.self))
+      try authority.write(to: directory, includeKey: false)
+      try authority.issue(commonName: "etcd-pilot-local", usage: .client).write(to: directory, name: "client")
+      config.tlsDirectory = directory
+    }
+    if let values = try mountedSecret(chart, flag: "--auth-password-file"), let password = values.values.first {
+      let directory = "\(layout.directory)/auth"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      let file = "\(directory)/root-password"
+      guard FileManager.default.createFile(atPath: file, contents: password, attributes: [.posixPermissions: 0o600]) else {
+        throw LocalClusterError("cannot write \(file): check the directory's permissions")
+      }
+      config.rootPasswordFile = file
+    }
+  }
+
+  /// The Secret mounted where the container's `flag` points (`--flag=PATH` or `--flag PATH`).
+  private static func mountedSecret(_ chart: ChartManifest, flag: String) throws -> [String: Data]? {
+    let arguments = (chart.container.command ?? []) + (chart.container.args ?? [])
+    var path: String?
+    for (index, argument) in arguments.enumerated() {
+      if argument.hasPrefix(flag + "=") { path = String(argument.dropFirst(flag.count + 1)) }
+      if argument == flag, index + 1 < arguments.count { path = arguments[index + 1] }
+    }
+    guard let path else { return nil }
+    let mount = chart.container.volumeMounts?
+      .filter { path == $0.mountPath || path.hasPrefix($0.mountPath + "/") }
+      .max { $0.mountPath.count < $1.mountPath.count }
+    guard let mount, let volume = chart.statefulSet.spec.template.spec.volumes?.first(where: { $0.name == mount.name }),
+      let secretName = volume.secret?.secretName
+    else { return nil }
+    return try chart.secret(secretName)
+  }
+
   /// Whether any pod's volume holds etcd data.
   static func hasMemberData(_ layout: LocalClusterLayout) -> Bool {
     let volumes = "\(layout.directory)/volumes"

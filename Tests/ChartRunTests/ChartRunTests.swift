@@ -3,6 +3,7 @@ import EtcdTestFixtures
 import Foundation
 import LocalCluster
 import Testing
+import Yams
 
 #if canImport(Glibc)
 import Glibc
@@ -52,7 +53,7 @@ struct ChartRunTests {
         let environment = LocalTestCluster.environment(of: pilot)
         #expect(environment["POD_NAME"] == pod.name)
         #expect(environment["POD_IP"] == pod.address)
-        #expect(environment["ETCDCTL_ENDPOINTS"]?.contains("\(pod.name).") == true)
+        #expect(environment["ETCDCTL_ENDPOINTS"]?.hasPrefix("https://\(pod.name).") == true, "TLS is the chart's default")
       }
       // Ready by the chart's readiness probe (GET /readyz every 5 s), as `kubectl get pods` shows.
       let readiness = try await eventually("every pod ready by its readiness probe") { () -> [String]? in
@@ -71,6 +72,9 @@ struct ChartRunTests {
       #expect(objects.contains("ownerReferences") && objects.contains("local-demo-etcd"), "\(objects)")
 
       try await cluster.withClient { etcd in for index in 0..<50 { try await etcd.put("chart/\(index)", "\(index)") } }
+      // Client and peer TLS, by default.
+      let members = try await cluster.members()
+      #expect(members.allSatisfy { $0.peerURLs.allSatisfy { $0.hasPrefix("https://") } && $0.clientURLs.allSatisfy { $0.hasPrefix("https://") } })
       let ids = try await cluster.memberIDs()
 
       // Failover: kill -9 a member; it comes back with its data and member ID.
@@ -95,5 +99,51 @@ struct ChartRunTests {
       #expect(events.contains("MemberAdded") && events.contains("MemberPromoted") && events.contains("MemberRemoved"))
       #expect(try await cluster.withClient { try await $0.get(.prefix("chart/"), countOnly: true).count } == 50)
     }
+  }
+
+  @Test("auth on: calls without the root password are refused, and the helm test hook's script passes in a pod")
+  func authAndHelmTest() async throws {
+    guard getuid() == 0 else {
+      throw FixtureError("the chart run needs root (a mount namespace per pod, as CI runs): run the suite as root")
+    }
+    let rendered = try Self.render(["auth.enabled=true"])
+    let manifest = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-chart-\(UUID().uuidString).yaml").path
+    try Data(rendered.utf8).write(to: URL(fileURLWithPath: manifest))
+    defer { try? FileManager.default.removeItem(atPath: manifest) }
+    // The `helm test` pod's script (its mounts — the CA, the root password, /tmp — are the members' too).
+    let testPod = try #require(rendered.components(separatedBy: "\n---").first { $0.contains("helm.sh/hook: test") })
+    let pod = try #require(try Yams.load(yaml: testPod) as? [String: Any])
+    let container = try #require((pod.value(at: ["spec", "containers"]) as? [[String: Any]])?.first)
+    let body = try #require((container["args"] as? [String])?.first, "the test pod has no script")
+    // The test pod's own environment (its plain values; its UID made up), not the member's.
+    var environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "POD_UID=helm-test"]
+    for variable in container["env"] as? [[String: Any]] ?? [] {
+      if let name = variable["name"] as? String, let value = variable["value"] as? String { environment.append("\(name)=\(value)") }
+    }
+    #expect(environment.contains { $0.hasPrefix("ETCDCTL_ENDPOINTS=https://demo-etcd.default.svc.cluster.local:") }, "\(environment)")
+
+    try await withLocalCluster(replicas: 3, version: .v3_5, arguments: ["--manifest", manifest], statefulSet: "demo-etcd") { cluster in
+      try await cluster.expectMembers(3, named: "demo-etcd")
+      let config = try cluster.layout.readConfig()
+      #expect(config.rootPasswordFile != nil)
+      // The cluster's CA but no password: etcd takes the certificate's name as the user, who may not read.
+      try await withEtcdClient(.init(endpoints: [cluster.endpoint(0)], tls: config.clientTLS, callTimeout: .seconds(3))) { etcd in
+        let error = await #expect(throws: EtcdError.self) { _ = try await etcd.get("anything") }
+        #expect(error?.code == .permissionDenied, "\(String(describing: error))")
+      }
+      // The client Service's name resolves in the pods (to a member, as its ClusterIP would route).
+      let output = try await cluster.local(["exec", "0", "--", "env", "-i"] + environment + ["/bin/sh", "-c", body])
+      #expect(output.contains("read it back"), "\(output)")
+      #expect(output.contains("cluster is healthy"), "\(output)")
+    }
+  }
+}
+
+extension Dictionary where Key == String, Value == Any {
+  /// The value at a path of keys.
+  func value(at path: [String]) -> Any? {
+    var current: Any? = self
+    for key in path { current = (current as? [String: Any])?[key] }
+    return current
   }
 }

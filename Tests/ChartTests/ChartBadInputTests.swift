@@ -26,7 +26,24 @@ struct ChartBadInputTests {
     .init(arguments: ["--set", "clientPort=70000"], message: ["/clientPort", "maximum"]),
     .init(arguments: ["--set", "image.pullPolicy=Sometimes"], message: ["/image/pullPolicy"]),
     .init(arguments: ["--set", "podAntiAffinityPreset=medium"], message: ["/podAntiAffinityPreset"]),
-    .init(arguments: ["--set", "tls.enabled=true"], message: ["tls.enabled", "not supported"]),
+    .init(
+      arguments: ["--set", "tls.ca.existingSecret=my-ca", "--set", "tls.certManager.enabled=true", "--set", "tls.certManager.issuerRef.name=ca"],
+      message: ["tls.ca.existingSecret and tls.certManager.enabled", "set only one"]),
+    .init(arguments: ["--set", "tls.enabled=false", "--set", "auth.enabled=true"], message: ["auth.enabled needs tls.enabled", "plain http"]),
+    .init(
+      arguments: ["--set", "tls.enabled=false", "--set", "auth.enabled=true", "--set", "auth.existingSecret=pw"],
+      message: ["auth.enabled needs tls.enabled"]),
+    .init(arguments: ["--set", "tls.certManager.enabled=true"], message: ["tls.certManager.issuerRef.name is required"]),
+    .init(arguments: ["--set", "tls.validity=90days"], message: ["/tls/validity", "does not match pattern"]),
+    .init(arguments: ["--set", "tls.certManager.renewBefore=soon"], message: ["/tls/certManager/renewBefore", "does not match pattern"]),
+    .init(arguments: ["--set", "tls.ca.existingSecret=My_CA"], message: ["/tls/ca/existingSecret", "does not match pattern"]),
+    .init(arguments: ["--set", "tls.extraSANs=etcd.example.com"], message: ["/tls/extraSANs", "want array"]),
+    .init(arguments: ["--set", "tls.caSecret=x"], message: ["/tls", "additional properties 'caSecret' not allowed"]),
+    .init(arguments: ["--set", "auth.password=x"], message: ["/auth", "additional properties 'password' not allowed"]),
+    .init(arguments: ["--set", "auth.enabled=yes"], message: ["/auth/enabled", "want boolean"]),
+    .init(
+      arguments: ["--set-json", #"extraArgs=["--peer-cert-file=/x.crt"]"#],
+      message: ["extraArgs: --peer-cert-file=/x.crt is set by etcd-pilot itself when tls.enabled is true"]),
     .init(arguments: ["--set-json", #"extraArgs=["--initial-cluster-state=new"]"#], message: ["--initial-cluster-state=new", "set by etcd-pilot itself"]),
     .init(arguments: ["--set-json", #"extraArgs=["--name","x"]"#], message: ["extraArgs: --name is set by etcd-pilot itself"]),
   ]

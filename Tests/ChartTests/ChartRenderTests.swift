@@ -23,13 +23,29 @@ struct ChartRenderTests {
     ]
   }
 
+  /// The flags of TLS from a CA Secret (the default): the CA's directory, the member certificates'
+  /// lifetime, and the client Service's names for them.
+  static func caArgs(
+    fullname: String = "my-release-etcd", clusterDomain: String = "cluster.local", validity: String = "2160h",
+    extraSANs: [String] = []
+  ) -> [String] {
+    let ns = ChartTools.namespace
+    return ["--tls-ca-dir=/etc/etcd-pilot/ca", "--tls-validity=\(validity)"]
+      + [fullname, "\(fullname).\(ns)", "\(fullname).\(ns).svc", "\(fullname).\(ns).svc.\(clusterDomain)"].map { "--tls-san=\($0)" }
+      + extraSANs.map { "--tls-san=\($0)" }
+  }
+
+  static let memberEnv = [
+    "POD_NAME", "POD_NAMESPACE", "POD_UID", "POD_IP", "ETCDCTL_API", "ETCDCTL_ENDPOINTS", "ETCDCTL_CACERT", "ETCDCTL_CERT", "ETCDCTL_KEY",
+  ]
+
   @Test("defaults: the objects, their labels, and the StatefulSet the agent needs")
   func defaults() async throws {
     let rendered = try await ChartTools.render()
     let kinds = rendered.objects.compactMap { $0["kind"].string }.sorted()
     #expect(
       kinds == [
-        "NetworkPolicy", "NetworkPolicy", "Pod", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "Service",
+        "NetworkPolicy", "NetworkPolicy", "Pod", "PodDisruptionBudget", "Role", "RoleBinding", "Secret", "Service", "Service",
         "ServiceAccount", "StatefulSet",
       ])
 
@@ -65,14 +81,14 @@ struct ChartRenderTests {
     #expect(container["image"].string == "ghcr.io/etcd-pilot/etcd-pilot:3.6.16")
     #expect(container["imagePullPolicy"].string == "IfNotPresent")
     #expect(container["command"].strings == ["etcd-pilot"])
-    #expect(container["args"].strings == Self.expectedArgs())
+    #expect(container["args"].strings == Self.expectedArgs() + Self.caArgs())
     #expect(!container["args"].strings.contains("--"), "no etcd flags, no separator")
     #expect(!container["lifecycle"].exists, "the agent handles SIGTERM itself: no preStop")
     #expect(!container["resources"].exists, "resources default to {}")
 
     // Env: downward-API identity first (later values refer to POD_NAME/POD_NAMESPACE).
     let env = container["env"]
-    #expect(env.array.compactMap { $0["name"].string } == ["POD_NAME", "POD_NAMESPACE", "POD_UID", "POD_IP", "ETCDCTL_API", "ETCDCTL_ENDPOINTS"])
+    #expect(env.array.compactMap { $0["name"].string } == Self.memberEnv)
     #expect(env.env("POD_NAME")["valueFrom"]["fieldRef"]["fieldPath"].string == "metadata.name")
     #expect(env.env("POD_NAMESPACE")["valueFrom"]["fieldRef"]["fieldPath"].string == "metadata.namespace")
     #expect(env.env("POD_UID")["valueFrom"]["fieldRef"]["fieldPath"].string == "metadata.uid")
@@ -80,7 +96,9 @@ struct ChartRenderTests {
     #expect(env.env("ETCDCTL_API")["value"].string == "3")
     #expect(
       env.env("ETCDCTL_ENDPOINTS")["value"].string
-        == "http://$(POD_NAME).my-release-etcd-headless.$(POD_NAMESPACE).svc.cluster.local:2379")
+        == "https://$(POD_NAME).my-release-etcd-headless.$(POD_NAMESPACE).svc.cluster.local:2379")
+    // TLS is on by default: exec'd tools use the member's own certificate (ChartTLSAuthTests has more).
+    #expect(env.env("ETCDCTL_CACERT")["value"].string == "/var/run/etcd/tls/ca.crt")
 
     let ports = container["ports"]
     #expect(ports.array.compactMap { $0["name"].string } == ["client", "peer", "pilot"])
@@ -180,7 +198,7 @@ struct ChartRenderTests {
     #expect(rules.last?["from"].exists == false, "allowExternal: any pod reaches the client port")
   }
 
-  @Test("the helm test pod writes, reads back and checks health, restricted like the members")
+  @Test("the helm test pod issues itself a client certificate, writes, reads back and checks health, restricted like the members")
   func helmTestHook() async throws {
     let rendered = try await ChartTools.render()
     let pod = try rendered.one("Pod")
@@ -192,11 +210,28 @@ struct ChartRenderTests {
     #expect(pod["spec"]["automountServiceAccountToken"].bool == false)
     let container = pod["spec"]["containers"][0]
     #expect(container["image"].string == "ghcr.io/etcd-pilot/etcd-pilot:3.6.16")
-    #expect(container["env"].env("ETCDCTL_ENDPOINTS")["value"].string == "http://my-release-etcd.\(ChartTools.namespace).svc.cluster.local:2379")
+    #expect(container["env"].env("ETCDCTL_ENDPOINTS")["value"].string == "https://my-release-etcd.\(ChartTools.namespace).svc.cluster.local:2379")
     let script = (container["command"].strings + container["args"].strings).joined(separator: " ")
-    for step in ["set -eu", "etcdctl --command-timeout=15s put", "get --print-value-only", "exit 1", "etcd-pilot health --endpoints"] {
+    for step in [
+      "set -eu",
+      "etcd-pilot certs client helm-test --ca-dir /etc/etcd-pilot/ca --out /tmp/tls",
+      "set -- --cacert=/etc/etcd-pilot/ca/ca.crt --cert=/tmp/tls/helm-test.crt --key=/tmp/tls/helm-test.key",
+      #"etcdctl "$@" --command-timeout=15s put"#, "get --print-value-only", "exit 1", #"etcd-pilot health "$@" --endpoints"#,
+    ] {
       #expect(script.contains(step), "the test script lacks \(step)")
     }
+    // The client certificate is issued before its first use.
+    if let issue = script.range(of: "certs client"), let put = script.range(of: "--command-timeout=15s put") {
+      #expect(issue.lowerBound < put.lowerBound)
+    }
+    // The CA Secret read-only; /tmp (the only writable place) an emptyDir.
+    let mounts = container["volumeMounts"].array
+    #expect(mounts.first { $0["name"].string == "tmp" }?["mountPath"].string == "/tmp")
+    #expect(mounts.first { $0["name"].string == "ca" }?["mountPath"].string == "/etc/etcd-pilot/ca")
+    #expect(mounts.first { $0["name"].string == "ca" }?["readOnly"].bool == true)
+    let volumes = pod["spec"]["volumes"].array
+    #expect(volumes.first { $0["name"].string == "tmp" }?["emptyDir"].exists == true)
+    #expect(volumes.first { $0["name"].string == "ca" }?["secret"]["secretName"].string == "my-release-etcd-ca")
     #expect(container["securityContext"]["readOnlyRootFilesystem"].bool == true)
     #expect(container["securityContext"]["allowPrivilegeEscalation"].bool == false)
     #expect(container["securityContext"]["capabilities"]["drop"].strings == ["ALL"])
@@ -209,7 +244,7 @@ struct ChartRenderTests {
     let rendered = try await ChartTools.render(ChartValueSets.oneReplica)
     #expect(try rendered.statefulSet["spec"]["replicas"].int == 1)
     #expect(try rendered.one("PodDisruptionBudget")["spec"]["minAvailable"].int == 1)
-    #expect(try rendered.container["args"].strings == Self.expectedArgs())
+    #expect(try rendered.container["args"].strings == Self.expectedArgs() + Self.caArgs())
   }
 
   @Test("5 members with storageClass, resources, affinity, nodeSelector and tolerations")
@@ -250,7 +285,7 @@ struct ChartRenderTests {
     #expect(
       container["resources"].canonical
         == canonical(["requests": ["cpu": "250m", "memory": "512Mi"], "limits": ["cpu": 1, "memory": "1Gi"]]))
-    #expect(container["args"].strings == Self.expectedArgs(client: 12379, peer: 12380))
+    #expect(container["args"].strings == Self.expectedArgs(client: 12379, peer: 12380) + Self.caArgs())
     #expect(container["ports"].port("client") == 12379 && container["ports"].port("peer") == 12380)
     #expect(container["env"].env("ETCDCTL_ENDPOINTS")["value"].string?.hasSuffix(":12379") == true)
     let headless = try rendered.one("Service", named: "my-release-etcd-headless")
@@ -267,7 +302,7 @@ struct ChartRenderTests {
     // Test pod follows the image and ports.
     let test = try rendered.one("Pod")["spec"]["containers"][0]
     #expect(test["image"].string == "registry.example.com/team/etcd-pilot:3.6.16-1")
-    #expect(test["env"].env("ETCDCTL_ENDPOINTS")["value"].string?.hasSuffix(":12379") == true)
+    #expect(test["env"].env("ETCDCTL_ENDPOINTS")["value"].string == "https://my-release-etcd.\(ChartTools.namespace).svc.cluster.local:12379")
     // pullPolicy Always: that checkov check is no longer skipped.
     #expect(!set["metadata"]["annotations"].stringMap.values.contains { $0.hasPrefix("CKV_K8S_15=") })
   }
@@ -283,13 +318,14 @@ struct ChartRenderTests {
     #expect(
       container["args"].strings
         == Self.expectedArgs(fullname: "kv", clusterDomain: "k8s.example.org", pilot: 12390)
+        + Self.caArgs(fullname: "kv", clusterDomain: "k8s.example.org")
         + ["--", "--quota-backend-bytes=8589934592", "--auto-compaction-retention=1h"])
     #expect(container["ports"].port("pilot") == 12390)
     #expect(container["readinessProbe"]["httpGet"]["port"].string == "pilot")
     let env = container["env"].array.compactMap { $0["name"].string }
-    #expect(env == ["POD_NAME", "POD_NAMESPACE", "POD_UID", "POD_IP", "ETCDCTL_API", "ETCDCTL_ENDPOINTS", "ETCD_PILOT_DEBUG", "GOMAXPROCS"])
+    #expect(env == Self.memberEnv + ["ETCD_PILOT_DEBUG", "GOMAXPROCS"])
     #expect(
-      container["env"].env("ETCDCTL_ENDPOINTS")["value"].string == "http://$(POD_NAME).kv-headless.$(POD_NAMESPACE).svc.k8s.example.org:2379")
+      container["env"].env("ETCDCTL_ENDPOINTS")["value"].string == "https://$(POD_NAME).kv-headless.$(POD_NAMESPACE).svc.k8s.example.org:2379")
     let template = set["spec"]["template"]
     #expect(template["metadata"]["annotations"].stringMap == ["example.com/team": "storage"])
     #expect(template["metadata"]["labels"]["tier"].string == "data")
@@ -307,6 +343,8 @@ struct ChartRenderTests {
     #expect(rendered.all("PodDisruptionBudget").isEmpty)
     #expect(try rendered.one("Role")["rules"][4]["resourceNames"].strings == ["kv-cluster"])
     #expect(try rendered.one("RoleBinding")["subjects"][0]["name"].string == "existing-sa")
+    #expect(try rendered.one("Secret")["metadata"]["name"].string == "kv-ca", "the generated CA follows fullnameOverride")
+    #expect(pod["volumes"].array.first { $0["name"].string == "ca" }?["secret"]["secretName"].string == "kv-ca")
     let clientRule = try rendered.one("NetworkPolicy", named: "kv")["spec"]["ingress"][1]
     #expect(clientRule["from"][0]["podSelector"]["matchLabels"].stringMap == ["kv-client": "true"])
   }

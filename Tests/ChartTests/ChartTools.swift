@@ -41,7 +41,7 @@ enum ChartTools {
   }
 
   /// `helm template` with `values` (each one `--set`-style argument list), rendered into files.
-  static func render(release: String = "my-release", _ arguments: [String] = []) async throws -> Rendered {
+  static func render(release: String = "my-release", chart: String = ChartTools.chart, _ arguments: [String] = []) async throws -> Rendered {
     let directory = try scratchDirectory("render")
     let result = try await helm(
       ["template", release, chart, "--namespace", namespace, "--output-dir", directory] + arguments)
@@ -50,6 +50,27 @@ enum ChartTools {
       throw FixtureError("helm template \(arguments.joined(separator: " ")) failed (\(result.exitCode)):\n\(result.output)")
     }
     return try Rendered(directory: directory)
+  }
+
+  /// The text the chart's generated Secrets use to find their earlier version in the cluster.
+  static let secretLookup = #"lookup "v1" "Secret" .Release.Namespace $name"#
+
+  /// `helm template` as `helm upgrade` renders against a cluster in which the generated Secrets
+  /// (the CA's, the root password's) already hold `data` (base64 values): `helm template` has no
+  /// cluster, so a copy of the chart has its Secret lookups answer with that object instead.
+  static func renderWithSecretsInCluster(_ data: [String: String], _ arguments: [String] = []) async throws -> Rendered {
+    let copy = try scratchDirectory("chart-copy")
+    defer { try? FileManager.default.removeItem(atPath: copy) }
+    let copied = "\(copy)/etcd"
+    try FileManager.default.copyItem(atPath: chart, toPath: copied)
+    let found = "(dict \"data\" (dict " + data.keys.sorted().map { "\"\($0)\" \"\(data[$0]!)\"" }.joined(separator: " ") + "))"
+    for template in ["secret-ca.yaml", "secret-auth.yaml"] {
+      let path = "\(copied)/templates/\(template)"
+      let text = try String(contentsOfFile: path, encoding: .utf8)
+      guard text.contains(secretLookup) else { throw FixtureError("\(template) no longer looks its Secret up with \(secretLookup)") }
+      try text.replacingOccurrences(of: secretLookup, with: found).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+    return try await render(chart: copied, arguments)
   }
 
   /// `helm template` that is expected to fail: its exit code and message.
@@ -110,6 +131,11 @@ final class Rendered: @unchecked Sendable {
     return matches[0]
   }
 
+  /// Objects of the kinds Kubernetes itself defines; the others (cert-manager's Certificate) are
+  /// custom resources no schema of kubernetes-validate covers.
+  var builtIn: [YAMLValue] { objects.filter { !CustomResources.isCustom($0) } }
+  var custom: [YAMLValue] { objects.filter { CustomResources.isCustom($0) } }
+
   var statefulSet: YAMLValue { get throws { try one("StatefulSet") } }
   var podSpec: YAMLValue { get throws { try statefulSet["spec"]["template"]["spec"] } }
   var container: YAMLValue { get throws { try podSpec["containers"][0] } }
@@ -142,6 +168,11 @@ struct YAMLValue: @unchecked Sendable, CustomStringConvertible {
     if let map = raw as? [AnyHashable: Any] { return map.keys.compactMap { $0.base as? String }.sorted() }
     if let map = raw as? [String: Any] { return map.keys.sorted() }
     return []
+  }
+  /// A Secret's `data[key]`, base64-decoded as UTF-8.
+  func secretText(_ key: String) -> String? {
+    guard let encoded = self["data"][key].string, let data = Data(base64Encoded: encoded) else { return nil }
+    return String(decoding: data, as: UTF8.self)
   }
   var stringMap: [String: String] {
     Dictionary(uniqueKeysWithValues: keys.compactMap { key in self[key].string.map { (key, $0) } })

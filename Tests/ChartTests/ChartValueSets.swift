@@ -64,8 +64,35 @@ enum ChartValueSets {
     "--set-json", #"imagePullSecrets=[{"name":"regcred"}]"#,
   ]
 
+  /// TLS from a CA Secret the user made, their own validity and extra names, auth with their own
+  /// password Secret.
+  static let existingSecrets = [
+    "--set", "tls.ca.existingSecret=my-etcd-ca",
+    "--set", "tls.validity=720h",
+    "--set-json", #"tls.extraSANs=["etcd.example.com","10.0.0.5"]"#,
+    "--set", "auth.enabled=true",
+    "--set", "auth.existingSecret=etcd-root",
+  ]
+
+  /// TLS from a cert-manager Certificate (a ClusterIssuer, its own lifetimes and extra names), with
+  /// a generated root password.
+  static let certManagerWithAuth = [
+    "--set", "tls.certManager.enabled=true",
+    "--set", "tls.certManager.issuerRef.name=etcd-ca",
+    "--set", "tls.certManager.issuerRef.kind=ClusterIssuer",
+    "--set", "tls.certManager.duration=4320h",
+    "--set", "tls.certManager.renewBefore=1440h",
+    "--set-json", #"tls.extraSANs=["etcd.example.com","10.0.0.5","fd00::5"]"#,
+    "--set", "auth.enabled=true",
+  ]
+
+  /// Plain http, as the incubator chart ran.
+  static let tlsOff = ["--set", "tls.enabled=false"]
+
   static let all: [(name: String, arguments: [String])] = [
     ("defaults", defaults), ("1 replica", oneReplica), ("5 members with placement", fiveMembers),
     ("incubator parameters", incubator), ("everything else", everythingElse),
+    ("existing CA and password Secrets", existingSecrets), ("cert-manager with auth", certManagerWithAuth),
+    ("TLS off", tlsOff),
   ]
 }

@@ -94,6 +94,7 @@ struct LocalUpCommand: AsyncParsableCommand {
     if FileManager.default.fileExists(atPath: copy) { try FileManager.default.removeItem(atPath: copy) }
     try FileManager.default.copyItem(atPath: manifest, toPath: copy)
     config.manifest = copy
+    try LocalSecurity.adoptChart(chart, config: &config, layout: options.layout)
     let etcdDirectory = URL(fileURLWithPath: etcd).deletingLastPathComponent().path
     var files = ["/usr/local/bin/etcd-pilot": SelfExecutable.path, "/usr/local/bin/etcd": etcd]
     for tool in ["etcdctl", "etcdutl"] where FileManager.default.isExecutableFile(atPath: "\(etcdDirectory)/\(tool)") {
