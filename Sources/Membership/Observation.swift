@@ -103,6 +103,9 @@ public struct EngineSettings: Sendable, Hashable {
   public var minimumLearnerUptime: Double = 6
   /// A learner with no progress for this long is removed by the reconciler.
   public var stalledLearnerTimeout: Double = 300
+  /// A stopping leader hands leadership to the best successor first (off only to measure what
+  /// that buys: etcd's own stop then transfers it as it can).
+  public var handsOffLeadership = true
 
   public init() {}
 }

@@ -40,7 +40,8 @@ enum StopDecision {
         }
         return Plan([.stopEtcd], because: "stopping; data kept")
       }
-      let handoff = cluster.leaderID == myID ? successor(o, cluster: cluster, excluding: myID) : nil
+      let handoff =
+        o.settings.handsOffLeadership && cluster.leaderID == myID ? successor(o, cluster: cluster, excluding: myID) : nil
       if leaving {
         if let handoff {
           return Plan([.moveLeader(to: handoff.id)], because: "leaving: handing leadership to \(handoff.label) first")

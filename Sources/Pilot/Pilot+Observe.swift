@@ -54,7 +54,7 @@ extension Pilot {
       me: me, pods: pods, desired: desired, podPhases: phases, volume: volumeState, record: record,
       cluster: seen.cluster, peers: peers, etcd: etcdState, holdsLock: await lock.isHeld, stopping: stopping,
       now: now, proposalToken: Self.newToken(), stalledSeconds: progress.update(seen.cluster, now: now),
-      largestDBSize: seen.largestDBSize)
+      largestDBSize: seen.largestDBSize, settings: configuration.engineSettings)
     return (observation, Context(problem: seen.problem, candidates: ([own].compactMap { $0 }) + candidates))
   }
 

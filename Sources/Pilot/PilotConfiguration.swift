@@ -33,6 +33,8 @@ public struct PilotConfiguration: Sendable {
   /// With auth: the root user's password. The bootstrapping pilots enable auth once, when the
   /// cluster forms; every pilot authenticates as root.
   public var rootPassword: String?
+  /// The engine's tunables.
+  public var engineSettings = EngineSettings()
 
   public init(
     name: String, ordinal: Int, statefulSet: String, namespace: String, uid: String, hostTemplate: HostTemplate,

@@ -9,6 +9,8 @@ struct PilotCluster: Sendable {
   let etcd: String
   let addressBase: String
   let directory: URL
+  /// More `local up` flags (e.g. `--pilot-arg=--no-leader-handoff`).
+  var upArguments: [String] = []
 
   /// One pod as `local status -w json` reports it.
   struct Pod: Decodable, Sendable {
@@ -30,10 +32,11 @@ struct PilotCluster: Sendable {
   func up(_ replicas: Int) async throws {
     try await local([
       "up", "--replicas", String(replicas), "--detach", "--etcd", etcd, "--address-base", addressBase, "--no-proxies",
-    ])
+    ] + upArguments)
   }
 
-  func kill(_ ordinal: Int) async throws { try await local(["kill", String(ordinal)]) }
+  /// `local kill N --signal S`: returns once the pod has restarted and the cluster is healthy.
+  func kill(_ ordinal: Int, signal: String = "KILL") async throws { try await local(["kill", String(ordinal), "--signal", signal]) }
   func scale(_ replicas: Int) async throws { try await local(["scale", "--replicas", String(replicas)]) }
   func down() async { _ = try? await local(["down", "--purge"]) }
 

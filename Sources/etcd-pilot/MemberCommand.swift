@@ -93,6 +93,11 @@ struct MemberCommand: AsyncParsableCommand {
     help: "A file holding the root password: the cluster turns on auth when it forms, and the pilot authenticates as root.")
   var authPasswordFile: String?
 
+  @Flag(
+    name: .customLong("no-leader-handoff"),
+    help: ArgumentHelp("Do not hand leadership away before stopping (benchmarks: what the handoff buys).", visibility: .hidden))
+  var noLeaderHandoff = false
+
   @Argument(parsing: .postTerminator, help: "etcd flags, after --")
   var etcdArguments: [String] = []
 
@@ -179,12 +184,13 @@ struct MemberCommand: AsyncParsableCommand {
     }
     let binary = try EtcdBinary.check(etcd)
     let interval = try DurationText.parse(pollInterval, flag: "--poll-interval")
-    let configuration = PilotConfiguration(
+    var configuration = PilotConfiguration(
       name: name, ordinal: ordinal, statefulSet: statefulSet, namespace: namespace,
       uid: uid ?? environment["POD_UID"] ?? UUIDText.random(), hostTemplate: template, clientPort: clientPort,
       peerPort: peerPort, peerListenPort: peerListenPort, pilotPort: pilotPort, listenHost: listenHost,
       volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, tls: try makeTLS(),
       pollInterval: interval, rootPassword: try readRootPassword())
+    configuration.engineSettings.handsOffLeadership = !noLeaderHandoff
     return configuration
   }
 

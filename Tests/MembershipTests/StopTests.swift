@@ -62,6 +62,14 @@ struct StopTests {
     #expect(MemberEngine.plan(follower.observe(cluster: Scenario.healthy(3), etcd: Scenario.running(1), stopping: true)).steps == [.stopEtcd])
   }
 
+  @Test("with the handoff turned off (benchmarks), a stopping leader just stops etcd")
+  func handoffOff() {
+    let s = Scenario(me: 0)
+    var observation = s.observe(cluster: Scenario.healthy(3), etcd: Scenario.running(0), stopping: true)
+    observation.settings.handsOffLeadership = false
+    #expect(MemberEngine.plan(observation).steps == [.stopEtcd])
+  }
+
   @Test("scaling to 0, a deleted StatefulSet or an unreachable API is a pause: nothing removed, data kept")
   func pause() {
     for reason in ["the StatefulSet wants 0 replicas", "the StatefulSet is being deleted", "the API is unreachable"] {

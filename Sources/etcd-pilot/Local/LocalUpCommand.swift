@@ -52,6 +52,11 @@ struct LocalUpCommand: AsyncParsableCommand {
   @Flag(help: "With --tls: turn on etcd auth with a generated root password in <dir>/auth/root-password.")
   var auth = false
 
+  @Option(
+    name: .customLong("pilot-arg"),
+    help: ArgumentHelp("A flag for every pod's `etcd-pilot member` (repeat for more), e.g. --pilot-arg=--no-leader-handoff.", visibility: .hidden))
+  var pilotArguments: [String] = []
+
   @Argument(parsing: .postTerminator, help: "etcd flags for every member, after --")
   var etcdArguments: [String] = []
 
@@ -133,6 +138,7 @@ struct LocalUpCommand: AsyncParsableCommand {
     if let gracePeriod { config.gracePeriodSeconds = gracePeriod }
     if !etcdArguments.isEmpty { config.etcdArguments = etcdArguments }
     if let pollInterval { config.pollInterval = pollInterval }
+    if !pilotArguments.isEmpty { config.pilotArguments = pilotArguments }
     config.startDelays = [:]
     for item in startDelays {
       let parts = item.split(separator: "=")
