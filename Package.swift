@@ -207,7 +207,7 @@ let package = Package(
     ),
     .testTarget(
       name: "ChartRunTests",
-      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", .product(name: "Yams", package: "Yams")],
+      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "PKI", .product(name: "Yams", package: "Yams")],
       swiftSettings: swiftSettings
     ),
     .testTarget(

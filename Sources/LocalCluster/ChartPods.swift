@@ -163,16 +163,11 @@ struct ChartPods: Sendable {
     return ("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", scriptFile], env)
   }
 
-  /// A Secret volume as the kubelet makes it: a file per key, owned by the pod's user and group.
+  /// A Secret volume as the kubelet makes it: the files in a timestamped directory, `..data`
+  /// pointing at it, and each key a symlink through `..data` — so an update (a new directory,
+  /// then one rename of `..data`) changes every file at once. Owned by the pod's user and group.
   private func writeSecretVolume(_ values: [String: Data], to directory: String, mode: Int, user: Int?, group: Int?) throws {
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    for (key, value) in values {
-      let path = "\(directory)/\(key)"
-      guard FileManager.default.createFile(atPath: path, contents: value, attributes: [.posixPermissions: mode]) else {
-        throw LocalClusterError("cannot write the Secret file \(path)")
-      }
-      if let user { _ = chown(path, uid_t(user), gid_t(group ?? user)) }
-    }
+    try SecretVolume.write(values, to: directory, mode: mode, owner: user.map { (uid_t($0), gid_t(group ?? $0)) })
   }
 
   /// The grace period the pod template asks for (Kubernetes' default is 30 s).

@@ -70,6 +70,18 @@ public enum LocalSecurity {
       try authority.issue(commonName: "etcd-pilot-local", usage: .client).write(to: directory, name: "client")
       config.tlsDirectory = directory
     }
+    // Certificates kept by cert-manager: the tools use the members' certificate (it has client use).
+    if config.tlsDirectory == nil, let values = try mountedSecret(chart, flag: "--tls-cert-file") {
+      let directory = "\(layout.directory)/tls"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      for (key, file) in [("ca.crt", "ca.crt"), ("tls.crt", "client.crt"), ("tls.key", "client.key")] {
+        guard let value = values[key] else { throw LocalClusterError("the chart's certificate Secret has no \(key)") }
+        guard FileManager.default.createFile(atPath: "\(directory)/\(file)", contents: value, attributes: [.posixPermissions: 0o600]) else {
+          throw LocalClusterError("cannot write \(directory)/\(file)")
+        }
+      }
+      config.tlsDirectory = directory
+    }
     if let values = try mountedSecret(chart, flag: "--auth-password-file"), let password = values.values.first {
       let directory = "\(layout.directory)/auth"
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

@@ -162,13 +162,13 @@ public final class LocalTestCluster: Sendable {
 /// Runs `body` with a local cluster of `replicas` members that `etcd-pilot local up --detach`
 /// brought up healthy; brings it down and removes its directory afterwards, also on failure.
 public func withLocalCluster<R: Sendable>(
-  replicas: Int, version: EtcdVersion, arguments: [String] = [], statefulSet: String = "etcd",
+  replicas: Int, version: EtcdVersion, arguments: [String] = [], statefulSet: String = "etcd", addressBase: String? = nil,
   _ body: (LocalTestCluster) async throws -> R
 ) async throws -> R {
   try version.requireInstalled()
   let directory = FileManager.default.temporaryDirectory
     .appendingPathComponent("etcd-pilot-test-local-\(UUID().uuidString.prefix(8))").path
-  let cluster = LocalTestCluster(version: version, directory: directory, addressBase: try Loopback.block())
+  let cluster = LocalTestCluster(version: version, directory: directory, addressBase: try addressBase ?? Loopback.block())
   do {
     try await cluster.local(
       ["up", "--replicas", String(replicas), "--etcd", version.etcd, "--detach", "--address-base", cluster.addressBase]
