@@ -6,15 +6,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-
-scripts/setup.sh >&2
-echo "lifecycle: swift build -c release (etcd-pilot, etcd-pilot-bench)" >&2
-swift build -c release --product etcd-pilot >&2
-swift build -c release --product etcd-pilot-bench >&2
-bin=$(swift build -c release --show-bin-path)
-
-if pgrep -f etcd-pilot-test- >/dev/null 2>&1 || pgrep -x swift-test >/dev/null 2>&1; then
-  echo "lifecycle: warning: tests are running on this machine; the numbers will be noisy" >&2
-fi
-
+bin=$(bench/release-build.sh lifecycle)
 exec "$bin/etcd-pilot-bench" lifecycle --pilot "$bin/etcd-pilot" --output bench/results/lifecycle.json "$@"

@@ -2,7 +2,7 @@ import Foundation
 
 /// The result of `etcd-pilot-bench client`: the machine, the server, the clients, the method and
 /// every comparison. Written as JSON (raw numbers) and as Markdown (tables).
-struct ClientReport: Codable, Sendable {
+struct ClientReport: Codable, Sendable, JSONReport {
   /// When the run started, ISO 8601.
   var date: String
   var machine: MachineInfo
@@ -25,12 +25,6 @@ struct ClientReport: Codable, Sendable {
   var comparisons: [Comparison]
 
   /// Writes the report as pretty JSON to `path`, making its directory if needed.
-  func writeJSON(to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    try ReportFile.write(try encoder.encode(self), to: path)
-  }
-
   /// Writes ``markdown`` to `path`, making its directory if needed.
   func writeMarkdown(to path: String) throws {
     try ReportFile.write(Data(markdown.utf8), to: path)
@@ -43,5 +37,16 @@ enum ReportFile {
     let url = URL(fileURLWithPath: path)
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try data.write(to: url, options: .atomic)
+  }
+}
+
+/// A benchmark's result, written as JSON: the raw numbers beside its Markdown tables.
+protocol JSONReport: Encodable {}
+
+extension JSONReport {
+  func writeJSON(to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    try ReportFile.write(try encoder.encode(self), to: path)
   }
 }

@@ -13,7 +13,7 @@ struct LifecycleRun: Codable, Sendable {
 }
 
 /// The result of `etcd-pilot-bench lifecycle`, as JSON (raw numbers) and Markdown (tables).
-struct LifecycleReport: Codable, Sendable {
+struct LifecycleReport: Codable, Sendable, JSONReport {
   var date: String
   var machine: MachineInfo
   var loadAverageBefore: String
@@ -37,12 +37,6 @@ struct LifecycleReport: Codable, Sendable {
     ("scale 3 → 5", \.scaleUp3to5),
       ("scale 5 → 3", \.scaleDown5to3),
     ]
-  }
-
-  func writeJSON(to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    try ReportFile.write(try encoder.encode(self), to: path)
   }
 
   static func median(_ values: [Double]) -> Double {

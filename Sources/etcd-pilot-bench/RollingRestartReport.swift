@@ -15,7 +15,7 @@ struct RollingRestartRun: Codable, Sendable {
 }
 
 /// The result of `etcd-pilot-bench rolling-restart`, as JSON (raw numbers) and Markdown.
-struct RollingRestartReport: Codable, Sendable {
+struct RollingRestartReport: Codable, Sendable, JSONReport {
   var date: String
   var machine: MachineInfo
   var loadAverageBefore: String
@@ -24,12 +24,6 @@ struct RollingRestartReport: Codable, Sendable {
   var pilotBuild: String
   var rounds: Int
   var runs: [RollingRestartRun]
-
-  func writeJSON(to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    try ReportFile.write(try encoder.encode(self), to: path)
-  }
 
   private func runs(_ variant: RollingRestartVariant) -> [RollingRestartRun] { runs.filter { $0.variant == variant.rawValue } }
 
