@@ -240,8 +240,9 @@ extension EtcdClient {
     switch error.code {
     case .unavailable, .tls:
       return retry == .idempotent || error.notSent || error.code == .tls
-    // Refused before the request was processed: safe for writes too.
-    case .noLeader, .learnerNotSupported:
+    // Refused before the request was processed: safe for writes too. A member that refuses a
+    // token it was just given has a broken token provider (etcd issue 13134): others may not.
+    case .noLeader, .learnerNotSupported, .invalidAuthToken:
       return true
     case .deadlineExceeded, .serverTimeout, .leaderChanged:
       return retry == .idempotent

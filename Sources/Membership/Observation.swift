@@ -29,6 +29,13 @@ public struct Observation: Sendable {
   public var stalledSeconds: [UInt64: Double]
   /// The largest database size among members, for the free-space check before joining.
   public var largestDBSize: Int64
+  /// With auth: this pod's etcd refused the pilot's tokens in several observations in a row,
+  /// each freshly issued — its token provider is off (see DESIGN.md, "Auth after a snapshot").
+  public var ownRejectsTokens = false
+  /// With auth: this learner's etcd has run since before it caught up, so it may have caught up
+  /// from a snapshot — after which etcd leaves its token provider off until a restart (etcd
+  /// issue 13134). Restarted once before the promotion, while that costs no quorum.
+  public var restartLearnerBeforePromotion = false
   /// Tunables.
   public var settings: EngineSettings
 

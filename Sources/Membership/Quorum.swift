@@ -16,6 +16,12 @@ public enum Quorum {
     return alive >= size(voters: remaining.count)
   }
 
+  /// Whether the other alive voters keep a quorum while `member` is stopped (it stays listed).
+  public static func canStop(_ member: MemberView, in cluster: ClusterView) -> Bool {
+    if member.isLearner { return true }
+    return cluster.voters.filter { $0.id != member.id && $0.isAlive }.count >= size(voters: cluster.voters.count)
+  }
+
   /// Whether the alive voters form a quorum now.
   public static func hasQuorum(_ cluster: ClusterView) -> Bool {
     cluster.voters.filter(\.isAlive).count >= size(voters: cluster.voters.count)

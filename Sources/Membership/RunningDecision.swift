@@ -13,6 +13,13 @@ enum RunningDecision {
     guard let me = cluster.member(myID) else {
       return .wait("this member (\(String(myID, radix: 16))) is no longer listed; waiting for etcd to notice its removal")
     }
+    if o.ownRejectsTokens {
+      let why = "etcd refuses every auth token, even fresh ones: its simple-token provider stayed off after it recovered from a snapshot (etcd issue 13134); a restart turns it on"
+      guard Quorum.canStop(me, in: cluster) else {
+        return .wait("\(why), but stopping it now would lose quorum", releasing: o.holdsLock)
+      }
+      return Plan(o.holdsLock ? [.releaseLock, .stopEtcd] : [.stopEtcd], because: "\(why): restarting etcd on its data")
+    }
     if !o.volume.notes.formed, let plan = formation(o, cluster: cluster, me: me) { return plan }
     if me.isLearner { return promotion(o, cluster: cluster, me: me, secondsUp: secondsUp) }
     if cluster.leaderID == myID, let plan = Reconciler.plan(o, cluster: cluster) { return plan }
@@ -54,6 +61,12 @@ enum RunningDecision {
     guard cluster.leaderID != nil, me.isAlive, lag <= o.settings.promotableLag else {
       return .wait(
         "learner is \(lag) entries behind the leader; promoting at \(o.settings.promotableLag) or fewer", releasing: o.holdsLock)
+    }
+    if o.restartLearnerBeforePromotion {
+      return Plan(
+        o.holdsLock ? [.releaseLock, .stopEtcd] : [.stopEtcd],
+        because:
+          "learner caught up; with auth, its etcd is restarted once before the promotion: after catching up from a snapshot etcd leaves its token provider off until a restart (etcd issue 13134)")
     }
     guard o.holdsLock else { return Plan([.acquireLock], because: "promoting this learner needs the membership lock") }
     return Plan([.promote(memberID: me.id), .releaseLock], because: "learner caught up (\(lag) entries behind): promoting")

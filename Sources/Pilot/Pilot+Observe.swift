@@ -43,6 +43,7 @@ extension Pilot {
     ).observe(
       own: own, ownRunning: running, candidates: candidates)
     let etcdState = await etcd.runState(serving: seen.ownServing, memberID: seen.ownMemberID)
+    let rejectsTokens = await probeOwnTokens(client, own: own, seen: seen)
     var peers: [PeerReport] = []
     if !volumeState.hasEtcdData {
       let others = pods.filter { $0.ordinal != configuration.ordinal && $0.ordinal < (desired.count ?? highest) }
@@ -50,12 +51,34 @@ extension Pilot {
         of: others, namespace: configuration.namespace, statefulSet: configuration.statefulSet)
     }
     let now = Date().timeIntervalSince1970
-    let observation = Observation(
+    var observation = Observation(
       me: me, pods: pods, desired: desired, podPhases: phases, volume: volumeState, record: record,
       cluster: seen.cluster, peers: peers, etcd: etcdState, holdsLock: await lock.isHeld, stopping: stopping,
       now: now, proposalToken: Self.newToken(), stalledSeconds: progress.update(seen.cluster, now: now),
       largestDBSize: seen.largestDBSize, settings: configuration.engineSettings)
+    observation.ownRejectsTokens = rejectsTokens
+    observation.restartLearnerBeforePromotion = configuration.rootPassword != nil && !learnerRestartedForAuth
     return (observation, Context(problem: seen.problem, candidates: ([own].compactMap { $0 }) + candidates))
+  }
+
+  /// With auth, whether this pod's voting etcd has refused freshly issued tokens in three
+  /// observations in a row (the client authenticates again once per call before giving up).
+  func probeOwnTokens(_ client: EtcdClient, own: EtcdEndpoint?, seen: ClusterObserver.Result) async -> Bool {
+    guard configuration.rootPassword != nil, seen.ownServing, let own, let id = seen.ownMemberID,
+      let member = seen.cluster?.member(id), !member.isLearner
+    else {
+      tokenRefusals = 0
+      return false
+    }
+    do {
+      _ = try await client.pinned(to: own).withTimeout(.seconds(2)).get("etcd-pilot/auth-probe", countOnly: true)
+      tokenRefusals = 0
+    } catch where error.code == .invalidAuthToken {
+      tokenRefusals += 1
+    } catch {
+      // Anything else says nothing about tokens.
+    }
+    return tokenRefusals >= 3
   }
 
   /// A random cluster token: `etcd-pilot-` and 16 hex digits.

@@ -89,6 +89,9 @@ extension Pilot {
       await etcd.acknowledgeExit()
 
     case .stopEtcd:
+      if o.restartLearnerBeforePromotion, o.myMemberID.flatMap({ o.cluster?.member($0) })?.isLearner == true {
+        learnerRestartedForAuth = true
+      }
       await etcd.stop()
 
     case .pruneAsideCopies(let keep):

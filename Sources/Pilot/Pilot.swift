@@ -24,6 +24,10 @@ public actor Pilot {
   var lastDecision = ""
   var lastLoop = ContinuousClock.now
   var crashRestarts = 0
+  /// Observations in a row in which this pod's etcd refused fresh auth tokens.
+  var tokenRefusals = 0
+  /// With auth, whether this pilot already restarted its caught-up learner before promotion.
+  var learnerRestartedForAuth = false
   /// For logging each holder of the lock and each failure once, not on every retry.
   var lastLockHolder: String?
   var lastFailure = ""

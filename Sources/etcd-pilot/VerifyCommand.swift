@@ -48,6 +48,9 @@ struct VerifyCommand: AsyncParsableCommand {
   @Flag(help: "Keep the cluster's files after a successful run.")
   var keep = false
 
+  @Argument(parsing: .postTerminator, help: "etcd flags for every member, after -- (e.g. --snapshot-count=1000)")
+  var etcdArguments: [String] = []
+
   func validate() throws {
     guard faults >= 0 else { throw ValidationError("--faults \(faults) is negative: give 0 or more") }
     guard (1...FaultSchedule.maxReplicas).contains(replicas) else {
@@ -59,12 +62,14 @@ struct VerifyCommand: AsyncParsableCommand {
     let seed = seed ?? UInt64.random(in: 0...UInt64(Int64.max))
     let directory = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-verify-\(seed)").path
     let layout = LocalClusterLayout(directory: directory)
-    print("etcd-pilot verify: seed \(seed), \(faults) faults, \(replicas) members, cluster in \(directory)")
+    let security = [tls ? "TLS" : nil, auth ? "auth" : nil].compactMap { $0 }
+    print(
+      "etcd-pilot verify: seed \(seed), \(faults) faults, \(replicas) members\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")), cluster in \(directory)")
     let report: VerifyReport
     do {
       try await local(
         ["up", "--replicas", "\(replicas)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir", directory]
-          + (tls ? ["--tls"] : []) + (auth ? ["--auth"] : []),
+          + (tls ? ["--tls"] : []) + (auth ? ["--auth"] : []) + (etcdArguments.isEmpty ? [] : ["--"] + etcdArguments),
         directory: directory)
       print("cluster up (etcd-pilot local's output: \(directory)-local.log)")
       let control = try LocalControlClient(layout: layout)

@@ -110,6 +110,49 @@ struct RunningTests {
     #expect(lagging.reason.contains("behind"))
   }
 
+  @Test("with auth, a caught-up learner's etcd is restarted once before its promotion (etcd issue 13134)")
+  func learnerRestartWithAuth() {
+    let s = Scenario(pods: 4, me: 3)
+    var members = (0..<3).map { Scenario.member($0, index: 5000) }
+    members.append(Scenario.member(3, learner: true, index: 5000))
+    let notes = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: false, memberID: "67"))
+    var observation = s.observe(volume: notes, record: .present(Scenario.record), cluster: Scenario.cluster(members), etcd: Scenario.running(3))
+    observation.restartLearnerBeforePromotion = true
+    let restart = MemberEngine.plan(observation)
+    #expect(restart.steps == [.stopEtcd])
+    #expect(restart.reason.contains("13134"))
+    // Still behind: it catches up first.
+    members[3].raftIndex = 100
+    observation.cluster = Scenario.cluster(members)
+    #expect(MemberEngine.plan(observation).isWait)
+    // Restarted: on to the promotion.
+    members[3].raftIndex = 5000
+    observation.cluster = Scenario.cluster(members)
+    observation.restartLearnerBeforePromotion = false
+    #expect(MemberEngine.plan(observation).steps == [.acquireLock])
+  }
+
+  @Test("etcd refusing every fresh auth token (found by verify seed 20261128): restart it if the others keep quorum")
+  func tokenProviderOff() {
+    let s = Scenario(me: 1)
+    let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: "65"))
+    var observation = s.observe(volume: volume, record: .present(Scenario.record), cluster: Scenario.healthy(3), etcd: Scenario.running(1))
+    observation.ownRejectsTokens = true
+    let restart = MemberEngine.plan(observation)
+    #expect(restart.steps == [.stopEtcd])
+    #expect(restart.reason.contains("13134"))
+    observation.holdsLock = true
+    #expect(MemberEngine.plan(observation).steps == [.releaseLock, .stopEtcd])
+    // With another voter down, stopping this one would lose quorum: wait, and say so.
+    var degraded = Scenario.healthy(3)
+    degraded.members[2].isAlive = false
+    observation = s.observe(volume: volume, record: .present(Scenario.record), cluster: degraded, etcd: Scenario.running(1))
+    observation.ownRejectsTokens = true
+    let wait = MemberEngine.plan(observation)
+    #expect(wait.isWait && !wait.steps.contains(.stopEtcd))
+    #expect(wait.reason.contains("would lose quorum"))
+  }
+
   @Test("corrupt data with quorum elsewhere: data aside (then the join removes the old entry); without quorum: keep everything")
   func corruptData() {
     let s = Scenario(me: 1)
