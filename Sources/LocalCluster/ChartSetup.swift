@@ -27,13 +27,7 @@ struct ChartSetup: Sendable {
     let serviceAccount = "\(directory)/serviceaccount"
     try FileManager.default.createDirectory(atPath: serviceAccount, withIntermediateDirectories: true)
     // The CA and token outlive supervisor restarts, as a cluster's do.
-    let authority: CertificateAuthority
-    if FileManager.default.fileExists(atPath: "\(directory)/ca.key") {
-      authority = try CertificateAuthority.read(from: directory)
-    } else {
-      authority = try CertificateAuthority.create(commonName: "local Kubernetes API CA")
-      try authority.write(to: directory, includeKey: true)
-    }
+    let authority = try CertificateAuthority.readOrCreate(in: directory, commonName: "local Kubernetes API CA")
     try authority.issue(commonName: "kubernetes", dnsNames: ["kubernetes", "kubernetes.default.svc"], ipAddresses: [apiHost], usage: .server)
       .write(to: directory, name: "apiserver")
     let tokenFile = "\(serviceAccount)/token"

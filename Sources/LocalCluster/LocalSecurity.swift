@@ -24,13 +24,7 @@ public enum LocalSecurity {
     if tls || config.tlsDirectory != nil {
       let directory = "\(layout.directory)/tls"
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-      let authority: CertificateAuthority
-      if FileManager.default.fileExists(atPath: "\(directory)/ca.key") {
-        authority = try CertificateAuthority.read(from: directory)
-      } else {
-        authority = try CertificateAuthority.create(commonName: "etcd-pilot local CA")
-        try authority.write(to: directory, includeKey: true)
-      }
+      let authority = try CertificateAuthority.readOrCreate(in: directory, commonName: "etcd-pilot local CA")
       // Local tools' certificate; issued again on every `up`, so it never runs out.
       try authority.issue(commonName: "etcd-pilot-local", usage: .client).write(to: directory, name: "client")
       config.tlsDirectory = directory

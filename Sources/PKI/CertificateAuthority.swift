@@ -236,6 +236,14 @@ extension CertificateAuthority {
     if includeKey { try PEMFile.write(keyPEM, to: "\(directory)/ca.key", private: true) }
   }
 
+  /// The CA kept in `directory`, created there (`ca.crt`, `ca.key`) the first time.
+  public static func readOrCreate(in directory: String, commonName: String) throws(PKIError) -> CertificateAuthority {
+    if FileManager.default.fileExists(atPath: "\(directory)/ca.key") { return try read(from: directory) }
+    let authority = try create(commonName: commonName)
+    try authority.write(to: directory, includeKey: true)
+    return authority
+  }
+
   /// Reads `ca.crt` and `ca.key` from `directory`.
   public static func read(from directory: String) throws(PKIError) -> CertificateAuthority {
     try CertificateAuthority(
