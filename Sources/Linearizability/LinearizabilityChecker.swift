@@ -4,14 +4,25 @@
 /// The search is Wing and Gong's, with Lowe's memoization of (operations placed, state) — the
 /// algorithm porcupine uses — run separately per key (linearizability is compositional).
 /// Operations with an unknown outcome may take effect anywhere after their call, or never.
+///
+/// The memo holds a 128-bit Zobrist fingerprint of the placed set, not the set: a long run's
+/// key has a million operations, and a bit set per placement would cost a million times
+/// 125 KB to store and as much to hash. The fingerprint is updated in constant time as
+/// operations are placed and lifted. Two different sets colliding (about 2^-128 per pair) could
+/// only hide a branch of the search — a false "not linearizable", never a false pass.
 public struct LinearizabilityChecker<M: Model>: Sendable {
   public let model: M
-  /// The most search steps spent on one key before the answer is "unknown".
+  /// The most search steps spent on one key before the answer is "unknown": a fixed part, and a
+  /// part per operation of that key. A search that never backtracks still visits, per
+  /// placement, every pending operation before the placeable one — and operations with an
+  /// unknown outcome stay pending to the end — so a long history needs steps in proportion.
   public var stepBudget: Int
+  public var stepBudgetPerOperation: Int
 
-  public init(model: M, stepBudget: Int = 5_000_000) {
+  public init(model: M, stepBudget: Int = 5_000_000, stepBudgetPerOperation: Int = 1_000) {
     self.model = model
     self.stepBudget = stepBudget
+    self.stepBudgetPerOperation = stepBudgetPerOperation
   }
 
   public typealias Op = Operation<M.Input, M.Output>
@@ -82,26 +93,36 @@ public struct LinearizabilityChecker<M: Model>: Sendable {
       }
     }
 
-    var placed = PlacedSet(count: count)
+    let fingerprints = (0..<count).map(PlacedFingerprint.of)
+    var placed = PlacedFingerprint()
     var state = model.initial
     var seen: Set<Memo> = []
+    let budget = stepBudget + stepBudgetPerOperation * count
     var stack: [(call: Int, state: M.State)] = []
     var entry = next[head]
     var steps = 0
     var deepest = (placed: 0, blocking: 0)
-    while next[head] >= 0 {
+    // Operations with an unknown outcome need never be placed: "never took effect" is one of
+    // their outcomes. The search is done once every known one is placed.
+    var unplacedKnown = operations.count { !$0.isIndeterminate }
+    while unplacedKnown > 0 {
       steps += 1
-      if steps > stepBudget { return .unknown(key: key) }
+      if steps > budget { return .unknown(key: key) }
       let event = events[entry]
       if event.isCall {
         let operation = operations[event.operation]
-        if let after = model.step(state, operation.input, operation.output) {
-          var placedAfter = placed
-          placedAfter.insert(event.operation)
+        // Placing an unknown operation where it changes nothing is never needed (leaving it out
+        // gives the same states), and would multiply the search: each such operation could
+        // be placed or not at every step after its call.
+        if let after = model.step(state, operation.input, operation.output),
+          !(operation.isIndeterminate && after == state)
+        {
+          let placedAfter = placed.toggling(fingerprints[event.operation])
           if seen.insert(Memo(placed: placedAfter, state: after)).inserted {
             stack.append((entry, state))
             state = after
             placed = placedAfter
+            if !operation.isIndeterminate { unplacedKnown -= 1 }
             lift(entry)
             entry = next[head]
             continue
@@ -117,7 +138,8 @@ public struct LinearizabilityChecker<M: Model>: Sendable {
             key: key, operation: "client \(blocking.client): " + model.describe(blocking.input, blocking.output),
             explained: deepest.placed, of: count)
         }
-        placed.remove(events[last.call].operation)
+        placed = placed.toggling(fingerprints[events[last.call].operation])
+        if !operations[events[last.call].operation].isIndeterminate { unplacedKnown += 1 }
         state = last.state
         unlift(last.call)
         entry = next[last.call]
@@ -127,17 +149,31 @@ public struct LinearizabilityChecker<M: Model>: Sendable {
   }
 
   private struct Memo: Hashable {
-    var placed: PlacedSet
+    var placed: PlacedFingerprint
     var state: M.State
   }
 }
 
-/// Which operations are placed, as bits.
-struct PlacedSet: Hashable, Sendable {
-  private var words: [UInt64]
+/// A fingerprint of which operations are placed: the XOR of a fixed random 128-bit value per
+/// operation (Zobrist hashing), so placing or lifting one operation is one XOR either way.
+struct PlacedFingerprint: Hashable, Sendable {
+  var high: UInt64 = 0
+  var low: UInt64 = 0
 
-  init(count: Int) { words = [UInt64](repeating: 0, count: (count + 63) / 64) }
+  func toggling(_ other: PlacedFingerprint) -> PlacedFingerprint {
+    PlacedFingerprint(high: high ^ other.high, low: low ^ other.low)
+  }
 
-  mutating func insert(_ index: Int) { words[index / 64] |= 1 << UInt64(index % 64) }
-  mutating func remove(_ index: Int) { words[index / 64] &= ~(1 << UInt64(index % 64)) }
+  /// Operation `index`'s value: SplitMix64 outputs, the same on every run so that a verdict
+  /// can be replayed.
+  static func of(_ index: Int) -> PlacedFingerprint {
+    func splitMix(_ seed: UInt64) -> UInt64 {
+      var z = seed &+ 0x9E37_79B9_7F4A_7C15
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      return z ^ (z >> 31)
+    }
+    let seed = UInt64(index) &* 2
+    return PlacedFingerprint(high: splitMix(seed), low: splitMix(seed &+ 1))
+  }
 }

@@ -63,7 +63,7 @@ struct VerifyCommand: AsyncParsableCommand {
     let directory = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-verify-\(seed)").path
     let layout = LocalClusterLayout(directory: directory)
     let security = [tls ? "TLS" : nil, auth ? "auth" : nil].compactMap { $0 }
-    print(
+    Self.say(
       "etcd-pilot verify: seed \(seed), \(faults) faults, \(replicas) members\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")), cluster in \(directory)")
     let report: VerifyReport
     do {
@@ -71,24 +71,30 @@ struct VerifyCommand: AsyncParsableCommand {
         ["up", "--replicas", "\(replicas)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir", directory]
           + (tls ? ["--tls"] : []) + (auth ? ["--auth"] : []) + (etcdArguments.isEmpty ? [] : ["--"] + etcdArguments),
         directory: directory)
-      print("cluster up (etcd-pilot local's output: \(directory)-local.log)")
+      Self.say("cluster up (etcd-pilot local's output: \(directory)-local.log)")
       let control = try LocalControlClient(layout: layout)
       let config = try layout.readConfig()
-      let run = VerifyRun(faults: faults, seed: seed, replicas: replicas) { print($0) }
+      let run = VerifyRun(faults: faults, seed: seed, replicas: replicas) { Self.say($0) }
       report = try await run.run(control: control, config: config)
     } catch {
       _ = try? await local(["down", "--dir", directory], directory: directory)
       throw Failure.exit("verify", error)
     }
-    print(report.text)
+    Self.say(report.text)
     if report.passed && !keep {
       try await local(["down", "--purge", "--dir", directory], directory: directory)
       try? FileManager.default.removeItem(atPath: directory + "-local.log")
     } else {
       _ = try? await local(["down", "--dir", directory], directory: directory)
-      print("the cluster's files (logs, volumes) are kept in \(directory)")
+      Self.say("the cluster's files (logs, volumes) are kept in \(directory)")
     }
     if !report.passed { throw ExitCode(1) }
+  }
+
+  /// Writes one line straight to standard output: a long run's progress is followed in a file
+  /// (`verify … > run.log`), where `print` would hold it in a buffer until the run ends.
+  static func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
   }
 
   /// Runs an `etcd-pilot local` command of this same binary; its output goes to
