@@ -106,8 +106,13 @@ public struct EngineSettings: Sendable, Hashable {
   public var bootstrapTimeout: Double = 300
   /// A learner within this many raft entries of the leader may be promoted.
   public var promotableLag: UInt64 = 100
-  /// A learner must have been up this long before promotion (etcd needs 5 s of connection).
-  public var minimumLearnerUptime: Double = 6
+  /// The joiner's etcd must have run this long before its learner is promoted: past the
+  /// crashes of a bad start (flags, data, ports), and long enough that the lag read is the
+  /// learner's own progress and not the empty log it starts with. etcd itself asks nothing more
+  /// of a promotion than a Match of 90% of the leader's and started voters keeping quorum
+  /// (`mayPromoteMember`); its 5 s of connection are asked of the *next* add, which waits for
+  /// them either way — so a longer wait here only made every join slower.
+  public var minimumLearnerUptime: Double = 2
   /// A learner with no progress for this long is removed by the reconciler.
   public var stalledLearnerTimeout: Double = 300
   /// A stopping leader hands leadership to the best successor first (off only to measure what

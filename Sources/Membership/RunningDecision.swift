@@ -54,7 +54,9 @@ enum RunningDecision {
   /// The joiner's own pilot promotes its learner: alive, up long enough, caught up.
   private static func promotion(_ o: Observation, cluster: ClusterView, me: MemberView, secondsUp: Double) -> Plan {
     if secondsUp < o.settings.minimumLearnerUptime {
-      return .wait("learner catching up (up \(Int(secondsUp))s; etcd needs it connected for 5s)", releasing: o.holdsLock)
+      return .wait(
+        "learner starting: its etcd is up \(Int(secondsUp * 1000)) ms; promoted once up \(Int(o.settings.minimumLearnerUptime * 1000)) ms and caught up",
+        releasing: o.holdsLock)
     }
     let leaderIndex = cluster.leader?.raftIndex ?? 0
     let lag = leaderIndex > me.raftIndex ? leaderIndex - me.raftIndex : 0

@@ -97,7 +97,7 @@ struct RunningTests {
     members.append(Scenario.member(3, learner: true, index: 4990))
     let cluster = Scenario.cluster(members)
     let notes = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: false, memberID: "67"))
-    #expect(MemberEngine.plan(s.observe(volume: notes, record: .present(Scenario.record), cluster: cluster, etcd: Scenario.running(3, up: 2))).isWait)
+    #expect(MemberEngine.plan(s.observe(volume: notes, record: .present(Scenario.record), cluster: cluster, etcd: Scenario.running(3, up: 0.5))).isWait)
     #expect(MemberEngine.plan(s.observe(volume: notes, record: .present(Scenario.record), cluster: cluster, etcd: Scenario.running(3))).steps == [.acquireLock])
     #expect(
       MemberEngine.plan(s.observe(volume: notes, record: .present(Scenario.record), cluster: cluster, etcd: Scenario.running(3), holdsLock: true)).steps
