@@ -93,6 +93,11 @@ struct MemberCommand: AsyncParsableCommand {
     help: "A file holding the root password: the cluster turns on auth when it forms, and the pilot authenticates as root.")
   var authPasswordFile: String?
 
+  @Option(
+    name: .customLong("promote-after"),
+    help: "How long a joining learner's etcd runs, caught up, before its pilot promotes it to voter.")
+  var promoteAfter = "2s"
+
   @Flag(
     name: .customLong("no-leader-handoff"),
     help: ArgumentHelp("Do not hand leadership away before stopping (benchmarks: what the handoff buys).", visibility: .hidden))
@@ -191,6 +196,8 @@ struct MemberCommand: AsyncParsableCommand {
       volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, tls: try makeTLS(),
       pollInterval: interval, rootPassword: try readRootPassword())
     configuration.engineSettings.handsOffLeadership = !noLeaderHandoff
+    let promoteAfter = try DurationText.parse(self.promoteAfter, flag: "--promote-after").components
+    configuration.engineSettings.minimumLearnerUptime = Double(promoteAfter.seconds) + Double(promoteAfter.attoseconds) / 1e18
     return configuration
   }
 

@@ -19,7 +19,7 @@ struct BadInputTests {
        "--cluster-record", "file:/nonexistent/record.json"] + arguments, timeout: 20)
   }
 
-  @Test("a name with no ordinal, a missing etcd binary, an unknown placeholder: one line each, nothing touched")
+  @Test("a name with no ordinal, a missing etcd binary, an unknown placeholder, a bad duration: one line each, nothing touched")
   func memberBadInput() throws {
     let volume = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-vol-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: volume) }
@@ -33,6 +33,9 @@ struct BadInputTests {
     expectOneLineError(
       try member(["--name", "etcd-0", "--etcd", EtcdVersion.v3_4.etcd, "--host-template", "{pod}.x"], volume: volume),
       mentions: ["unknown placeholder {pod}"])
+    expectOneLineError(
+      try member(["--name", "etcd-0", "--etcd", EtcdVersion.v3_4.etcd, "--promote-after", "soon"], volume: volume),
+      mentions: ["--promote-after 'soon' is not a duration"])
     #expect(!FileManager.default.fileExists(atPath: volume), "the volume was touched")
   }
 

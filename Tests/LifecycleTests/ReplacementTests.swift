@@ -58,7 +58,8 @@ struct ReplacementTests {
 
   @Test("a caught-up learner killed before its promotion is never promoted, and is removed", arguments: EtcdVersion.allCases)
   func learnerKilledBeforePromotion(version: EtcdVersion) async throws {
-    try await withLocalCluster(replicas: 3, version: version) { cluster in
+    // The pilots promote a caught-up learner after 2 s; give the test time to kill it first.
+    try await withLocalCluster(replicas: 3, version: version, arguments: ["--pilot-arg=--promote-after=120s"]) { cluster in
       try await cluster.control.send("POST", "/scale", query: ["replicas": "4"])
       let learner = try await eventually("etcd-3 to be a started, caught-up learner", timeout: .seconds(60), every: .milliseconds(50)) {
         try await cluster.members().first { $0.isLearner && $0.isStarted }
