@@ -36,6 +36,12 @@ public struct Observation: Sendable {
   /// from a snapshot — after which etcd leaves its token provider off until a restart (etcd
   /// issue 13134). Restarted once before the promotion, while that costs no quorum.
   public var restartLearnerBeforePromotion = false
+  /// The member list as this pod's own etcd has applied it, read only when no quorum answered
+  /// (a serializable read: etcd answers it without a leader).
+  public var ownMemberList: [MemberView]?
+  /// How long, in the observations in a row up to this one, this pod's etcd has run with no
+  /// quorum answering.
+  public var secondsWithoutQuorum: Double = 0
   /// Tunables.
   public var settings: EngineSettings
 
@@ -113,6 +119,9 @@ public struct EngineSettings: Sendable, Hashable {
   /// (`mayPromoteMember`); its 5 s of connection are asked of the *next* add, which waits for
   /// them either way — so a longer wait here only made every join slower.
   public var minimumLearnerUptime: Double = 2
+  /// A two-voter cluster scaled to one whose leaving member died before its removal committed
+  /// waits this long without quorum before the remaining member continues alone.
+  public var strandedAfter: Double = 15
   /// A learner with no progress for this long is removed by the reconciler.
   public var stalledLearnerTimeout: Double = 300
   /// A stopping leader hands leadership to the best successor first (off only to measure what

@@ -37,11 +37,15 @@ public struct EtcdStart: Sendable, Hashable {
   public var initialCluster: String
   /// `--initial-cluster-token`; empty when etcd starts from its own data.
   public var token: String
+  /// `--force-new-cluster`: etcd starts from its data as the only member (see
+  /// ``StrandedDecision`` for the one case the engine asks for it).
+  public var forceNewCluster: Bool
 
-  public init(state: ClusterState, initialCluster: String, token: String) {
+  public init(state: ClusterState, initialCluster: String, token: String, forceNewCluster: Bool = false) {
     self.state = state
     self.initialCluster = initialCluster
     self.token = token
+    self.forceNewCluster = forceNewCluster
   }
 
   /// Restart from the data on the volume: the flags are ignored by etcd then.
@@ -66,6 +70,9 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
   case moveLeader(to: UInt64)
   /// Stop etcd gracefully, keeping its data.
   case stopEtcd
+  /// Stop etcd and start it again on its data with `--force-new-cluster`, leaving behind the
+  /// named member, which can never return to finish its removal.
+  case forceNewCluster(removing: String)
   /// Delete aside copies but the newest `keep`: only once this pod is a healthy member again.
   case pruneAsideCopies(keep: Int)
   /// Note on the volume which member this data is.
@@ -95,6 +102,7 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     case .moveDataAside(let reason): "move data aside (\(reason))"
     case .moveLeader(let id): "move leadership to \(String(id, radix: 16))"
     case .stopEtcd: "stop etcd, keeping its data"
+    case .forceNewCluster(let name): "restart etcd alone with --force-new-cluster, leaving \(name) behind"
     case .pruneAsideCopies(let keep): "delete older aside copies, keeping \(keep)"
     case .noteMemberID(let id): "note member ID \(String(id, radix: 16))"
     case .wait: "wait"

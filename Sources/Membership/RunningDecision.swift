@@ -5,6 +5,7 @@ enum RunningDecision {
     guard case .running(let serving, let myID, let secondsUp) = o.etcd else { return .wait("etcd is not running") }
     guard serving, let myID else { return .wait("etcd is starting") }
     guard let cluster = o.cluster else {
+      if let plan = StrandedDecision.plan(o, myID: myID) { return plan }
       return .wait("etcd runs but no quorum answers; waiting")
     }
     if o.volume.notes.memberID != String(myID, radix: 16) {

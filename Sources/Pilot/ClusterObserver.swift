@@ -14,6 +14,8 @@ struct ClusterObserver: Sendable {
     /// This pod's etcd answered on its own client URL, as member `memberID`.
     var ownServing: Bool
     var ownMemberID: UInt64?
+    /// When no quorum answered: the member list as this pod's etcd has applied it.
+    var ownMembers: [MemberView]?
     var largestDBSize: Int64
     /// Why no cluster view could be made, for the status page.
     var problem: String?
@@ -55,7 +57,7 @@ struct ClusterObserver: Sendable {
   }
 
   func observe(own: EtcdEndpoint?, ownRunning: Bool, candidates: [EtcdEndpoint]) async -> Result {
-    var result = Result(cluster: nil, ownServing: false, ownMemberID: nil, largestDBSize: 0, problem: nil)
+    var result = Result(cluster: nil, ownServing: false, ownMemberID: nil, ownMembers: nil, largestDBSize: 0, problem: nil)
     if ownRunning, let own {
       if let status = try? await client.pinned(to: own).withTimeout(timeout).status() {
         result.ownServing = true
@@ -70,6 +72,13 @@ struct ClusterObserver: Sendable {
       list = try await memberList(from: endpoints)
     } catch {
       result.problem = "no quorum answered the member list: \(error.message)"
+      if result.ownServing, let own,
+        let local = try? await client.pinned(to: own).withTimeout(timeout).memberList(linearizable: false)
+      {
+        result.ownMembers = local.members.map {
+          MemberView(id: $0.id, name: $0.name, peerURLs: $0.peerURLs, clientURLs: $0.clientURLs, isLearner: $0.isLearner)
+        }
+      }
       return result
     }
     let statuses = await withTaskGroup(of: (UInt64, EndpointStatus?).self) { group in

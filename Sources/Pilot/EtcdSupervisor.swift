@@ -42,6 +42,7 @@ public actor EtcdSupervisor {
     ]
     if !start.initialCluster.isEmpty { arguments += ["--initial-cluster", start.initialCluster] }
     if !start.token.isEmpty { arguments += ["--initial-cluster-token", start.token] }
+    if start.forceNewCluster { arguments.append("--force-new-cluster") }
     if let tls = configuration.tls {
       arguments += [
         "--cert-file", tls.certificateFile, "--key-file", tls.keyFile, "--trusted-ca-file", tls.caFile,
@@ -67,7 +68,8 @@ public actor EtcdSupervisor {
         FileHandle.standardError.write(Data((line + "\n").utf8))
       })
     startedAt = ContinuousClock.now
-    logger.info("started etcd (pid \(child?.pid ?? 0), \(start.state.rawValue)\(start.token.isEmpty ? "" : ", token \(start.token)"))")
+    logger.info(
+      "started etcd (pid \(child?.pid ?? 0), \(start.state.rawValue)\(start.token.isEmpty ? "" : ", token \(start.token)")\(start.forceNewCluster ? ", --force-new-cluster" : ""))")
   }
 
   /// The state for the engine: running (with how long), stopped, or how it exited.

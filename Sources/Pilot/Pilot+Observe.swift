@@ -57,6 +57,9 @@ extension Pilot {
       now: now, proposalToken: Self.newToken(), stalledSeconds: progress.update(seen.cluster, now: now),
       largestDBSize: seen.largestDBSize, settings: configuration.engineSettings)
     observation.ownRejectsTokens = rejectsTokens
+    observation.ownMemberList = seen.ownMembers
+    noQuorumSince = seen.cluster == nil && seen.ownServing ? (noQuorumSince ?? now) : nil
+    observation.secondsWithoutQuorum = noQuorumSince.map { now - $0 } ?? 0
     observation.restartLearnerBeforePromotion = configuration.rootPassword != nil && !learnerRestartedForAuth
     return (observation, Context(problem: seen.problem, candidates: ([own].compactMap { $0 }) + candidates))
   }

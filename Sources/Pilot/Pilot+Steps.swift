@@ -94,6 +94,15 @@ extension Pilot {
       }
       await etcd.stop()
 
+    case .forceNewCluster(let name):
+      await etcd.stop()
+      try await etcd.start(EtcdStart(state: .existing, initialCluster: "", token: "", forceNewCluster: true))
+      logger.info("etcd restarted alone with --force-new-cluster; \(name) is no longer a member")
+      await events.record(
+        reason: "ForcedNewCluster",
+        message: "\(name) left with its pod before its removal committed; continuing alone (--force-new-cluster)",
+        warning: true)
+
     case .pruneAsideCopies(let keep):
       for path in try volume.pruneAsideCopies(keep: keep) {
         logger.info("deleted the older aside copy \(path): this pod is a healthy member again")

@@ -28,6 +28,8 @@ public actor Pilot {
   var tokenRefusals = 0
   /// With auth, whether this pilot already restarted its caught-up learner before promotion.
   var learnerRestartedForAuth = false
+  /// Since when this pod's etcd has run with no quorum answering (observations in a row).
+  var noQuorumSince: Double?
   /// For logging each holder of the lock and each failure once, not on every retry.
   var lastLockHolder: String?
   var lastFailure = ""

@@ -4,6 +4,10 @@ import Foundation
 import LocalCluster
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Scaling with `local scale` (the local `kubectl scale`): members follow the desired pods, no
 /// learner is left, and no acknowledged write is lost.
 @Suite("Lifecycle: scaling", .serialized, .timeLimit(.minutes(10)))
@@ -51,6 +55,29 @@ struct ScalingTests {
       try await cluster.kill(2, hold: 600, wait: false)
       try await cluster.scale(1)
       try await cluster.expectMembers(1)
+    }
+  }
+
+  @Test(
+    "2→1 while the leaving member cannot be removed (frozen until its pod is killed): the remaining member continues alone with all data; a later scale-up rejoins",
+    arguments: EtcdVersion.allCases)
+  func strandedTwoToOne(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 2, version: version, arguments: ["--grace-period", "5"]) { cluster in
+      try await cluster.withClient { etcd in for index in 0..<40 { try await etcd.put("s/\(index)", "\(index)") } }
+      // Freeze etcd-1, pilot and etcd: a change of two voters needs both, so its removal cannot
+      // commit; its pod is killed when the grace period ends and, scaled away, never returns.
+      let pod = try #require(try await cluster.control.status().pods.first { $0.name == "etcd-1" })
+      let pid = try #require(pod.pid)
+      for process in [pid] + LocalTestCluster.descendants(of: pid) { Glibc.kill(process, SIGSTOP) }
+      try await cluster.scale(1)
+      try await cluster.expectMembers(1)
+      #expect(try await cluster.withClient { try await $0.get(.prefix("s/"), countOnly: true).count } == 40)
+      let log = try String(contentsOfFile: "\(cluster.directory)/logs/etcd-0.log", encoding: .utf8)
+      #expect(log.contains("restarted alone with --force-new-cluster"))
+      // etcd-1's volume still holds the old member's data: scaled up again, it joins anew.
+      try await cluster.scale(2)
+      try await cluster.expectMembers(2)
+      #expect(try await cluster.withClient { try await $0.get(.prefix("s/"), countOnly: true).count } == 40)
     }
   }
 

@@ -1,0 +1,28 @@
+/// A cluster of two voters scaled to one, whose leaving member died before its removal
+/// committed: a configuration change of two voters needs both, so the remaining member can
+/// neither remove it nor elect itself, and the leaving pod, scaled away, never returns.
+///
+/// The remaining member holds every committed entry — with two voters a quorum is both — so it
+/// may continue alone, restarted once with `--force-new-cluster`, and no acknowledged write is
+/// lost. Nothing can split: the member left behind has one vote of two and can commit nothing,
+/// and once alone this member no longer counts it. Only then, and only for two voters: with
+/// more, the members left may all have missed a committed entry.
+enum StrandedDecision {
+  static func plan(_ o: Observation, myID: UInt64) -> Plan? {
+    guard !o.stopping, o.desired.count == 1, o.me.ordinal == 0, o.volume.notes.formed,
+      let members = o.ownMemberList, members.count == 2, members.allSatisfy({ !$0.isLearner }),
+      members.contains(where: { $0.id == myID }),
+      let other = members.first(where: { $0.id != myID }),
+      let pod = o.owner(of: other), pod.ordinal >= 1, o.phase(ofOrdinal: pod.ordinal) == .absent
+    else { return nil }
+    let why =
+      "no quorum: the only other voter, \(other.label), left with its pod before its removal committed, and a two-voter change needs both"
+    guard o.secondsWithoutQuorum >= o.settings.strandedAfter else {
+      return .wait(
+        "\(why); continuing alone if it is still so after \(Int(o.settings.strandedAfter)) s (now \(Int(o.secondsWithoutQuorum)) s)")
+    }
+    return Plan(
+      [.forceNewCluster(removing: other.label)],
+      because: "\(why); with two voters every committed entry is on this member: restarting its etcd once with --force-new-cluster")
+  }
+}

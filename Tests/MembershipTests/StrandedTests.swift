@@ -1,0 +1,56 @@
+import Membership
+import Testing
+
+/// A two-voter cluster scaled to one whose leaving member died before its removal committed.
+@Suite("Engine: a two-voter cluster stranded by a scale-down")
+struct StrandedTests {
+  /// etcd-0 runs, formed, no quorum answers; its own etcd lists etcd-0 and `others`.
+  static func stranded(
+    desired: Int = 1, me: Int = 0, others: [MemberView] = [Scenario.member(1)], phase: PodPhase.State = .absent,
+    seconds: Double = 20, stopping: Bool = false
+  ) -> Observation {
+    var o = Scenario(pods: 2, desired: desired, me: me).observe(
+      volume: VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: String(Scenario.id(me), radix: 16))),
+      record: .present(Scenario.record), cluster: nil, etcd: Scenario.running(me), stopping: stopping,
+      phases: [PodPhase(ordinal: 0, state: .running), PodPhase(ordinal: 1, state: phase)])
+    o.ownMemberList = [Scenario.member(me)] + others
+    o.secondsWithoutQuorum = seconds
+    return o
+  }
+
+  @Test("the other voter's pod is gone and no quorum for 15 s: continue alone with --force-new-cluster")
+  func continuesAlone() {
+    let plan = MemberEngine.plan(Self.stranded())
+    #expect(plan.steps == [.forceNewCluster(removing: "etcd-1")])
+    #expect(plan.reason.contains("every committed entry is on this member"))
+  }
+
+  @Test("before 15 s without quorum it waits, and says what it will do")
+  func waitsFirst() {
+    let plan = MemberEngine.plan(Self.stranded(seconds: 5))
+    #expect(plan.isWait)
+    #expect(plan.reason.contains("continuing alone if it is still so after 15 s"))
+  }
+
+  @Test("never in any other case: the pod still there or terminating, more voters, a learner, more pods wanted, stopping, paused")
+  func otherwiseWaits() {
+    let cases: [(String, Observation)] = [
+      ("the other pod terminating", Self.stranded(phase: .terminating)),
+      ("the other pod running", Self.stranded(phase: .running)),
+      ("three voters", Self.stranded(others: [Scenario.member(1), Scenario.member(2)])),
+      ("the other a learner", Self.stranded(others: [Scenario.member(1, learner: true)])),
+      ("two pods wanted", Self.stranded(desired: 2)),
+      ("this pod stopping", Self.stranded(stopping: true)),
+    ]
+    for (what, observation) in cases {
+      let plan = MemberEngine.plan(observation)
+      #expect(!plan.steps.contains { if case .forceNewCluster = $0 { true } else { false } }, "\(what): \(plan)")
+    }
+    var paused = Self.stranded()
+    paused.desired = .paused(reason: "scaled to 0")
+    #expect(!MemberEngine.plan(paused).steps.contains(.forceNewCluster(removing: "etcd-1")))
+    var unlisted = Self.stranded()
+    unlisted.ownMemberList = nil
+    #expect(MemberEngine.plan(unlisted).isWait)
+  }
+}
