@@ -150,7 +150,8 @@ final class RecentLines: Sendable {
 }
 
 extension Duration {
-  var seconds: Double {
+  /// This duration in seconds (the engine's settings and observations count in seconds).
+  public var seconds: Double {
     let (seconds, attoseconds) = components
     return Double(seconds) + Double(attoseconds) / 1e18
   }

@@ -196,8 +196,7 @@ struct MemberCommand: AsyncParsableCommand {
       volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, tls: try makeTLS(),
       pollInterval: interval, rootPassword: try readRootPassword())
     configuration.engineSettings.handsOffLeadership = !noLeaderHandoff
-    let promoteAfter = try DurationText.parse(self.promoteAfter, flag: "--promote-after").components
-    configuration.engineSettings.minimumLearnerUptime = Double(promoteAfter.seconds) + Double(promoteAfter.attoseconds) / 1e18
+    configuration.engineSettings.minimumLearnerUptime = try DurationText.parse(promoteAfter, flag: "--promote-after").seconds
     return configuration
   }
 
