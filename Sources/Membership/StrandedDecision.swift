@@ -7,9 +7,12 @@
 /// lost. Nothing can split: the member left behind has one vote of two and can commit nothing,
 /// and once alone this member no longer counts it. Only then, and only for two voters: with
 /// more, the members left may all have missed a committed entry.
+///
+/// That the cluster formed may be known from its record or a peer only: a pilot that polled
+/// before the first leader and then lost quorum never noted the formation on its volume.
 enum StrandedDecision {
   static func plan(_ o: Observation, myID: UInt64) -> Plan? {
-    guard !o.stopping, o.desired.count == 1, o.me.ordinal == 0, o.volume.notes.formed,
+    guard !o.stopping, o.desired.count == 1, o.me.ordinal == 0, BootstrapDecision.formed(o),
       let members = o.ownMemberList, members.count == 2, members.allSatisfy({ !$0.isLearner }),
       members.contains(where: { $0.id == myID }),
       let other = members.first(where: { $0.id != myID }),
