@@ -186,6 +186,7 @@ let package = Package(
       dependencies: ["Linearizability", .product(name: "PropertyBased", package: "swift-property-based")],
       swiftSettings: swiftSettings
     ),
+    .testTarget(name: "VerifyTests", dependencies: ["Verify"], swiftSettings: swiftSettings),
     .testTarget(
       name: "MembershipTests",
       dependencies: ["Membership", .product(name: "PropertyBased", package: "swift-property-based")],

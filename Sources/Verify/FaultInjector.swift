@@ -70,43 +70,35 @@ public struct FaultInjector: Sendable {
     return clock.now - start
   }
 
-  /// Applies `fault` to a cluster of `replicas` members (the schedule picked `target` for the
-  /// scaling faults); returns the replica count afterwards and the time it took to heal.
-  func apply(
-    _ fault: Fault, target: Int, replicas: Int, schedule: inout FaultSchedule, healTimeout: Duration
-  ) async throws -> (replicas: Int, heal: Duration) {
+  /// Applies a planned fault; returns the replica count afterwards and the time it took to heal.
+  func apply(_ plan: FaultPlan, healTimeout: Duration) async throws -> (replicas: Int, heal: Duration) {
+    let replicas = plan.replicas
+    let target = plan.target
     let leader = await leader(replicas: replicas)
+    // Without a leader answering (rare: the last heal found one), every pod counts as a follower.
     let followers = (0..<replicas).filter { $0 != leader }
-    func follower(_ schedule: inout FaultSchedule) -> Int {
-      followers.isEmpty ? 0 : followers[schedule.pick(0...(followers.count - 1))]
-    }
-    var after = replicas
-    switch fault {
-    case .killFollower: try await kill(follower(&schedule))
+    let follower = followers.isEmpty ? 0 : followers[plan.follower % followers.count]
+    switch plan.fault {
+    case .killFollower: try await kill(follower)
     case .killLeader: try await kill(leader ?? 0)
-    case .termFollower: try await kill(follower(&schedule), signal: "TERM")
+    case .termFollower: try await kill(follower, signal: "TERM")
     case .termLeader: try await kill(leader ?? 0, signal: "TERM")
-    case .killQuorum:
-      try await killTogether(Array((0..<replicas).shuffled(using: &schedule.random).prefix(replicas / 2 + 1)))
+    case .killQuorum: try await killTogether(plan.quorum)
     case .lostVolume:
-      let ordinal = follower(&schedule)
-      let pid = try await runningPID(ordinal)
-      try await control.send("POST", "/wipe", query: ["ordinal": "\(ordinal)"])
-      _ = try await runningPID(ordinal, besides: pid)
+      let pid = try await runningPID(follower)
+      try await control.send("POST", "/wipe", query: ["ordinal": "\(follower)"])
+      _ = try await runningPID(follower, besides: pid)
     case .crashDuringJoin:
       try await scale(target)
-      try await Task.sleep(for: .milliseconds(schedule.pick(500...4000)))
+      try await Task.sleep(for: plan.hold)
       await crash(target - 1)
-      after = target
     case .crashDuringScaleDown:
       try await scale(target)
-      try await Task.sleep(for: .milliseconds(schedule.pick(0...1500)))
+      try await Task.sleep(for: plan.hold)
       // The leaving pod (it may already be gone), or the leader doing the removals.
-      await crash(schedule.pick(0...1) == 0 ? target : (leader ?? 0))
-      after = target
+      await crash(plan.crashLeader ? (leader ?? 0) : target)
     case .scaleUp, .scaleDown:
       try await scale(target)
-      after = target
     case .scaleToOneAndBack:
       try await scale(1)
       _ = try await heal(replicas: 1, timeout: healTimeout)
@@ -114,18 +106,17 @@ public struct FaultInjector: Sendable {
     case .fullRestart:
       try await killTogether(Array(0..<replicas))
     case .blackhole, .delay, .drop:
-      let ordinal = follower(&schedule)
-      let mode = fault == .blackhole ? "blackhole" : fault == .delay ? "delay" : "drop"
+      let mode = plan.fault == .blackhole ? "blackhole" : plan.fault == .delay ? "delay" : "drop"
       try await control.send(
-        "POST", "/fault", query: ["ordinal": "\(ordinal)", "mode": mode, "delay": "200", "probability": "0.2"])
-      try await Task.sleep(for: .seconds(schedule.pick(2...6)))
-      try await control.send("POST", "/fault", query: ["ordinal": "\(ordinal)", "mode": "heal"])
+        "POST", "/fault", query: ["ordinal": "\(follower)", "mode": mode, "delay": "200", "probability": "0.2"])
+      try await Task.sleep(for: plan.hold)
+      try await control.send("POST", "/fault", query: ["ordinal": "\(follower)", "mode": "heal"])
     case .rollingRestart:
       for ordinal in (0..<replicas).reversed() {
         try await kill(ordinal, signal: "TERM")
         _ = try await heal(replicas: replicas, timeout: healTimeout)
       }
     }
-    return (after, try await heal(replicas: after, timeout: healTimeout))
+    return (target, try await heal(replicas: target, timeout: healTimeout))
   }
 }

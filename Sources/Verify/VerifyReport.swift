@@ -3,6 +3,8 @@ import Foundation
 /// What `etcd-pilot verify` found, for people (``text``) and programs (Codable).
 public struct VerifyReport: Sendable, Codable {
   public var seed: UInt64
+  /// The first fault of the seed's schedule that was injected (`verify --from`).
+  public var from = 1
   public var faults: [String: Int] = [:]
   public var operations: [String: Int] = [:]
   public var acknowledgedWrites = 0
@@ -34,7 +36,7 @@ public struct VerifyReport: Sendable, Codable {
 
   public var text: String {
     func s(_ value: Double) -> String { String(format: "%.1f s", value) }
-    var lines = ["etcd-pilot verify, seed \(seed)"]
+    var lines = ["etcd-pilot verify, seed \(seed)" + (from > 1 ? ", from fault \(from)" : "")]
     let injected = faults.values.reduce(0, +)
     lines.append(
       "faults injected: \(injected)"

@@ -9,17 +9,25 @@ import Logging
 public struct VerifyRun: Sendable {
   public var faults: Int
   public var seed: UInt64
+  /// Members at the start of the seed's schedule (fault 1).
   public var replicas: Int
+  /// The first fault injected, counting from 1: the faults before it are drawn, not injected.
+  public var from: Int
   public var healTimeout: Duration = .seconds(240)
   public var workload = Workload()
   public var say: @Sendable (String) -> Void
 
-  public init(faults: Int, seed: UInt64, replicas: Int, say: @escaping @Sendable (String) -> Void) {
+  public init(faults: Int, seed: UInt64, replicas: Int, from: Int = 1, say: @escaping @Sendable (String) -> Void) {
     self.faults = faults
     self.seed = seed
     self.replicas = replicas
+    self.from = from
     self.say = say
   }
+
+  /// The members the cluster must have when the run starts: those the schedule has reached at
+  /// fault `from`.
+  public var startingReplicas: Int { FaultSchedule.positioned(seed: seed, replicas: replicas, at: from).replicas }
 
   public func run(control: LocalControlClient, config: LocalClusterConfig) async throws -> VerifyReport {
     let endpoints = (0..<FaultSchedule.maxReplicas).compactMap { try? EtcdEndpoint(parsing: config.clientURL($0)) }
@@ -27,30 +35,31 @@ public struct VerifyRun: Sendable {
     logger.logLevel = .critical
     return try await withEtcdClient(try config.clientConfiguration(endpoints, callTimeout: .seconds(5)), logger: logger) { etcd in
       var report = VerifyReport(seed: seed)
+      report.from = from
       let history = History()
       let clock = ContinuousClock()
       let start = clock.now
       let injector = FaultInjector(control: control, config: config, etcd: etcd)
-      var schedule = FaultSchedule(seed: seed)
-      var current = replicas
+      var (schedule, current) = FaultSchedule.positioned(seed: seed, replicas: replicas, at: from)
       let workload = self.workload
       let load = Task { await workload.run(using: etcd, into: history, clock: clock, start: start) }
       // Let the workload get going before the first fault.
       try? await Task.sleep(for: .seconds(2))
-      for number in 1...max(faults, 1) where faults > 0 {
-        let (fault, target) = schedule.next(replicas: current)
-        say("fault \(number)/\(faults): \(fault.rawValue)\(target != current ? " (\(current) → \(target))" : "")")
-        report.faults[fault.rawValue, default: 0] += 1
+      let last = from + faults - 1
+      for number in from...max(last, from) where faults > 0 {
+        let plan = schedule.plan(replicas: current)
+        say("fault \(number)/\(last): \(plan.title)")
+        report.faults[plan.fault.rawValue, default: 0] += 1
         do {
-          let outcome = try await injector.apply(fault, target: target, replicas: current, schedule: &schedule, healTimeout: healTimeout)
+          let outcome = try await injector.apply(plan, healTimeout: healTimeout)
           current = outcome.replicas
           report.healSeconds.append(Double(outcome.heal.components.seconds) + Double(outcome.heal.components.attoseconds) / 1e18)
           say("  healed in \(String(format: "%.1f", report.healSeconds.last ?? 0)) s")
         } catch {
-          report.aborted = "\(fault.rawValue): \(error)"
+          report.aborted = "\(plan.fault.rawValue): \(error)"
           break
         }
-        try? await Task.sleep(for: .milliseconds(Int64(schedule.pick(200...2000))))
+        try? await Task.sleep(for: plan.pause)
       }
       load.cancel()
       await load.value

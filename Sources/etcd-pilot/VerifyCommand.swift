@@ -18,7 +18,9 @@ struct VerifyCommand: AsyncParsableCommand {
       it checks every acknowledged write, the registers' history (linearizability), the member
       list and every member's HashKV, prints a report and exits 0 only if everything holds. The
       cluster's files are removed on success and kept, with their path printed, on failure.
-      Replay a failing run with the same --seed.
+      Replay a failing run with the same --seed; add --from N to start at its fault N (the
+      faults before it are drawn but not injected, and the cluster starts with the members the
+      schedule has then), so a failure late in a long run is replayed in minutes.
       """)
 
   @Option(parsing: .unconditional, help: "How many faults to inject.")
@@ -27,8 +29,11 @@ struct VerifyCommand: AsyncParsableCommand {
   @Option(help: "The schedule's seed (default: random, printed).")
   var seed: UInt64?
 
-  @Option(parsing: .unconditional, help: "Members to start with.")
+  @Option(parsing: .unconditional, help: "Members at the start of the schedule (fault 1).")
   var replicas = 3
+
+  @Option(parsing: .unconditional, help: "Start at this fault of the seed's schedule (replays a long run's failure).")
+  var from = 1
 
   @Option(help: "The etcd binary (3.4 or newer).")
   var etcd = "etcd"
@@ -53,6 +58,10 @@ struct VerifyCommand: AsyncParsableCommand {
 
   func validate() throws {
     guard faults >= 0 else { throw ValidationError("--faults \(faults) is negative: give 0 or more") }
+    guard from >= 1 else { throw ValidationError("--from \(from) is not a fault number: faults count from 1") }
+    guard from == 1 || seed != nil else {
+      throw ValidationError("--from \(from) needs the --seed of the run to replay")
+    }
     guard (1...FaultSchedule.maxReplicas).contains(replicas) else {
       throw ValidationError("--replicas \(replicas) is outside 1...\(FaultSchedule.maxReplicas)")
     }
@@ -63,18 +72,22 @@ struct VerifyCommand: AsyncParsableCommand {
     let directory = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-verify-\(seed)").path
     let layout = LocalClusterLayout(directory: directory)
     let security = [tls ? "TLS" : nil, auth ? "auth" : nil].compactMap { $0 }
+    let run = VerifyRun(faults: faults, seed: seed, replicas: replicas, from: from) { Self.say($0) }
+    let members = run.startingReplicas
     Self.say(
-      "etcd-pilot verify: seed \(seed), \(faults) faults, \(replicas) members\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")), cluster in \(directory)")
+      "etcd-pilot verify: seed \(seed), \(faults) faults\(from > 1 ? " from fault \(from)" : ""), \(members) members\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")), cluster in \(directory)")
     let report: VerifyReport
     do {
+      // `local up` makes the directory; its log beside it needs the parent first.
+      try FileManager.default.createDirectory(
+        atPath: (directory as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
       try await local(
-        ["up", "--replicas", "\(replicas)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir", directory]
+        ["up", "--replicas", "\(members)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir", directory]
           + (tls ? ["--tls"] : []) + (auth ? ["--auth"] : []) + (etcdArguments.isEmpty ? [] : ["--"] + etcdArguments),
         directory: directory)
       Self.say("cluster up (etcd-pilot local's output: \(directory)-local.log)")
       let control = try LocalControlClient(layout: layout)
       let config = try layout.readConfig()
-      let run = VerifyRun(faults: faults, seed: seed, replicas: replicas) { Self.say($0) }
       report = try await run.run(control: control, config: config)
     } catch {
       _ = try? await local(["down", "--dir", directory], directory: directory)

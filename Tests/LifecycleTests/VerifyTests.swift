@@ -19,15 +19,31 @@ struct VerifyTests {
     try await expectPassingRun(faults: 16, seed: 20261128, arguments: ["--tls", "--auth", "--", "--snapshot-count=2000"])
   }
 
-  private func expectPassingRun(faults: Int, seed: Int, arguments: [String] = []) async throws {
+  /// Found by `verify --faults 1000 --seed 20261127 --tls` at fault 136: a two-voter cluster
+  /// scaled to one whose leaving member was SIGKILLed before its removal committed never healed.
+  /// Replayed from that fault alone (`--from`, ~30 s instead of the 25 minutes before it); the
+  /// remaining member's log must show it took the way out, or the replay proved nothing.
+  @Test("replaying seed 20261127 from fault 136: crash during scale-down 2 → 1, the remaining member continues alone")
+  func replayStrandedScaleDown() async throws {
+    let log = try await expectPassingRun(faults: 1, seed: 20261127, arguments: ["--from", "136", "--tls"], keepingLogOf: "etcd-0")
+    #expect(log.contains("restarted alone with --force-new-cluster"), "\(log.suffix(3000))")
+  }
+
+  /// Runs verify, expects it to pass, and returns the pilot log of `pod` if asked (the run's
+  /// files are then kept until the end of this call).
+  @discardableResult
+  private func expectPassingRun(faults: Int, seed: Int, arguments: [String] = [], keepingLogOf pod: String? = nil) async throws -> String {
     let version = EtcdVersion.v3_5
     try version.requireInstalled()
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-verify-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: directory) }
+    defer {
+      try? FileManager.default.removeItem(atPath: directory)
+      try? FileManager.default.removeItem(atPath: directory + "-local.log")
+    }
     let result = try await ProcessOutput.runAsync(
       try PilotBinary.path,
       ["verify", "--faults", String(faults), "--seed", String(seed), "--etcd", version.etcd, "--address-base", try Loopback.block(),
-       "--dir", directory] + arguments,
+       "--dir", directory] + (pod == nil ? [] : ["--keep"]) + arguments,
       timeout: .seconds(540))
     let report = result.output
     #expect(result.exitCode == 0, "\(report)")
@@ -37,11 +53,15 @@ struct VerifyTests {
     #expect(report.contains("membership: the member list equals the desired pods"), "\(report)")
     #expect(report.contains("consistency: every member has the same HashKV"), "\(report)")
     #expect(report.hasSuffix("PASS\n") || report.contains("\nPASS\n"), "\(report)")
-    // On success nothing is left behind.
-    #expect(!FileManager.default.fileExists(atPath: "\(directory)/volumes"))
+    guard let pod else {
+      // On success nothing is left behind.
+      #expect(!FileManager.default.fileExists(atPath: "\(directory)/volumes"))
+      return ""
+    }
+    return (try? String(contentsOfFile: "\(directory)/logs/\(pod).log", encoding: .utf8)) ?? ""
   }
 
-  @Test("bad input: negative faults, too many replicas — one line each, non-zero exit")
+  @Test("bad input: negative faults, too many replicas, a fault number below 1 or without a seed — one line each, non-zero exit")
   func badInput() throws {
     let negative = try PilotBinary.run(["verify", "--faults", "-1"])
     #expect(negative.exitCode != 0)
@@ -49,5 +69,11 @@ struct VerifyTests {
     let many = try PilotBinary.run(["verify", "--replicas", "9"])
     #expect(many.exitCode != 0)
     #expect(many.output.contains("--replicas 9 is outside 1...5"), "\(many.output)")
+    let zero = try PilotBinary.run(["verify", "--seed", "1", "--from", "0"])
+    #expect(zero.exitCode != 0)
+    #expect(zero.output.contains("--from 0 is not a fault number: faults count from 1"), "\(zero.output)")
+    let unseeded = try PilotBinary.run(["verify", "--from", "136"])
+    #expect(unseeded.exitCode != 0)
+    #expect(unseeded.output.contains("--from 136 needs the --seed of the run to replay"), "\(unseeded.output)")
   }
 }
