@@ -75,7 +75,7 @@ struct VerifyCommand: AsyncParsableCommand {
     let run = VerifyRun(faults: faults, seed: seed, replicas: replicas, from: from) { Self.say($0) }
     let members = run.startingReplicas
     Self.say(
-      "etcd-pilot verify: seed \(seed), \(faults) faults\(from > 1 ? " from fault \(from)" : ""), \(members) members\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")), cluster in \(directory)")
+      "etcd-pilot verify: seed \(seed), \(faults) fault\(faults == 1 ? "" : "s")\(from > 1 ? " from fault \(from)" : ""), \(members) members\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")), cluster in \(directory)")
     let report: VerifyReport
     do {
       // `local up` makes the directory; its log beside it needs the parent first.
