@@ -12,14 +12,14 @@ struct VerifyCommand: AsyncParsableCommand {
     commandName: "verify",
     abstract: "Checks etcd-pilot under faults: no acknowledged write lost, linearizable answers, the right members.",
     discussion: """
-      Starts a local cluster (like `etcd-pilot local up`) in --dir, runs writers of unique keys and
-      compare-and-set increments on a few registers while a seeded random schedule kills, wipes,
-      scales, partitions and restarts pods, waiting after each fault for the cluster to heal. Then
-      it checks every acknowledged write, the registers' history (linearizability), the member
-      list and every member's HashKV, prints a report and exits 0 only if everything holds. The
-      cluster's files are removed on success and kept, with their path printed, on failure.
-      Replay a failing run with the same --seed; add --from N to start at its fault N (the
-      faults before it are drawn but not injected, and the cluster starts with the members the
+      Starts a local cluster (like `etcd-pilot local up`) in --dir, runs writers of unique keys and \
+      compare-and-set increments on a few registers while a seeded random schedule kills, wipes, \
+      scales, partitions and restarts pods, waiting after each fault for the cluster to heal. Then \
+      it checks every acknowledged write, the registers' history (linearizability), the member \
+      list and every member's HashKV, prints a report and exits 0 only if everything holds. The \
+      cluster's files are removed on success and kept, with their path printed, on failure. \
+      Replay a failing run with the same --seed; add --from N to start at its fault N (the \
+      faults before it are drawn but not injected, and the cluster starts with the members the \
       schedule has then), so a failure late in a long run is replayed in minutes.
       """)
 
