@@ -122,6 +122,9 @@ public struct EngineSettings: Sendable, Hashable {
   /// A two-voter cluster scaled to one whose leaving member died before its removal committed
   /// waits this long without quorum before the remaining member continues alone.
   public var strandedAfter: Double = 15
+  /// An etcd that has run this long without serving clients is said to wait for a quorum, not
+  /// to be starting.
+  public var notServingAfter: Double = 30
   /// A learner with no progress for this long is removed by the reconciler.
   public var stalledLearnerTimeout: Double = 300
   /// A stopping leader hands leadership to the best successor first (off only to measure what

@@ -3,7 +3,13 @@
 enum RunningDecision {
   static func plan(_ o: Observation) -> Plan {
     guard case .running(let serving, let myID, let secondsUp) = o.etcd else { return .wait("etcd is not running") }
-    guard serving, let myID else { return .wait("etcd is starting") }
+    guard serving, let myID else {
+      // etcd serves clients only once it has published itself through raft: a member restarted
+      // without a quorum of the others never answers, which is not "starting".
+      guard secondsUp >= o.settings.notServingAfter else { return .wait("etcd is starting") }
+      return .wait(
+        "etcd runs but serves no client: it answers only once a quorum of members lets it publish itself; waiting for enough members to return (a member whose pod was scaled away while the cluster was down returns only if scaled back up)")
+    }
     guard let cluster = o.cluster else {
       if let plan = StrandedDecision.plan(o, myID: myID) { return plan }
       return .wait("etcd runs but no quorum answers; waiting")

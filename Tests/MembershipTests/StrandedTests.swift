@@ -34,6 +34,19 @@ struct StrandedTests {
     #expect(plan.steps == [.forceNewCluster(removing: "etcd-1")])
   }
 
+  /// etcd serves clients only once it has published itself through raft: restarted while
+  /// stranded, it answers nothing, and the pilot can neither see the member list nor act.
+  @Test("etcd restarted without a quorum never serves: after 30 s the pilot says it waits for members, not that etcd is starting")
+  func restartedWithoutQuorum() {
+    var o = Self.stranded()
+    o.etcd = .running(serving: false, memberID: nil, secondsUp: 5)
+    #expect(MemberEngine.plan(o).reason.contains("etcd is starting"))
+    o.etcd = .running(serving: false, memberID: nil, secondsUp: 45)
+    let plan = MemberEngine.plan(o)
+    #expect(plan.isWait)
+    #expect(plan.reason.contains("serves no client: it answers only once a quorum of members lets it publish itself"))
+  }
+
   @Test("before 15 s without quorum it waits, and says what it will do")
   func waitsFirst() {
     let plan = MemberEngine.plan(Self.stranded(seconds: 5))
