@@ -195,7 +195,7 @@ let package = Package(
     .testTarget(
       name: "LifecycleTests",
       dependencies: [
-        "etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "Pilot", "PKI", "PeerProxy",
+        "etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "Pilot", "PKI", "PeerProxy", "Verify",
         .product(name: "NIOCore", package: "swift-nio"),
       ],
       swiftSettings: swiftSettings

@@ -42,6 +42,10 @@ public struct Observation: Sendable {
   /// How long, in the observations in a row up to this one, this pod's etcd has run with no
   /// quorum answering.
   public var secondsWithoutQuorum: Double = 0
+  /// This member's WAL beyond its persisted commit index, once read (``Step/readOwnLog``); the
+  /// reading's failure instead, if it failed.
+  public var ownLogTail: LogTail?
+  public var ownLogProblem: String?
   /// Tunables.
   public var settings: EngineSettings
 

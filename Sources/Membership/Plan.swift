@@ -73,6 +73,9 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
   /// Stop etcd and start it again on its data with `--force-new-cluster`, leaving behind the
   /// named member, which can never return to finish its removal.
   case forceNewCluster(removing: String)
+  /// Read this member's WAL for what lies beyond its commit index (see ``LogTail``), kept until
+  /// a quorum answers again.
+  case readOwnLog
   /// Delete aside copies but the newest `keep`: only once this pod is a healthy member again.
   case pruneAsideCopies(keep: Int)
   /// Note on the volume which member this data is.
@@ -103,6 +106,7 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     case .moveLeader(let id): "move leadership to \(String(id, radix: 16))"
     case .stopEtcd: "stop etcd, keeping its data"
     case .forceNewCluster(let name): "restart etcd alone with --force-new-cluster, leaving \(name) behind"
+    case .readOwnLog: "read this member's WAL beyond its commit index"
     case .pruneAsideCopies(let keep): "delete older aside copies, keeping \(keep)"
     case .noteMemberID(let id): "note member ID \(String(id, radix: 16))"
     case .wait: "wait"

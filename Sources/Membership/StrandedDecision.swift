@@ -8,6 +8,12 @@
 /// and once alone this member no longer counts it. Only then, and only for two voters: with
 /// more, the members left may all have missed a committed entry.
 ///
+/// etcd's `--force-new-cluster` keeps only the entries up to the commit index this member
+/// persisted. Entries beyond it are discarded, which is safe only if they are this member's own
+/// proposals as leader (never acknowledged by the other, so never committed): the WAL is read
+/// first (``LogTail``), and if another leader wrote them the member waits and says how out —
+/// scaling back to two, so that the other member returns with its data and its removal commits.
+///
 /// That the cluster formed may be known from its record or a peer only: a pilot that polled
 /// before the first leader and then lost quorum never noted the formation on its volume.
 enum StrandedDecision {
@@ -24,8 +30,22 @@ enum StrandedDecision {
       return .wait(
         "\(why); continuing alone if it is still so after \(Int(o.settings.strandedAfter)) s (now \(Int(o.secondsWithoutQuorum)) s)")
     }
+    // etcd's --force-new-cluster discards what lies beyond the commit index this member
+    // persisted: entries the other voter, if it was their leader, may have committed and
+    // acknowledged. Look before leaping.
+    if let problem = o.ownLogProblem {
+      return .wait("\(why); not continuing alone: this member's WAL could not be read (\(problem))")
+    }
+    guard let tail = o.ownLogTail else {
+      return Plan([.readOwnLog], because: "\(why); reading this member's WAL first: --force-new-cluster discards what lies beyond its commit index")
+    }
+    if tail.beyondCommit > 0, tail.leadersBeyondCommit != [myID] {
+      return .wait(
+        "\(why); not continuing alone: this member's WAL holds \(tail.beyondCommit) entries beyond its commit index \(tail.commit) not written by this member as their leader: that leader may have committed and acknowledged them, and --force-new-cluster would discard them. Scale back to 2 so that \(other.label) returns with its data; its removal can then commit")
+    }
+    let discarded = tail.beyondCommit == 0 ? "" : " (the \(tail.beyondCommit) entries it holds beyond its commit index are its own uncommitted proposals)"
     return Plan(
       [.forceNewCluster(removing: other.label)],
-      because: "\(why); with two voters every committed entry is on this member: restarting its etcd once with --force-new-cluster")
+      because: "\(why); with two voters every committed entry is on this member\(discarded): restarting its etcd once with --force-new-cluster")
   }
 }

@@ -60,6 +60,12 @@ extension Pilot {
     observation.ownMemberList = seen.ownMembers
     noQuorumSince = seen.cluster == nil && seen.ownServing ? (noQuorumSince ?? now) : nil
     observation.secondsWithoutQuorum = noQuorumSince.map { now - $0 } ?? 0
+    if noQuorumSince == nil { ownLogReading = nil }
+    switch ownLogReading {
+    case .success(let tail): observation.ownLogTail = tail
+    case .failure(let failure): observation.ownLogProblem = failure.description
+    case nil: break
+    }
     observation.restartLearnerBeforePromotion = configuration.rootPassword != nil && !learnerRestartedForAuth
     return (observation, Context(problem: seen.problem, candidates: ([own].compactMap { $0 }) + candidates))
   }

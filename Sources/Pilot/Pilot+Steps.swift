@@ -94,7 +94,18 @@ extension Pilot {
       }
       await etcd.stop()
 
+    case .readOwnLog:
+      do {
+        let tail = try WALReader.tail(dataDirectory: volume.etcdDataDirectory)
+        ownLogReading = .success(tail)
+        logger.info(
+          "read this member's WAL: last entry \(tail.lastIndex), commit index \(tail.commit), leaders of the entries beyond it: \(tail.leadersBeyondCommit.map { String($0, radix: 16) }.sorted())")
+      } catch let failure as WALReader.Failure {
+        ownLogReading = .failure(failure)
+      }
+
     case .forceNewCluster(let name):
+      ownLogReading = nil
       await etcd.stop()
       try await etcd.start(EtcdStart(state: .existing, initialCluster: "", token: "", forceNewCluster: true))
       logger.info("etcd restarted alone with --force-new-cluster; \(name) is no longer a member")

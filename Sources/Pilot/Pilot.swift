@@ -30,6 +30,9 @@ public actor Pilot {
   var learnerRestartedForAuth = false
   /// Since when this pod's etcd has run with no quorum answering (observations in a row).
   var noQuorumSince: Double?
+  /// This member's WAL tail as read while no quorum answered (or why it could not be read);
+  /// forgotten once a quorum answers or etcd restarts.
+  var ownLogReading: Result<LogTail, WALReader.Failure>?
   /// For logging each holder of the lock and each failure once, not on every retry.
   var lastLockHolder: String?
   var lastFailure = ""

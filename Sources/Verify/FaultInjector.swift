@@ -70,8 +70,56 @@ public struct FaultInjector: Sendable {
     return clock.now - start
   }
 
-  /// Applies a planned fault; returns the replica count afterwards and the time it took to heal.
-  func apply(_ plan: FaultPlan, healTimeout: Duration) async throws -> (replicas: Int, heal: Duration) {
+  /// What a pilot logs when it will not continue alone because --force-new-cluster would
+  /// discard entries another leader may have committed (``StrandedDecision``).
+  static let refusal = "not continuing alone: this member's WAL holds"
+
+  /// The size of pod 0's pilot log now, to look only at what it writes after a fault.
+  func logSize() -> UInt64 {
+    let attributes = try? FileManager.default.attributesOfItem(atPath: control.layout.log(config.podName(0)))
+    return (attributes?[.size] as? UInt64) ?? 0
+  }
+
+  /// Whether pod 0's pilot refused to continue alone since its log was `size` long.
+  func refusedAlone(since size: UInt64) -> Bool {
+    guard let handle = FileHandle(forReadingAtPath: control.layout.log(config.podName(0))) else { return false }
+    defer { try? handle.close() }
+    try? handle.seek(toOffset: size)
+    let text = String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
+    return text.contains(Self.refusal)
+  }
+
+  /// Heals after a crash during a scale-down to one member. The remaining member may refuse to
+  /// continue alone — its WAL holds entries the dead leader may have committed, which
+  /// --force-new-cluster would discard — and ask an operator to scale back to two; then this
+  /// does just that, as the pilot's log says, and scales to one again once the two are whole.
+  func healStranded(since size: UInt64, timeout: Duration) async throws -> (heal: Duration, remedy: String?) {
+    let clock = ContinuousClock()
+    let start = clock.now
+    do {
+      _ = try await heal(replicas: 1, timeout: min(timeout, .seconds(60)))
+      return (clock.now - start, nil)
+    } catch {
+      guard refusedAlone(since: size) else {
+        // Not a refusal, only slow: the rest of the heal timeout.
+        _ = try await heal(replicas: 1, timeout: timeout - (clock.now - start))
+        return (clock.now - start, nil)
+      }
+      try await scale(2)
+      _ = try await heal(replicas: 2, timeout: timeout)
+      try await scale(1)
+      _ = try await heal(replicas: 1, timeout: timeout)
+      return (
+        clock.now - start,
+        "\(config.podName(0)) would not continue alone (its WAL held entries the dead leader may have committed); scaled back to 2, then to 1, as its log asked"
+      )
+    }
+  }
+
+  /// Applies a planned fault; returns the replica count afterwards, the time it took to heal,
+  /// and what an operator had to do for it, if the agent asked.
+  func apply(_ plan: FaultPlan, healTimeout: Duration) async throws -> (replicas: Int, heal: Duration, remedy: String?) {
+    let logSize = logSize()
     let replicas = plan.replicas
     let target = plan.target
     let leader = await leader(replicas: replicas)
@@ -117,6 +165,10 @@ public struct FaultInjector: Sendable {
         _ = try await heal(replicas: replicas, timeout: healTimeout)
       }
     }
-    return (target, try await heal(replicas: target, timeout: healTimeout))
+    if plan.fault == .crashDuringScaleDown, target == 1 {
+      let (heal, remedy) = try await healStranded(since: logSize, timeout: healTimeout)
+      return (target, heal, remedy)
+    }
+    return (target, try await heal(replicas: target, timeout: healTimeout), nil)
   }
 }

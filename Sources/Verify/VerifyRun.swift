@@ -55,6 +55,10 @@ public struct VerifyRun: Sendable {
           current = outcome.replicas
           report.healSeconds.append(Double(outcome.heal.components.seconds) + Double(outcome.heal.components.attoseconds) / 1e18)
           say("  healed in \(String(format: "%.1f", report.healSeconds.last ?? 0)) s")
+          if let remedy = outcome.remedy {
+            report.remedies.append("fault \(number): \(remedy)")
+            say("  \(remedy)")
+          }
         } catch {
           report.aborted = "\(plan.fault.rawValue): \(error)"
           break

@@ -109,6 +109,64 @@ public final class LocalTestCluster: Sendable {
     for pid in Self.processes(mentioning: directory) { Glibc.kill(pid, SIGKILL) }
   }
 
+  /// The process of pod `ordinal` (its pilot), as the supervisor reports it.
+  public func pid(_ ordinal: Int) async throws -> Int32 {
+    guard let pod = try await control.status().pods.first(where: { $0.ordinal == ordinal }), let pid = pod.pid else {
+      throw FixtureError("pod \(ordinal) has no process")
+    }
+    return pid
+  }
+
+  /// The etcd process that pod `ordinal`'s pilot runs.
+  public func etcdPID(_ ordinal: Int) async throws -> Int32 {
+    let pilot = try await pid(ordinal)
+    let etcd = Self.descendants(of: pilot).first { pid in
+      pid != pilot && FileManager.default.contents(atPath: "/proc/\(pid)/comm").map { String(decoding: $0, as: UTF8.self) } == "etcd\n"
+    }
+    guard let etcd else { throw FixtureError("pod \(ordinal) runs no etcd") }
+    return etcd
+  }
+
+  /// Stops pod `ordinal` dead, pilot and etcd (SIGSTOP): it neither answers nor exits.
+  public func freeze(_ ordinal: Int) async throws -> [Int32] {
+    let pids = Self.descendants(of: try await pid(ordinal))
+    for pid in pids { Glibc.kill(pid, SIGSTOP) }
+    return pids
+  }
+
+  /// Lets frozen processes run again (those that were killed meanwhile are gone).
+  public static func thaw(_ pids: [Int32]) {
+    for pid in pids { Glibc.kill(pid, SIGCONT) }
+  }
+
+  /// Hands raft leadership to pod `ordinal`'s member and waits until it leads.
+  public func lead(_ ordinal: Int) async throws {
+    let name = "\(try layout.readConfig().statefulSet)-\(ordinal)"
+    guard let target = try await memberIDs()[name] else { throw FixtureError("\(name) is not a member") }
+    _ = try await eventually("\(name) leads", timeout: .seconds(30)) { () async throws -> Bool? in
+      try await withClient { etcd in
+        if try await etcd.pinned(to: endpoint(ordinal)).status().isLeader { return true }
+        try await etcd.moveLeader(to: target)
+        return nil
+      }
+    }
+  }
+
+  /// Of two members, leaves etcd-0 holding an entry that etcd-1 wrote as leader beyond the
+  /// commit index etcd-0 knows, and etcd-1 frozen — what a leader dying between committing an
+  /// entry and telling its follower leaves behind. Built without luck: etcd-1 leads; etcd-0's
+  /// etcd is frozen while etcd-1 sends it a write (never acknowledged); etcd-1 is frozen; etcd-0
+  /// thaws and takes the entry from its socket. Returns etcd-1's frozen processes.
+  public func strandWithAnotherLeadersEntry() async throws -> [Int32] {
+    try await lead(1)
+    let etcd0 = try await etcdPID(0)
+    Glibc.kill(etcd0, SIGSTOP)
+    _ = try? await withClient(endpoints: [endpoint(1)], timeout: .milliseconds(500)) { try await $0.put("in-flight", "x") }
+    let frozen = try await freeze(1)
+    Glibc.kill(etcd0, SIGCONT)
+    return frozen
+  }
+
   /// A process and all its descendants, from /proc.
   public static func descendants(of pid: Int32) -> [Int32] {
     var parents: [Int32: [Int32]] = [:]

@@ -1,6 +1,10 @@
+import EtcdClient
 import EtcdTestFixtures
 import Foundation
+import LocalCluster
 import Testing
+
+@testable import Verify
 
 /// `etcd-pilot verify` as users run it: a bounded, seeded schedule (CI's run) must pass, and its
 /// report must say what it checked.
@@ -27,6 +31,28 @@ struct VerifyTests {
   func replayStrandedScaleDown() async throws {
     let log = try await expectPassingRun(faults: 1, seed: 20261127, arguments: ["--from", "136", "--tls"], keepingLogOf: "etcd-0")
     #expect(log.contains("restarted alone with --force-new-cluster"), "\(log.suffix(3000))")
+  }
+
+  /// When the remaining member will not continue alone (its WAL holds entries the dead leader
+  /// may have committed), verify does what the pilot asks of an operator and says so.
+  @Test("a crash during 2 → 1 that the agent will not heal alone: verify scales back to 2 and to 1, as the pilot asks, and reports it")
+  func remedyForStrandedRefusal() async throws {
+    try await withLocalCluster(replicas: 2, version: .v3_5, arguments: ["--grace-period", "5"]) { cluster in
+      try await cluster.withClient { etcd in for index in 0..<40 { try await etcd.put("s/\(index)", "\(index)") } }
+      let config = try cluster.layout.readConfig()
+      let endpoints = try (0..<2).map { try EtcdEndpoint(parsing: config.clientURL($0)) }
+      try await withEtcdClient(try config.clientConfiguration(endpoints, callTimeout: .seconds(5))) { etcd in
+        let injector = FaultInjector(control: try cluster.control, config: config, etcd: etcd)
+        let size = injector.logSize()
+        let frozen = try await cluster.strandWithAnotherLeadersEntry()
+        defer { LocalTestCluster.thaw(frozen) }
+        try await injector.scale(1)
+        let (_, remedy) = try await injector.healStranded(since: size, timeout: .seconds(180))
+        #expect(remedy?.contains("would not continue alone") == true, "\(String(describing: remedy))")
+      }
+      try await cluster.expectMembers(1)
+      #expect(try await cluster.withClient { try await $0.get(.prefix("s/"), countOnly: true).count } == 40)
+    }
   }
 
   /// Runs verify, expects it to pass, and returns the pilot log of `pod` if asked (the run's

@@ -16,6 +16,7 @@ struct StrandedTests {
       phases: [PodPhase(ordinal: 0, state: .running), PodPhase(ordinal: 1, state: phase)])
     o.ownMemberList = [Scenario.member(me)] + others
     o.secondsWithoutQuorum = seconds
+    o.ownLogTail = LogTail(commit: 900, lastIndex: 900, leadersBeyondCommit: [])
     return o
   }
 
@@ -45,6 +46,44 @@ struct StrandedTests {
     let plan = MemberEngine.plan(o)
     #expect(plan.isWait)
     #expect(plan.reason.contains("serves no client: it answers only once a quorum of members lets it publish itself"))
+  }
+
+  @Test("the WAL is read first: --force-new-cluster discards what lies beyond the commit index")
+  func readsTheLogFirst() {
+    var o = Self.stranded()
+    o.ownLogTail = nil
+    let plan = MemberEngine.plan(o)
+    #expect(plan.steps == [.readOwnLog])
+    #expect(plan.reason.contains("--force-new-cluster discards what lies beyond its commit index"))
+  }
+
+  @Test("entries beyond the commit index that this member wrote as leader: never committed, so it continues alone")
+  func ownUncommittedProposals() {
+    var o = Self.stranded()
+    o.ownLogTail = LogTail(commit: 900, lastIndex: 907, leadersBeyondCommit: [Scenario.id(0)])
+    let plan = MemberEngine.plan(o)
+    #expect(plan.steps == [.forceNewCluster(removing: "etcd-1")])
+    #expect(plan.reason.contains("the 7 entries it holds beyond its commit index are its own uncommitted proposals"))
+  }
+
+  /// The other voter led, committed an entry once this member held it, acknowledged it to a
+  /// client, and died before telling this member: --force-new-cluster would lose that write.
+  @Test("entries beyond the commit index written by the other leader, or by a leader unknown: waits, and says how out")
+  func anotherLeadersEntries() {
+    for leaders: Set<UInt64> in [[Scenario.id(1)], [0], [Scenario.id(0), Scenario.id(1)]] {
+      var o = Self.stranded()
+      o.ownLogTail = LogTail(commit: 900, lastIndex: 903, leadersBeyondCommit: leaders)
+      let plan = MemberEngine.plan(o)
+      #expect(plan.isWait, "\(leaders): \(plan)")
+      #expect(plan.reason.contains("holds 3 entries beyond its commit index 900"), "\(plan.reason)")
+      #expect(plan.reason.contains("Scale back to 2 so that etcd-1 returns with its data"), "\(plan.reason)")
+    }
+    var unreadable = Self.stranded()
+    unreadable.ownLogTail = nil
+    unreadable.ownLogProblem = "no WAL segment in /data/etcd/member/wal"
+    let plan = MemberEngine.plan(unreadable)
+    #expect(plan.isWait)
+    #expect(plan.reason.contains("this member's WAL could not be read (no WAL segment in /data/etcd/member/wal)"))
   }
 
   @Test("before 15 s without quorum it waits, and says what it will do")
