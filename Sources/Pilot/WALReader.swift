@@ -29,25 +29,34 @@ public enum WALReader {
       throw Failure(description: "cannot list the WAL in \(directory): \(error)")
     }
     guard !names.isEmpty else { throw Failure(description: "no WAL segment in \(directory)") }
-    var segments: [[UInt8]] = []
+    // One segment in memory at a time (each is preallocated to 64 MB).
+    var scan = Scan()
     for name in names {
       guard let data = FileManager.default.contents(atPath: "\(directory)/\(name)") else {
         throw Failure(description: "cannot read the WAL segment \(directory)/\(name)")
       }
-      segments.append([UInt8](data))
+      try scan.read([UInt8](data))
     }
-    return try tail(segments: segments)
+    return try scan.tail()
   }
 
   /// The log tail of WAL segments given in order.
   public static func tail(segments: [[UInt8]]) throws -> LogTail {
-    // Terms of the entries from `firstIndex` on, truncated when raft overwrote a tail.
+    var scan = Scan()
+    for segment in segments { try scan.read(segment) }
+    return try scan.tail()
+  }
+
+  /// What has been read so far, segment after segment.
+  struct Scan {
+    /// Terms of the entries from `firstIndex` on, truncated when raft overwrote a tail.
     var firstIndex: UInt64 = 0
     var terms: [UInt64] = []
     var commit: UInt64 = 0
     var votes: [UInt64: UInt64] = [:]
     var sawState = false
-    for segment in segments {
+
+    mutating func read(_ segment: [UInt8]) throws {
       var offset = 0
       while offset + 8 <= segment.count {
         var field: UInt64 = 0
@@ -63,21 +72,7 @@ public enum WALReader {
         guard let type = record.varints[1], let data = record.bytes[3] else { continue }
         if type == entryRecord {
           let entry = try fields(data)
-          let index = entry.varints[3] ?? 0
-          let term = entry.varints[2] ?? 0
-          if terms.isEmpty || index < firstIndex {
-            firstIndex = index
-            terms = [term]
-          } else {
-            terms.removeSubrange(min(terms.count, Int(index - firstIndex))...)
-            if Int(index - firstIndex) == terms.count {
-              terms.append(term)
-            } else {
-              // A gap (an entry lost before the snapshot the WAL starts from): start over here.
-              firstIndex = index
-              terms = [term]
-            }
-          }
+          append(index: entry.varints[3] ?? 0, term: entry.varints[2] ?? 0)
         } else if type == stateRecord {
           let state = try fields(data)
           sawState = true
@@ -86,14 +81,29 @@ public enum WALReader {
         }
       }
     }
-    guard sawState || !terms.isEmpty else { throw Failure(description: "the WAL holds no entry and no state record") }
-    let lastIndex = terms.isEmpty ? commit : firstIndex + UInt64(terms.count) - 1
-    var leaders: Set<UInt64> = []
-    if lastIndex > commit, !terms.isEmpty {
-      let from = commit >= firstIndex ? Int(commit - firstIndex) + 1 : 0
-      for term in Set(terms[from...]) { leaders.insert(votes[term] ?? 0) }
+
+    /// An entry replaces the one with its index and everything after it, as raft's log does.
+    mutating func append(index: UInt64, term: UInt64) {
+      guard !terms.isEmpty, index >= firstIndex, Int(index - firstIndex) <= terms.count else {
+        // The first entry, or one before (or, after a gap, beyond) what is known: start here.
+        firstIndex = index
+        terms = [term]
+        return
+      }
+      terms.removeSubrange(Int(index - firstIndex)...)
+      terms.append(term)
     }
-    return LogTail(commit: commit, lastIndex: lastIndex, leadersBeyondCommit: leaders)
+
+    func tail() throws -> LogTail {
+      guard sawState || !terms.isEmpty else { throw Failure(description: "the WAL holds no entry and no state record") }
+      let lastIndex = terms.isEmpty ? commit : firstIndex + UInt64(terms.count) - 1
+      var leaders: Set<UInt64> = []
+      if lastIndex > commit, !terms.isEmpty {
+        let from = commit >= firstIndex ? Int(commit - firstIndex) + 1 : 0
+        for term in Set(terms[from...]) { leaders.insert(votes[term] ?? 0) }
+      }
+      return LogTail(commit: commit, lastIndex: lastIndex, leadersBeyondCommit: leaders)
+    }
   }
 
   /// The varint and length-delimited fields of a protobuf message (the last of each number).
