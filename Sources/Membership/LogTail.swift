@@ -12,7 +12,9 @@ public struct LogTail: Sendable, Hashable {
   public var lastIndex: UInt64
   /// For each term of an entry beyond `commit`: the member this one voted for in that term (0
   /// when the WAL records no vote). With two voters, a term's leader needed this member's vote,
-  /// so this is who wrote the entry.
+  /// so this is who wrote the entry. (Not so if the term began with more voters and this member
+  /// lost its own campaign to a leader later removed within the same term: a narrow case that the
+  /// vote alone cannot tell apart; the pilot's observed term and leader would.)
   public var leadersBeyondCommit: Set<UInt64>
 
   public init(commit: UInt64, lastIndex: UInt64, leadersBeyondCommit: Set<UInt64>) {
