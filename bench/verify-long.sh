@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The long fault-injection run, in segments that replay one seed's schedule exactly
+# (`etcd-pilot verify --from N --faults M`: every choice of every fault is drawn from the seed),
+# each from a fresh cluster. A segment that passes is recorded at once in
+# bench/results/verify-seed<S>-faults<A>-<B>.md; the first that fails stops the run and keeps
+# its cluster's files (logs, volumes) for reading.
+#   bench/verify-long.sh                                  # seed 20261127, faults 1–1000, 200 a segment
+#   bench/verify-long.sh --from 201 --to 1000 --segment 200 --seed 20261127
+# Uses loopback addresses 127.0.30.x (verify's default); etcd 3.5.1 from .tools/, with TLS.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+seed=20261127 from=1 to=1000 segment=200 work=${TMPDIR:-/tmp}/etcd-pilot-verify-long
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seed) seed=$2; shift 2 ;;
+    --from) from=$2; shift 2 ;;
+    --to) to=$2; shift 2 ;;
+    --segment) segment=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    *) echo "verify-long: unknown argument $1 (use --seed, --from, --to, --segment, --work)" >&2; exit 2 ;;
+  esac
+done
+
+bin=$(bench/release-build.sh verify-long)
+commit=$(git rev-parse --short HEAD)
+[ -z "$(git status --porcelain --untracked-files=no Sources Package.swift)" ] || commit="$commit with uncommitted changes"
+# A copy: a rebuild during the run must not change the binary under it.
+mkdir -p "$work"
+cp "$bin/etcd-pilot" "$work/etcd-pilot"
+etcd="$root/.tools/etcd-3.5.1/etcd"
+flags=(--seed "$seed" --tls --etcd "$etcd")
+etcd_flags=(-- --quota-backend-bytes=8589934592)
+
+start=$from
+while [ "$start" -le "$to" ]; do
+  end=$((start + segment - 1))
+  [ "$end" -le "$to" ] || end=$to
+  count=$((end - start + 1))
+  dir="$work/faults$start-$end"
+  log="$work/faults$start-$end.log"
+  rm -rf "$dir" "$dir-local.log"
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  began=$(date -u +%Y-%m-%dT%H:%MZ)
+  echo "verify-long: faults $start–$end of seed $seed → $log"
+  status=0
+  "$work/etcd-pilot" verify --from "$start" --faults "$count" "${flags[@]}" --dir "$dir" "${etcd_flags[@]}" >"$log" 2>&1 || status=$?
+  load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  if [ "$status" -ne 0 ]; then
+    echo "verify-long: faults $start–$end FAILED (exit $status); the run's output: $log; its files: $dir" >&2
+    tail -n 15 "$log" >&2
+    exit 1
+  fi
+  result="bench/results/verify-seed$seed-faults$start-$end.md"
+  {
+    echo "# etcd-pilot verify --seed $seed --from $start --faults $count --tls (faults $start–$end of the $to-fault schedule; etcd 3.5.1, release build of commit $commit, $began, $(nproc) vCPUs)"
+    echo
+    echo "Command: \`etcd-pilot verify --from $start --faults $count --seed $seed --tls --etcd .tools/etcd-3.5.1/etcd -- --quota-backend-bytes=8589934592\` (by \`bench/verify-long.sh\`)."
+    echo "Load average (1, 5, 15 min) before: $load_before; after: $load_after."
+    echo
+    echo '```'
+    cat "$log"
+    echo '```'
+  } >"$result"
+  echo "verify-long: faults $start–$end PASS, recorded in $result"
+  start=$((end + 1))
+done
