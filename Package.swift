@@ -109,7 +109,7 @@ let package = Package(
     // `etcd-pilot verify`: a recorded workload under seeded faults on the local StatefulSet, and its checks.
     .target(
       name: "Verify",
-      dependencies: ["EtcdClient", "LocalCluster", "Linearizability", logging],
+      dependencies: ["EtcdClient", "LocalCluster", "Linearizability", "Membership", logging],
       swiftSettings: swiftSettings
     ),
 

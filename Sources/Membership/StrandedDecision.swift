@@ -16,7 +16,12 @@
 ///
 /// That the cluster formed may be known from its record or a peer only: a pilot that polled
 /// before the first leader and then lost quorum never noted the formation on its volume.
-enum StrandedDecision {
+public enum StrandedDecision {
+  /// How the wait reason starts when this member will not continue alone because its WAL holds
+  /// entries another leader wrote. `etcd-pilot verify` looks for it in the pilot's log to do what
+  /// the pilot then asks (scale back to two).
+  public static let refusalMarker = "not continuing alone: this member's WAL holds"
+
   static func plan(_ o: Observation, myID: UInt64) -> Plan? {
     guard !o.stopping, o.desired.count == 1, o.me.ordinal == 0, BootstrapDecision.formed(o),
       let members = o.ownMemberList, members.count == 2, members.allSatisfy({ !$0.isLearner }),
@@ -41,7 +46,7 @@ enum StrandedDecision {
     }
     if tail.beyondCommit > 0, tail.leadersBeyondCommit != [myID] {
       return .wait(
-        "\(why); not continuing alone: this member's WAL holds \(tail.beyondCommit) entries beyond its commit index \(tail.commit) not written by this member as their leader: that leader may have committed and acknowledged them, and --force-new-cluster would discard them. Scale back to 2 so that \(other.label) returns with its data; its removal can then commit")
+        "\(why); \(refusalMarker) \(tail.beyondCommit) entries beyond its commit index \(tail.commit) not written by this member as their leader: that leader may have committed and acknowledged them, and --force-new-cluster would discard them. Scale back to 2 so that \(other.label) returns with its data; its removal can then commit")
     }
     let discarded = tail.beyondCommit == 0 ? "" : " (the \(tail.beyondCommit) entries it holds beyond its commit index are its own uncommitted proposals)"
     return Plan(

@@ -16,6 +16,8 @@ public enum Fault: String, CaseIterable, Sendable, Codable, Hashable {
   case delay = "peer traffic delayed"
   case drop = "peer traffic dropped"
   case rollingRestart = "rolling restart"
+  /// Schedule 2 on. Stays last: schedule 1 draws from the cases before it, in this order.
+  case termQuorum = "SIGTERM a quorum"
 }
 
 /// A seeded pseudo-random sequence (SplitMix64): the same seed gives the same schedule, so a
@@ -35,16 +37,34 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 }
 
 /// Chooses the next fault for a cluster of `replicas` members, from the seeded sequence.
+///
+/// New kinds of fault come with a new schedule version: a (seed, version) pair names one run for
+/// good, so the seeds recorded in `bench/` keep replaying what they recorded.
 public struct FaultSchedule: Sendable {
   public static let maxReplicas = 5
+  /// 1: the first sixteen kinds; 2: also SIGTERM of a quorum.
+  public static let versions = 1...2
+  public static var latestVersion: Int { versions.upperBound }
+  public let version: Int
+  let kinds: [Fault]
   var random: SeededRandom
 
-  public init(seed: UInt64) { random = SeededRandom(seed: seed) }
+  public init(seed: UInt64, version: Int = FaultSchedule.latestVersion) {
+    precondition(Self.versions.contains(version), "fault schedule \(version) does not exist")
+    self.version = version
+    kinds = Self.kinds(version: version)
+    random = SeededRandom(seed: seed)
+  }
+
+  /// The kinds of fault schedule `version` draws from, in the order it draws them.
+  public static func kinds(version: Int) -> [Fault] {
+    version == 1 ? Fault.allCases.filter { $0 != .termQuorum } : Fault.allCases
+  }
 
   /// The next fault and, for scaling, the new replica count.
   public mutating func next(replicas: Int) -> (fault: Fault, target: Int) {
     while true {
-      let fault = Fault.allCases.randomElement(using: &random)!
+      let fault = kinds.randomElement(using: &random)!
       switch fault {
       case .scaleUp:
         guard replicas < Self.maxReplicas else { continue }
@@ -58,7 +78,7 @@ public struct FaultSchedule: Sendable {
       case .crashDuringScaleDown:
         guard replicas > 1 else { continue }
         return (fault, replicas - 1)
-      case .killQuorum, .killFollower, .termFollower, .lostVolume, .blackhole, .delay, .drop:
+      case .killQuorum, .termQuorum, .killFollower, .termFollower, .lostVolume, .blackhole, .delay, .drop:
         // A follower must exist, and a lost volume needs the rest to keep quorum.
         guard replicas >= 3 else { continue }
         return (fault, replicas)

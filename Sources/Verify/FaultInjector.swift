@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
 import LocalCluster
+import Membership
 
 /// Injects faults into a local StatefulSet through its supervisor, as a user would with
 /// `etcd-pilot local kill|wipe|scale|partition`.
@@ -46,10 +47,10 @@ public struct FaultInjector: Sendable {
   }
 
   /// Signals pods at once, then waits until each has been restarted.
-  func killTogether(_ ordinals: [Int]) async throws {
+  func killTogether(_ ordinals: [Int], signal: String = "KILL") async throws {
     var pids: [Int: Int32] = [:]
     for ordinal in ordinals { pids[ordinal] = try await runningPID(ordinal) }
-    for ordinal in ordinals { try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": "KILL"]) }
+    for ordinal in ordinals { try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": signal]) }
     for ordinal in ordinals { _ = try await runningPID(ordinal, besides: pids[ordinal]) }
   }
 
@@ -70,10 +71,6 @@ public struct FaultInjector: Sendable {
     return clock.now - start
   }
 
-  /// What a pilot logs when it will not continue alone because --force-new-cluster would
-  /// discard entries another leader may have committed (``StrandedDecision``).
-  static let refusal = "not continuing alone: this member's WAL holds"
-
   /// The size of pod 0's pilot log now, to look only at what it writes after a fault.
   func logSize() -> UInt64 {
     let attributes = try? FileManager.default.attributesOfItem(atPath: control.layout.log(config.podName(0)))
@@ -86,7 +83,7 @@ public struct FaultInjector: Sendable {
     defer { try? handle.close() }
     try? handle.seek(toOffset: size)
     let text = String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
-    return text.contains(Self.refusal)
+    return text.contains(StrandedDecision.refusalMarker)
   }
 
   /// Heals after a crash during a scale-down to one member. The remaining member may refuse to
@@ -119,7 +116,6 @@ public struct FaultInjector: Sendable {
   /// Applies a planned fault; returns the replica count afterwards, the time it took to heal,
   /// and what an operator had to do for it, if the agent asked.
   func apply(_ plan: FaultPlan, healTimeout: Duration) async throws -> (replicas: Int, heal: Duration, remedy: String?) {
-    let logSize = logSize()
     let replicas = plan.replicas
     let target = plan.target
     let leader = await leader(replicas: replicas)
@@ -132,6 +128,7 @@ public struct FaultInjector: Sendable {
     case .termFollower: try await kill(follower, signal: "TERM")
     case .termLeader: try await kill(leader ?? 0, signal: "TERM")
     case .killQuorum: try await killTogether(plan.quorum)
+    case .termQuorum: try await killTogether(plan.quorum, signal: "TERM")
     case .lostVolume:
       let pid = try await runningPID(follower)
       try await control.send("POST", "/wipe", query: ["ordinal": "\(follower)"])
@@ -141,10 +138,17 @@ public struct FaultInjector: Sendable {
       try await Task.sleep(for: plan.hold)
       await crash(target - 1)
     case .crashDuringScaleDown:
+      // Down to one member, pod 0's pilot may refuse to continue alone: only what it logs from
+      // now on counts.
+      let logSize = target == 1 ? logSize() : 0
       try await scale(target)
       try await Task.sleep(for: plan.hold)
       // The leaving pod (it may already be gone), or the leader doing the removals.
       await crash(plan.crashLeader ? (leader ?? 0) : target)
+      if target == 1 {
+        let (heal, remedy) = try await healStranded(since: logSize, timeout: healTimeout)
+        return (target, heal, remedy)
+      }
     case .scaleUp, .scaleDown:
       try await scale(target)
     case .scaleToOneAndBack:
@@ -164,10 +168,6 @@ public struct FaultInjector: Sendable {
         try await kill(ordinal, signal: "TERM")
         _ = try await heal(replicas: replicas, timeout: healTimeout)
       }
-    }
-    if plan.fault == .crashDuringScaleDown, target == 1 {
-      let (heal, remedy) = try await healStranded(since: logSize, timeout: healTimeout)
-      return (target, heal, remedy)
     }
     return (target, try await heal(replicas: target, timeout: healTimeout), nil)
   }

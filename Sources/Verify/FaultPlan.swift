@@ -11,7 +11,7 @@ public struct FaultPlan: Sendable, Hashable {
   /// Which follower, counted among the pods that are not the leader when the fault is applied
   /// (SIGKILL/SIGTERM a follower, lost volume, peer traffic faults).
   public var follower = 0
-  /// The pods SIGKILLed together (SIGKILL a quorum).
+  /// The pods signalled together (SIGKILL or SIGTERM a quorum).
   public var quorum: [Int] = []
   /// How long after the scale command the crash comes (crash during join or scale-down), or
   /// how long the peer traffic fault lasts.
@@ -37,7 +37,7 @@ extension FaultSchedule {
     switch fault {
     case .killFollower, .termFollower, .lostVolume:
       plan.follower = pick(0...(replicas - 2))
-    case .killQuorum:
+    case .killQuorum, .termQuorum:
       plan.quorum = Array((0..<replicas).shuffled(using: &random).prefix(replicas / 2 + 1))
     case .crashDuringJoin:
       plan.hold = .milliseconds(pick(500...4000))
@@ -56,8 +56,10 @@ extension FaultSchedule {
 
   /// The schedule of `seed` positioned at fault `first` (counting from 1), and the members the
   /// cluster has then: the plans before it are drawn and dropped.
-  public static func positioned(seed: UInt64, replicas: Int, at first: Int) -> (schedule: FaultSchedule, replicas: Int) {
-    var schedule = FaultSchedule(seed: seed)
+  public static func positioned(
+    seed: UInt64, version: Int = latestVersion, replicas: Int, at first: Int
+  ) -> (schedule: FaultSchedule, replicas: Int) {
+    var schedule = FaultSchedule(seed: seed, version: version)
     var current = replicas
     for _ in 1..<max(first, 1) { current = schedule.plan(replicas: current).target }
     return (schedule, current)

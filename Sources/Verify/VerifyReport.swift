@@ -3,6 +3,8 @@ import Foundation
 /// What `etcd-pilot verify` found, for people (``text``) and programs (Codable).
 public struct VerifyReport: Sendable, Codable {
   public var seed: UInt64
+  /// The fault schedule's version.
+  public var schedule: Int
   /// The first fault of the seed's schedule that was injected (`verify --from`).
   public var from = 1
   public var faults: [String: Int] = [:]
@@ -23,7 +25,10 @@ public struct VerifyReport: Sendable, Codable {
   /// A fault that could not be carried out or healed, ending the run early.
   public var aborted: String?
 
-  public init(seed: UInt64) { self.seed = seed }
+  public init(seed: UInt64, schedule: Int) {
+    self.seed = seed
+    self.schedule = schedule
+  }
 
   public var passed: Bool {
     lostWrites.isEmpty && linearizability == nil && membership == nil && consistency == nil && aborted == nil
@@ -39,7 +44,7 @@ public struct VerifyReport: Sendable, Codable {
 
   public var text: String {
     func s(_ value: Double) -> String { String(format: "%.1f s", value) }
-    var lines = ["etcd-pilot verify, seed \(seed)" + (from > 1 ? ", from fault \(from)" : "")]
+    var lines = ["etcd-pilot verify, seed \(seed), schedule \(schedule)" + (from > 1 ? ", from fault \(from)" : "")]
     let injected = faults.values.reduce(0, +)
     lines.append(
       "faults injected: \(injected)"

@@ -9,6 +9,8 @@ import Logging
 public struct VerifyRun: Sendable {
   public var faults: Int
   public var seed: UInt64
+  /// The fault schedule's version (``FaultSchedule/versions``): with the seed, it names the run.
+  public var schedule: Int
   /// Members at the start of the seed's schedule (fault 1).
   public var replicas: Int
   /// The first fault injected, counting from 1: the faults before it are drawn, not injected.
@@ -17,9 +19,13 @@ public struct VerifyRun: Sendable {
   public var workload = Workload()
   public var say: @Sendable (String) -> Void
 
-  public init(faults: Int, seed: UInt64, replicas: Int, from: Int = 1, say: @escaping @Sendable (String) -> Void) {
+  public init(
+    faults: Int, seed: UInt64, schedule: Int = FaultSchedule.latestVersion, replicas: Int, from: Int = 1,
+    say: @escaping @Sendable (String) -> Void
+  ) {
     self.faults = faults
     self.seed = seed
+    self.schedule = schedule
     self.replicas = replicas
     self.from = from
     self.say = say
@@ -27,27 +33,27 @@ public struct VerifyRun: Sendable {
 
   /// The members the cluster must have when the run starts: those the schedule has reached at
   /// fault `from`.
-  public var startingReplicas: Int { FaultSchedule.positioned(seed: seed, replicas: replicas, at: from).replicas }
+  public var startingReplicas: Int { FaultSchedule.positioned(seed: seed, version: schedule, replicas: replicas, at: from).replicas }
 
   public func run(control: LocalControlClient, config: LocalClusterConfig) async throws -> VerifyReport {
     let endpoints = (0..<FaultSchedule.maxReplicas).compactMap { try? EtcdEndpoint(parsing: config.clientURL($0)) }
     var logger = Logger(label: "etcd-pilot.verify")
     logger.logLevel = .critical
     return try await withEtcdClient(try config.clientConfiguration(endpoints, callTimeout: .seconds(5)), logger: logger) { etcd in
-      var report = VerifyReport(seed: seed)
+      var report = VerifyReport(seed: seed, schedule: schedule)
       report.from = from
       let history = History()
       let clock = ContinuousClock()
       let start = clock.now
       let injector = FaultInjector(control: control, config: config, etcd: etcd)
-      var (schedule, current) = FaultSchedule.positioned(seed: seed, replicas: replicas, at: from)
+      var (faultSchedule, current) = FaultSchedule.positioned(seed: seed, version: schedule, replicas: replicas, at: from)
       let workload = self.workload
       let load = Task { await workload.run(using: etcd, into: history, clock: clock, start: start) }
       // Let the workload get going before the first fault.
       try? await Task.sleep(for: .seconds(2))
       let last = from + faults - 1
       for number in from...max(last, from) where faults > 0 {
-        let plan = schedule.plan(replicas: current)
+        let plan = faultSchedule.plan(replicas: current)
         say("fault \(number)/\(last): \(plan.title)")
         report.faults[plan.fault.rawValue, default: 0] += 1
         do {

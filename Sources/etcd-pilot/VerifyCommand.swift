@@ -18,9 +18,10 @@ struct VerifyCommand: AsyncParsableCommand {
       it checks every acknowledged write, the registers' history (linearizability), the member \
       list and every member's HashKV, prints a report and exits 0 only if everything holds. The \
       cluster's files are removed on success and kept, with their path printed, on failure. \
-      Replay a failing run with the same --seed; add --from N to start at its fault N (the \
-      faults before it are drawn but not injected, and the cluster starts with the members the \
-      schedule has then), so a failure late in a long run is replayed in minutes.
+      Replay a failing run with the same --seed (and --schedule, if it ran an older one); add \
+      --from N to start at its fault N (the faults before it are drawn but not injected, and the \
+      cluster starts with the members the schedule has then), so a failure late in a long run is \
+      replayed in minutes.
       """)
 
   @Option(parsing: .unconditional, help: "How many faults to inject.")
@@ -28,6 +29,11 @@ struct VerifyCommand: AsyncParsableCommand {
 
   @Option(help: "The schedule's seed (default: random, printed).")
   var seed: UInt64?
+
+  @Option(
+    parsing: .unconditional,
+    help: "The schedule's version: the kinds of fault it draws from (1: before SIGTERM of a quorum; default: the latest, \(FaultSchedule.latestVersion)).")
+  var schedule = FaultSchedule.latestVersion
 
   @Option(parsing: .unconditional, help: "Members at the start of the schedule (fault 1).")
   var replicas = 3
@@ -62,6 +68,10 @@ struct VerifyCommand: AsyncParsableCommand {
     guard from == 1 || seed != nil else {
       throw ValidationError("--from \(from) needs the --seed of the run to replay")
     }
+    guard FaultSchedule.versions.contains(schedule) else {
+      throw ValidationError(
+        "--schedule \(schedule) does not exist: give \(FaultSchedule.versions.map(String.init).joined(separator: " or "))")
+    }
     guard (1...FaultSchedule.maxReplicas).contains(replicas) else {
       throw ValidationError("--replicas \(replicas) is outside 1...\(FaultSchedule.maxReplicas)")
     }
@@ -72,10 +82,10 @@ struct VerifyCommand: AsyncParsableCommand {
     let directory = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-verify-\(seed)").path
     let layout = LocalClusterLayout(directory: directory)
     let security = [tls ? "TLS" : nil, auth ? "auth" : nil].compactMap { $0 }
-    let run = VerifyRun(faults: faults, seed: seed, replicas: replicas, from: from) { Self.say($0) }
+    let run = VerifyRun(faults: faults, seed: seed, schedule: schedule, replicas: replicas, from: from) { Self.say($0) }
     let members = run.startingReplicas
     Self.say(
-      "etcd-pilot verify: seed \(seed), \(faults) fault\(faults == 1 ? "" : "s")\(from > 1 ? " from fault \(from)" : ""), \(members) members\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")), cluster in \(directory)")
+      "etcd-pilot verify: seed \(seed), schedule \(schedule), \(faults) fault\(faults == 1 ? "" : "s")\(from > 1 ? " from fault \(from)" : ""), \(members) members\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")), cluster in \(directory)")
     let report: VerifyReport
     do {
       // `local up` makes the directory; its log beside it needs the parent first.

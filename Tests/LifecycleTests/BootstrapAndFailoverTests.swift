@@ -81,6 +81,41 @@ struct BootstrapAndFailoverTests {
     }
   }
 
+  /// A quorum stopped gracefully at once (a node drain, an eviction that ignored the budget):
+  /// the stopping leader hands leadership to a member that may itself be stopping, and the
+  /// rest has no quorum until the pods return.
+  @Test("SIGTERM to a quorum at once, the leader among them, under a writer: the same members return, no acknowledged write lost", arguments: EtcdVersion.allCases)
+  func quorumTerminated(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 3, version: version) { cluster in
+      let ids = try await cluster.memberIDs()
+      let leaderID = try await cluster.withClient { try await $0.status().leader }
+      let leader = try #require((0..<3).first { ids["etcd-\($0)"] == leaderID })
+      let stopped = [leader, (leader + 1) % 3]
+      let writer = AcknowledgedWriter(prefix: "term/")
+      try await cluster.withClient { etcd in
+        let load = Task { await writer.run(using: etcd) }
+        try await eventually("a first acknowledged write") { writer.count > 0 ? true : nil }
+        var before: [Int: Int32] = [:]
+        for ordinal in stopped { before[ordinal] = try await cluster.pid(ordinal) }
+        let control = try cluster.control
+        for ordinal in stopped { try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": "TERM"]) }
+        for ordinal in stopped {
+          try await eventually("pod \(ordinal) restarted", timeout: .seconds(120)) {
+            let pid = try? await cluster.pid(ordinal)
+            return pid != nil && pid != before[ordinal] ? true : nil
+          }
+        }
+        try await cluster.expectMembers(3)
+        let count = writer.count
+        try await eventually("writes acknowledged after the restart") { writer.count > count ? true : nil }
+        load.cancel()
+        await load.value
+        #expect(try await writer.lost(using: etcd) == [])
+      }
+      #expect(try await cluster.memberIDs() == ids, "a stopped pod came back as another member")
+    }
+  }
+
   @Test("one member partitioned: the rest keep serving; after heal it catches up", arguments: EtcdVersion.allCases)
   func partition(version: EtcdVersion) async throws {
     try await withLocalCluster(replicas: 3, version: version) { cluster in

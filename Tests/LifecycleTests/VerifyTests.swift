@@ -20,7 +20,7 @@ struct VerifyTests {
   /// learner could not be promoted. Replayed with frequent snapshots, so every join takes one.
   @Test("with TLS and auth, replaying seed 20261128: a member caught up from a snapshot serves authenticated calls")
   func replayTokenProviderOff() async throws {
-    try await expectPassingRun(faults: 16, seed: 20261128, arguments: ["--tls", "--auth", "--", "--snapshot-count=2000"])
+    try await expectPassingRun(faults: 16, seed: 20261128, arguments: ["--schedule", "1", "--tls", "--auth", "--", "--snapshot-count=2000"])
   }
 
   /// Found by `verify --faults 1000 --seed 20261127 --tls` at fault 136: a two-voter cluster
@@ -29,7 +29,7 @@ struct VerifyTests {
   /// remaining member's log must show it took the way out, or the replay proved nothing.
   @Test("replaying seed 20261127 from fault 136: crash during scale-down 2 → 1, the remaining member continues alone")
   func replayStrandedScaleDown() async throws {
-    let log = try await expectPassingRun(faults: 1, seed: 20261127, arguments: ["--from", "136", "--tls"], keepingLogOf: "etcd-0")
+    let log = try await expectPassingRun(faults: 1, seed: 20261127, arguments: ["--schedule", "1", "--from", "136", "--tls"], keepingLogOf: "etcd-0")
     #expect(log.contains("restarted alone with --force-new-cluster"), "\(log.suffix(3000))")
   }
 
@@ -87,7 +87,7 @@ struct VerifyTests {
     return (try? String(contentsOfFile: "\(directory)/logs/\(pod).log", encoding: .utf8)) ?? ""
   }
 
-  @Test("bad input: negative faults, too many replicas, a fault number below 1 or without a seed — one line each, non-zero exit")
+  @Test("bad input: negative faults, too many replicas, a fault number below 1 or without a seed, a schedule that does not exist — one line each, non-zero exit")
   func badInput() throws {
     let negative = try PilotBinary.run(["verify", "--faults", "-1"])
     #expect(negative.exitCode != 0)
@@ -101,5 +101,8 @@ struct VerifyTests {
     let unseeded = try PilotBinary.run(["verify", "--from", "136"])
     #expect(unseeded.exitCode != 0)
     #expect(unseeded.output.contains("--from 136 needs the --seed of the run to replay"), "\(unseeded.output)")
+    let schedule = try PilotBinary.run(["verify", "--schedule", "3"])
+    #expect(schedule.exitCode != 0)
+    #expect(schedule.output.contains("--schedule 3 does not exist: give 1 or 2"), "\(schedule.output)")
   }
 }
