@@ -62,7 +62,8 @@ let package = Package(
     .executableTarget(
       name: "etcd-pilot",
       dependencies: [
-        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "ChildProcess", "Verify", "PKI", argumentParser, logging,
+        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "ChildProcess", "Verify", "PKI", "Backup", argumentParser,
+        logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
       swiftSettings: swiftSettings
@@ -110,6 +111,13 @@ let package = Package(
     .target(
       name: "Verify",
       dependencies: ["EtcdClient", "LocalCluster", "Linearizability", "Membership", logging],
+      swiftSettings: swiftSettings
+    ),
+
+    // `etcd-pilot backup`: checked snapshots into a folder, their records, retention.
+    .target(
+      name: "Backup",
+      dependencies: ["EtcdClient", logging],
       swiftSettings: swiftSettings
     ),
 
@@ -187,6 +195,7 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .testTarget(name: "VerifyTests", dependencies: ["Verify"], swiftSettings: swiftSettings),
+    .testTarget(name: "BackupTests", dependencies: ["Backup"], swiftSettings: swiftSettings),
     .testTarget(
       name: "MembershipTests",
       dependencies: ["Membership", .product(name: "PropertyBased", package: "swift-property-based")],

@@ -7,6 +7,6 @@ struct EtcdPilot: AsyncParsableCommand {
     commandName: "etcd-pilot",
     abstract: "Runs and checks etcd clusters: the agent of each member, and the tools around it.",
     version: "0.1.0",
-    subcommands: [HealthCommand.self, MemberCommand.self, LocalCommand.self, VerifyCommand.self, CertsCommand.self]
+    subcommands: [HealthCommand.self, BackupCommand.self, MemberCommand.self, LocalCommand.self, VerifyCommand.self, CertsCommand.self]
   )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backup
 import EtcdClient
 import Foundation
 import Kubernetes
@@ -23,6 +24,9 @@ enum Failure {
       message = error.description
     case let error as KubernetesError:
       message = error.description
+    case let error as BackupError:
+      message = error.description
+      if error.kind == .directory { code = 2 }
     case let error as PKIError:
       message = error.description
       code = 2

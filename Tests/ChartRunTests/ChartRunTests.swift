@@ -102,26 +102,43 @@ struct ChartRunTests {
     }
   }
 
-  @Test("auth on: calls without the root password are refused, and the helm test hook's script passes in a pod")
+  /// A client pod's script (the `helm test` hook's, the backup job's) and its plain environment
+  /// values, from the rendered document that contains `marker`.
+  static func clientScript(in rendered: String, marker: String, path: [String]) throws -> (script: String, environment: [String]) {
+    let document = try #require(rendered.components(separatedBy: "\n---").first { $0.contains(marker) })
+    let object = try #require(try Yams.load(yaml: document) as? [String: Any])
+    let container = try #require((object.value(at: path + ["containers"]) as? [[String: Any]])?.first)
+    let body = try #require((container["args"] as? [String])?.first, "no script in the pod of \(marker)")
+    var environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"]
+    for variable in container["env"] as? [[String: Any]] ?? [] {
+      if let name = variable["name"] as? String, let value = variable["value"] as? String { environment.append("\(name)=\(value)") }
+    }
+    return (body, environment)
+  }
+
+  @Test("auth on: calls without the root password are refused; the helm test hook's and the backup job's scripts pass in a pod")
   func authAndHelmTest() async throws {
     guard getuid() == 0 else {
       throw FixtureError("the chart run needs root (a mount namespace per pod, as CI runs): run the suite as root")
     }
-    let rendered = try Self.render(["auth.enabled=true"])
+    let rendered = try Self.render(["auth.enabled=true", "backup.enabled=true", "backup.keep=2"])
     let manifest = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-chart-\(UUID().uuidString).yaml").path
     try Data(rendered.utf8).write(to: URL(fileURLWithPath: manifest))
     defer { try? FileManager.default.removeItem(atPath: manifest) }
-    // The `helm test` pod's script (its mounts — the CA, the root password, /tmp — are the members' too).
-    let testPod = try #require(rendered.components(separatedBy: "\n---").first { $0.contains("helm.sh/hook: test") })
-    let pod = try #require(try Yams.load(yaml: testPod) as? [String: Any])
-    let container = try #require((pod.value(at: ["spec", "containers"]) as? [[String: Any]])?.first)
-    let body = try #require((container["args"] as? [String])?.first, "the test pod has no script")
-    // The test pod's own environment (its plain values; its UID made up), not the member's.
-    var environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "POD_UID=helm-test"]
-    for variable in container["env"] as? [[String: Any]] ?? [] {
-      if let name = variable["name"] as? String, let value = variable["value"] as? String { environment.append("\(name)=\(value)") }
-    }
+    // The `helm test` pod's script (its mounts — the CA, the root password, /tmp — are the members'
+    // too), with the test pod's own environment (its plain values; its UID made up), not the member's.
+    let helmTest = try Self.clientScript(in: rendered, marker: "helm.sh/hook: test", path: ["spec"])
+    let (body, environment) = (helmTest.script, helmTest.environment + ["POD_UID=helm-test"])
     #expect(environment.contains { $0.hasPrefix("ETCDCTL_ENDPOINTS=https://demo-etcd.default.svc.cluster.local:") }, "\(environment)")
+    // The backup job's, writing to a folder of the test's instead of its volume at /backups (the
+    // members' pods have none), owned by the chart's user as fsGroup would make it.
+    let backupJob = try Self.clientScript(in: rendered, marker: "kind: CronJob", path: ["spec", "jobTemplate", "spec", "template", "spec"])
+    #expect(backupJob.environment.contains("BACKUP_DIR=/backups"), "\(backupJob.environment)")
+    let backups = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-backups-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: backups) }
+    #expect(chown(backups, 10001, 10001) == 0)
+    let backupEnvironment = backupJob.environment.filter { !$0.hasPrefix("BACKUP_DIR=") } + ["BACKUP_DIR=\(backups)"]
 
     try await withLocalCluster(replicas: 3, version: .v3_5, arguments: ["--manifest", manifest], statefulSet: "demo-etcd") { cluster in
       try await cluster.expectMembers(3, named: "demo-etcd")
@@ -136,6 +153,20 @@ struct ChartRunTests {
       let output = try await cluster.local(["exec", "0", "--", "env", "-i"] + environment + ["/bin/sh", "-c", body])
       #expect(output.contains("read it back"), "\(output)")
       #expect(output.contains("cluster is healthy"), "\(output)")
+
+      // Three scheduled runs of the backup job: each a snapshot from the leader, the newest two kept.
+      try await cluster.withClient { etcd in for index in 0..<50 { try await etcd.put("backed-up/\(index)", "\(index)") } }
+      for _ in 0..<3 {
+        let run = try await cluster.local(["exec", "0", "--", "env", "-i"] + backupEnvironment + ["/bin/sh", "-c", backupJob.script])
+        #expect(run.contains("backup: \(backups)/etcd-") && run.contains("(leader, etcd 3.5.1)"), "\(run)")
+      }
+      let files = try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
+      let snapshots = files.filter { $0.hasSuffix(".db") }
+      #expect(snapshots.count == 2 && files.count == 4, "\(files)")
+      for snapshot in snapshots {
+        let status = try ProcessOutput.run(EtcdVersion.v3_5.snapshotTool, ["snapshot", "status", "\(backups)/\(snapshot)", "-w", "json"])
+        #expect(status.exitCode == 0, "\(status.output)")
+      }
     }
   }
 }

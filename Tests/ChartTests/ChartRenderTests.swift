@@ -239,6 +239,63 @@ struct ChartRenderTests {
     #expect(container["resources"]["limits"]["memory"].exists)
   }
 
+  @Test("backups: a CronJob running etcd-pilot backup with a client certificate onto a volume kept on uninstall; off by default")
+  func backupCronJob() async throws {
+    #expect(try await ChartTools.render().all("CronJob").isEmpty, "backups are off by default")
+    let rendered = try await ChartTools.render(ChartValueSets.backups)
+    let cronJob = try rendered.one("CronJob", named: "my-release-etcd-backup")
+    #expect(cronJob["spec"]["schedule"].string == "@daily")
+    #expect(cronJob["spec"]["timeZone"].string == "Europe/Berlin")
+    #expect(cronJob["spec"]["concurrencyPolicy"].string == "Replace")
+    #expect(cronJob["spec"]["successfulJobsHistoryLimit"].int == 1)
+    let job = cronJob["spec"]["jobTemplate"]["spec"]
+    #expect(job["backoffLimit"].int == 4)
+    #expect(job["activeDeadlineSeconds"].int == 600)
+    let pod = job["template"]
+    let labels = pod["metadata"]["labels"].stringMap
+    #expect(labels["app.kubernetes.io/name"] == "etcd-backup", "not selected by the members' Services, PDB or agents")
+    #expect(labels["my-release-etcd-client"] == "true", "reaches the client port with allowExternal false")
+    #expect(pod["spec"]["restartPolicy"].string == "Never")
+    #expect(pod["spec"]["automountServiceAccountToken"].bool == false)
+    let container = pod["spec"]["containers"][0]
+    #expect(container["env"].env("ETCDCTL_ENDPOINTS")["value"].string == "https://my-release-etcd.\(ChartTools.namespace).svc.cluster.local:2379")
+    #expect(container["env"].env("BACKUP_DIR")["value"].string == "/backups")
+    let script = (container["command"].strings + container["args"].strings).joined(separator: " ")
+    for step in [
+      "set -eu", "etcd-pilot certs client backup --ca-dir /etc/etcd-pilot/ca --out /tmp/tls",
+      "set -- --cacert=/etc/etcd-pilot/ca/ca.crt --cert=/tmp/tls/backup.crt --key=/tmp/tls/backup.key",
+      #"exec etcd-pilot backup "$@" --dir "$BACKUP_DIR" --keep 3 --prefix "kv""#,
+    ] {
+      #expect(script.contains(step), "the backup script lacks \(step): \(script)")
+    }
+    let mounts = container["volumeMounts"].array
+    #expect(mounts.first { $0["name"].string == "backups" }?["mountPath"].string == "/backups")
+    #expect(mounts.first { $0["name"].string == "ca" }?["readOnly"].bool == true)
+    #expect(container["securityContext"]["readOnlyRootFilesystem"].bool == true)
+    #expect(pod["spec"]["securityContext"]["runAsNonRoot"].bool == true)
+    let volumes = pod["spec"]["volumes"].array
+    #expect(volumes.first { $0["name"].string == "backups" }?["persistentVolumeClaim"]["claimName"].string == "my-release-etcd-backup")
+
+    let claim = try rendered.one("PersistentVolumeClaim", named: "my-release-etcd-backup")
+    #expect(claim["metadata"]["annotations"]["helm.sh/resource-policy"].string == "keep")
+    #expect(claim["spec"]["storageClassName"].string == "fast-ssd")
+    #expect(claim["spec"]["accessModes"].strings == ["ReadWriteMany"])
+    #expect(claim["spec"]["resources"]["requests"]["storage"].string == "20Gi")
+    // Backup pods take no ingress at all.
+    let policy = try rendered.one("NetworkPolicy", named: "my-release-etcd-backup")
+    #expect(policy["spec"]["podSelector"]["matchLabels"].stringMap["app.kubernetes.io/name"] == "etcd-backup")
+    #expect(policy["spec"]["ingress"].exists == false)
+
+    // A claim of one's own: none is made, the pods mount it; cert-manager's files and the password.
+    let own = try await ChartTools.render(ChartValueSets.certManagerWithAuth)
+    #expect(own.all("PersistentVolumeClaim").isEmpty)
+    let ownPod = try own.one("CronJob")["spec"]["jobTemplate"]["spec"]["template"]
+    #expect(ownPod["spec"]["volumes"].array.first { $0["name"].string == "backups" }?["persistentVolumeClaim"]["claimName"].string == "etcd-backups")
+    let ownScript = ownPod["spec"]["containers"][0]["args"].strings.joined(separator: " ")
+    #expect(ownScript.contains("--cert=/etc/etcd-pilot/tls/tls.crt"), "\(ownScript)")
+    #expect(ownScript.contains("ETCDCTL_PASSWORD=$(cat /etc/etcd-pilot/auth/root-password)"), "\(ownScript)")
+  }
+
   @Test("1 replica: a quorum of 1")
   func oneReplica() async throws {
     let rendered = try await ChartTools.render(ChartValueSets.oneReplica)

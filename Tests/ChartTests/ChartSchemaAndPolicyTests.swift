@@ -118,6 +118,16 @@ struct ChartSchemaAndPolicyTests {
     for skip in report.skipped { #expect((skip.comment ?? "").count > 20, "skip \(skip.id) on \(skip.resource) has no reason") }
   }
 
+  @Test("checkov: no failed check with backups on; the CronJob skips only the image checks the members skip, for the same reasons")
+  func checkovBackups() async throws {
+    let report = try await Self.checkov(ChartValueSets.backups)
+    #expect(report.failed.isEmpty, "failed: \(report.failed.map { "\($0.id) \($0.resource)" })")
+    let cronJob = "CronJob.\(ChartTools.namespace).my-release-etcd-backup"
+    #expect(report.passed.contains { $0.resource == cronJob }, "checkov did not scan the CronJob")
+    #expect(Set(report.skipped.filter { $0.resource == cronJob }.map(\.id)) == ["CKV_K8S_15", "CKV_K8S_43"])
+    for skip in report.skipped { #expect((skip.comment ?? "").count > 20, "skip \(skip.id) on \(skip.resource) has no reason") }
+  }
+
   @Test("checkov: with resources, pullPolicy Always and a digest set, those checks pass instead of being skipped")
   func checkovSkipsFollowValues() async throws {
     let report = try await Self.checkov(

@@ -84,6 +84,25 @@ enum ChartValueSets {
     "--set", "tls.certManager.renewBefore=1440h",
     "--set-json", #"tls.extraSANs=["etcd.example.com","10.0.0.5","fd00::5"]"#,
     "--set", "auth.enabled=true",
+    "--set", "backup.enabled=true",
+    "--set", "backup.existingClaim=etcd-backups",
+  ]
+
+  /// Scheduled backups onto a volume the chart makes, every backup setting away from its default.
+  static let backups = [
+    "--set", "backup.enabled=true",
+    "--set", "backup.schedule=@daily",
+    "--set", "backup.timeZone=Europe/Berlin",
+    "--set", "backup.keep=3",
+    "--set", "backup.prefix=kv",
+    "--set", "backup.storage=20Gi",
+    "--set", "backup.storageClass=fast-ssd",
+    "--set-json", #"backup.accessModes=["ReadWriteMany"]"#,
+    "--set", "backup.concurrencyPolicy=Replace",
+    "--set", "backup.successfulJobsHistoryLimit=1",
+    "--set", "backup.backoffLimit=4",
+    "--set", "backup.activeDeadlineSeconds=600",
+    "--set", "networkPolicy.allowExternal=false",
   ]
 
   /// Plain http, as the incubator chart ran.
@@ -93,6 +112,6 @@ enum ChartValueSets {
     ("defaults", defaults), ("1 replica", oneReplica), ("5 members with placement", fiveMembers),
     ("incubator parameters", incubator), ("everything else", everythingElse),
     ("existing CA and password Secrets", existingSecrets), ("cert-manager with auth", certManagerWithAuth),
-    ("TLS off", tlsOff),
+    ("TLS off", tlsOff), ("backups", backups), ("backups without TLS", tlsOff + ["--set", "backup.enabled=true"]),
   ]
 }

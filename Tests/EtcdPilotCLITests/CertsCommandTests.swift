@@ -10,13 +10,6 @@ struct CertsCommandTests {
     FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-certs-\(UUID().uuidString.prefix(8))").path
   }
 
-  private func expectOneLineError(_ result: ProcessOutput, mentions words: [String]) {
-    let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-    #expect(result.exitCode != 0)
-    #expect(!text.contains("\n"), "more than one line: \(text)")
-    for word in words { #expect(text.contains(word), "'\(word)' missing from: \(text)") }
-  }
-
   @Test("certs ca, then certs client: a P-256 CA and a client certificate it signed; an existing CA key is kept")
   func caAndClient() throws {
     let directory = scratch()

@@ -9,16 +9,6 @@ struct HealthCommandTests {
     cluster.endpoints.map(\.description).joined(separator: ",")
   }
 
-  /// A user-facing error: one line, no stack trace.
-  private func expectOneLineError(_ result: ProcessOutput, mentions words: [String], exitCode: Int32? = nil) {
-    let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-    #expect(result.exitCode != 0)
-    if let exitCode { #expect(result.exitCode == exitCode) }
-    #expect(!text.contains("\n"), "more than one line: \(text)")
-    #expect(!text.contains("Fatal error") && !text.contains("Stack dump"), "\(text)")
-    for word in words { #expect(text.contains(word), "'\(word)' missing from: \(text)") }
-  }
-
   @Test("a healthy cluster: one line per member and 'cluster is healthy', exit 0", arguments: EtcdVersion.allCases)
   func healthy(version: EtcdVersion) async throws {
     try await withCluster(size: 3, version: version) { cluster in

@@ -5,14 +5,6 @@ import Testing
 
 @Suite("etcd-pilot member and local: bad input", .serialized, .timeLimit(.minutes(10)))
 struct BadInputTests {
-  /// A user-facing error: one line, no stack trace, non-zero.
-  private func expectOneLineError(_ result: ProcessOutput, mentions words: [String]) {
-    let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-    #expect(result.exitCode != 0)
-    #expect(!text.contains("\n"), "more than one line: \(text)")
-    for word in words { #expect(text.contains(word), "'\(word)' missing from: \(text)") }
-  }
-
   private func member(_ arguments: [String], volume: String) throws -> ProcessOutput {
     try PilotBinary.run(
       ["member", "--data-dir", volume, "--replicas-from", "file:/nonexistent/sts.json",

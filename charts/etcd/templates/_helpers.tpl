@@ -52,6 +52,20 @@ app.kubernetes.io/name: {{ include "etcd.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/*
+Labels of the backup CronJob, its pods and its volume: not the members' name, so no Service,
+budget or agent ever counts a backup pod as a member.
+*/}}
+{{- define "etcd.backupLabels" -}}
+app.kubernetes.io/name: {{ include "etcd.name" . }}-backup
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: backup
+app.kubernetes.io/part-of: etcd-pilot
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ include "etcd.chart" . }}
+{{- end -}}
+
 {{- define "etcd.labels" -}}
 {{ include "etcd.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
@@ -182,4 +196,88 @@ podAntiAffinity:
         matchLabels:
           {{- include "etcd.selectorLabels" . | nindent 10 }}
 {{- end -}}
+{{- end -}}
+
+{{/*
+Shell lines that give a client pod (helm test, backups) its credentials: with TLS a client
+certificate (issued here into /tmp/tls from the CA Secret, or cert-manager's) as etcdctl flags
+in "$@", with auth ETCDCTL_USER and ETCDCTL_PASSWORD. Takes (dict "root" $ "name" <client name>).
+*/}}
+{{- define "etcd.clientCredentialsScript" -}}
+{{- $tls := include "etcd.tlsMode" .root -}}
+{{- if eq $tls "ca" }}
+etcd-pilot certs client {{ .name }} --ca-dir /etc/etcd-pilot/ca --out /tmp/tls
+set -- --cacert=/etc/etcd-pilot/ca/ca.crt --cert=/tmp/tls/{{ .name }}.crt --key=/tmp/tls/{{ .name }}.key
+{{- else if eq $tls "certManager" }}
+set -- --cacert=/etc/etcd-pilot/tls/ca.crt --cert=/etc/etcd-pilot/tls/tls.crt --key=/etc/etcd-pilot/tls/tls.key
+{{- end }}
+{{- if .root.Values.auth.enabled }}
+# etcdctl and etcd-pilot read the user and password from the environment.
+ETCDCTL_USER=root
+ETCDCTL_PASSWORD=$(cat /etc/etcd-pilot/auth/root-password)
+export ETCDCTL_USER ETCDCTL_PASSWORD
+{{- end }}
+{{- end -}}
+
+{{/* The volume mounts of a client pod: /tmp in memory, the CA or cert-manager's files, the root password. */}}
+{{- define "etcd.clientCredentialMounts" -}}
+{{- $tls := include "etcd.tlsMode" . -}}
+- name: tmp
+  mountPath: /tmp
+{{- if eq $tls "ca" }}
+- name: ca
+  mountPath: /etc/etcd-pilot/ca
+  readOnly: true
+{{- else if eq $tls "certManager" }}
+- name: tls
+  mountPath: /etc/etcd-pilot/tls
+  readOnly: true
+{{- end }}
+{{- if .Values.auth.enabled }}
+- name: auth
+  mountPath: /etc/etcd-pilot/auth
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* The volumes behind etcd.clientCredentialMounts. */}}
+{{- define "etcd.clientCredentialVolumes" -}}
+{{- $tls := include "etcd.tlsMode" . -}}
+# The root filesystem is read-only; the client certificate is written to memory only.
+- name: tmp
+  emptyDir:
+    medium: Memory
+    sizeLimit: 4Mi
+{{- if eq $tls "ca" }}
+- name: ca
+  secret:
+    secretName: {{ include "etcd.caSecret" . }}
+    defaultMode: 288  # 0440: owner and group (fsGroup) read
+    items:
+      - key: ca.crt
+        path: ca.crt
+      - key: ca.key
+        path: ca.key
+{{- else if eq $tls "certManager" }}
+- name: tls
+  secret:
+    secretName: {{ include "etcd.certManagerSecret" . }}
+    defaultMode: 288  # 0440: owner and group (fsGroup) read
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
+{{- if .Values.auth.enabled }}
+- name: auth
+  secret:
+    secretName: {{ include "etcd.authSecret" . }}
+    defaultMode: 288  # 0440: owner and group (fsGroup) read
+    items:
+      - key: root-password
+        path: root-password
+{{- end }}
 {{- end -}}
