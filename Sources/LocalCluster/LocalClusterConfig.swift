@@ -35,6 +35,8 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   public var tlsDirectory: String?
   /// With TLS: the lifetime of the members' certificates (`--tls-validity`), if not the default.
   public var tlsValidity: String?
+  /// The pilots' `--consistency-check-interval` (default 15s).
+  public var consistencyCheckInterval: String?
   /// More flags for every pod's `etcd-pilot member` (benchmarks).
   public var pilotArguments: [String]?
   /// With auth: the file holding the root password.

@@ -161,6 +161,8 @@ public actor LocalStatefulSet {
       "--data-dir", layout.volume(name), "--etcd", config.etcd,
       "--replicas-from", "file:\(layout.statefulSetFile)", "--cluster-record", "file:\(layout.recordFile)",
       "--poll-interval", config.pollInterval,
+      // A local cluster is small and its faults are frequent: compare the members' data often.
+      "--consistency-check-interval", config.consistencyCheckInterval ?? "15s",
     ]
     if config.proxies { arguments += ["--peer-listen-port", String(config.peerListenPort)] }
     if let tls = config.tlsDirectory { arguments += ["--tls-ca-dir", tls] + config.tlsPodArguments }

@@ -46,6 +46,9 @@ public struct Observation: Sendable {
   /// reading's failure instead, if it failed.
   public var ownLogTail: LogTail?
   public var ownLogProblem: String?
+  /// The last consistency check the pilot beside the leader made (``ConsistencyReading``), if
+  /// any; the engine compares only the voters it still lists.
+  public var consistency: ConsistencyReading?
   /// Tunables.
   public var settings: EngineSettings
 

@@ -29,7 +29,9 @@ enum RunningDecision {
     }
     if !o.volume.notes.formed, let plan = formation(o, cluster: cluster, me: me) { return plan }
     if me.isLearner { return promotion(o, cluster: cluster, me: me, secondsUp: secondsUp) }
-    if cluster.leaderID == myID, let plan = Reconciler.plan(o, cluster: cluster) { return plan }
+    if cluster.leaderID == myID, let plan = Reconciler.plan(o, cluster: cluster) ?? ConsistencyDecision.plan(o, cluster: cluster, myID: myID) {
+      return plan
+    }
     if o.holdsLock { return Plan([.releaseLock], because: "nothing left to change") }
     if o.volume.asideCopies > 1, o.volume.notes.formed {
       return Plan([.pruneAsideCopies(keep: 1)], because: "this pod is a healthy member again; older aside copies may go")

@@ -32,6 +32,15 @@ public enum EtcdBinary {
     return (path, try version(fromOutput: output, path: path))
   }
 
+  /// A known defect of this etcd release that can lose or change data, said once at start: the
+  /// pilot runs it anyway (it may be all a user has), and its consistency check replaces a
+  /// member the defect made diverge — but what that member served meanwhile may have been wrong.
+  public static func knownDefect(version: String) -> String? {
+    let numbers = version.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
+    guard numbers.count >= 3, numbers[0] == 3, numbers[1] == 5, numbers[2] <= 2 else { return nil }
+    return "etcd \(version) can skip writes it had applied when it is killed under load and come back with data that differs from the other members' (etcd issue 13766, fixed in 3.5.3); the consistency check replaces such a member, but reads it serves until then may be wrong: run etcd 3.5.6 or newer"
+  }
+
   /// The version from `etcd --version` output, refused unless it is 3.4 or newer.
   public static func version(fromOutput output: String, path: String) throws(PilotError) -> String {
     guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("etcd Version:") }) else {

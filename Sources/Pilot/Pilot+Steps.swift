@@ -76,6 +76,11 @@ extension Pilot {
       let leader = try leader(o, context: context, client: client)
       try await lock.confirm(using: leader)
       try await remove(id, name: name, using: leader)
+      // What the last consistency check found is about the old membership: check again.
+      if consistency?.hashes[id] != nil {
+        consistency = nil
+        nextConsistencyCheck = 0
+      }
 
     case .moveLeader(let target):
       await handLeadership(to: target, using: client.using(endpoints: context.candidates))

@@ -33,6 +33,9 @@ public actor Pilot {
   /// This member's WAL tail as read while no quorum answered (or why it could not be read);
   /// forgotten once a quorum answers or etcd restarts.
   var ownLogReading: Result<LogTail, WALReader.Failure>?
+  /// The last consistency check this pilot made beside the leader, and when it is due again.
+  var consistency: ConsistencyReading?
+  var nextConsistencyCheck: Double = 0
   /// For logging each holder of the lock and each failure once, not on every retry.
   var lastLockHolder: String?
   var lastFailure = ""
@@ -71,6 +74,7 @@ public actor Pilot {
     logger.info(
       "pilot of \(configuration.name) (ordinal \(configuration.ordinal)) starting: peer \(configuration.identity.peerURL), client \(configuration.identity.clientURL), volume \(configuration.volume)"
     )
+    if let warning = configuration.etcdVersion.flatMap(EtcdBinary.knownDefect(version:)) { logger.warning("\(warning)") }
     return try await withEtcdClient(clientConfiguration, logger: logger) { client in
       await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.serve { request in await self.answer(request) } }

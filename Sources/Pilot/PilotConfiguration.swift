@@ -35,6 +35,11 @@ public struct PilotConfiguration: Sendable {
   public var rootPassword: String?
   /// The engine's tunables.
   public var engineSettings = EngineSettings()
+  /// How often the pilot beside the leader compares every voter's HashKV (``ConsistencyCheck``);
+  /// `nil`: never.
+  public var consistencyCheckInterval: Duration? = .seconds(300)
+  /// The etcd binary's version, when checked (for the warning about releases with known defects).
+  public var etcdVersion: String?
 
   public init(
     name: String, ordinal: Int, statefulSet: String, namespace: String, uid: String, hostTemplate: HostTemplate,

@@ -98,6 +98,11 @@ struct MemberCommand: AsyncParsableCommand {
     help: "How long a joining learner's etcd runs, caught up, before its pilot promotes it to voter.")
   var promoteAfter = "2s"
 
+  @Option(
+    name: .customLong("consistency-check-interval"),
+    help: "How often the pilot beside the leader compares every voter's HashKV and replaces a member whose data diverged, e.g. 5m; off: never.")
+  var consistencyCheckInterval = "5m"
+
   @Flag(
     name: .customLong("no-leader-handoff"),
     help: ArgumentHelp("Do not hand leadership away before stopping (benchmarks: what the handoff buys).", visibility: .hidden))
@@ -197,6 +202,9 @@ struct MemberCommand: AsyncParsableCommand {
       pollInterval: interval, rootPassword: try readRootPassword())
     configuration.engineSettings.handsOffLeadership = !noLeaderHandoff
     configuration.engineSettings.minimumLearnerUptime = try DurationText.parse(promoteAfter, flag: "--promote-after").seconds
+    configuration.consistencyCheckInterval =
+      consistencyCheckInterval == "off" ? nil : try DurationText.parse(consistencyCheckInterval, flag: "--consistency-check-interval")
+    configuration.etcdVersion = binary.version
     return configuration
   }
 

@@ -30,6 +30,23 @@ struct EnginePropertyTests {
     }
   }
 
+  @Test("a voter owned by a desired pod is removed for its data only when a quorum of voters agrees on another hash")
+  func divergenceNeedsAQuorum() async {
+    await check { o, plan in
+      for case .removeMember(let id, _) in plan.steps where plan.reason.hasPrefix("consistency check") {
+        guard let cluster = o.cluster, let reading = o.consistency, let own = reading.hashes[id] else {
+          Issue.record("\(plan) without a reading of that member")
+          continue
+        }
+        let others = cluster.voters.filter { voter in
+          reading.hashes[voter.id].map { $0.hash != own.hash && $0.compactRevision == own.compactRevision } ?? false
+        }
+        let largest = Dictionary(grouping: others, by: { reading.hashes[$0.id]!.hash }).values.map(\.count).max() ?? 0
+        #expect(largest >= cluster.voters.count / 2 + 1, "\(plan): only \(largest) of \(cluster.voters.count) voters agree")
+      }
+    }
+  }
+
   @Test("no membership change without the membership lock, and at most one per plan")
   func lockHeld() async {
     await check { o, plan in

@@ -57,8 +57,19 @@ enum RandomObservation {
     }
     var stalled: [UInt64: Double] = [:]
     for member in cluster?.members ?? [] { stalled[member.id] = Double.random(in: 0...600, using: &rng) }
-    return scenario.observe(
+    var observation = scenario.observe(
       volume: volume, record: record, cluster: cluster, peers: peers, etcd: etcd, holdsLock: Bool.random(using: &rng),
       stopping: Int.random(in: 0..<4, using: &rng) == 0, phases: phases, now: 1000, stalled: stalled)
+    // A consistency check's reading: some members answering, a few distinct hashes, now and
+    // then from another compaction.
+    if Int.random(in: 0..<3, using: &rng) == 0, let members = cluster?.members {
+      var hashes: [UInt64: ConsistencyReading.Hash] = [:]
+      for member in members where Int.random(in: 0..<4, using: &rng) > 0 {
+        hashes[member.id] = .init(
+          hash: UInt32.random(in: 1...3, using: &rng), compactRevision: Int.random(in: 0..<6, using: &rng) == 0 ? 9 : 7)
+      }
+      observation.consistency = ConsistencyReading(revision: 4711, hashes: hashes, readAt: 990)
+    }
+    return observation
   }
 }

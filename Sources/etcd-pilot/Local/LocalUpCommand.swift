@@ -37,6 +37,11 @@ struct LocalUpCommand: AsyncParsableCommand {
   @Option(name: .customLong("poll-interval"), help: "The pilots' poll interval while nothing changes.")
   var pollInterval: String?
 
+  @Option(
+    name: .customLong("consistency-check-interval"),
+    help: "How often the pilot beside the leader compares the members' data (HashKV), e.g. 15s; off: never.")
+  var consistencyCheckInterval: String?
+
   @Option(help: "Run a rendered chart's StatefulSet (`helm template` output) instead of the pilot's own command line; needs root.")
   var manifest: String?
 
@@ -138,6 +143,7 @@ struct LocalUpCommand: AsyncParsableCommand {
     if let gracePeriod { config.gracePeriodSeconds = gracePeriod }
     if !etcdArguments.isEmpty { config.etcdArguments = etcdArguments }
     if let pollInterval { config.pollInterval = pollInterval }
+    if let consistencyCheckInterval { config.consistencyCheckInterval = consistencyCheckInterval }
     if !pilotArguments.isEmpty { config.pilotArguments = pilotArguments }
     config.startDelays = [:]
     for item in startDelays {
