@@ -5,21 +5,24 @@
 # bench/results/verify-seed<S>-faults<A>-<B>.md; the first that fails stops the run and keeps
 # its cluster's files (logs, volumes) for reading.
 #   bench/verify-long.sh                                  # seed 20261127, faults 1–1000, 200 a segment
-#   bench/verify-long.sh --from 201 --to 1000 --segment 200 --seed 20261127
-# Uses loopback addresses 127.0.30.x (verify's default); etcd 3.5.1 from .tools/, with TLS.
+#   bench/verify-long.sh --from 201 --to 1000 --segment 200 --seed 20261127 --schedule 2 --etcd /usr/bin/etcd
+# Uses loopback addresses 127.0.30.x (verify's default), with TLS; etcd 3.4.23 from Debian by
+# default (3.5.0–3.5.2, the only 3.5 on PyPI, can skip applied writes when killed: etcd #13766).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-seed=20261127 from=1 to=1000 segment=200 work=${TMPDIR:-/tmp}/etcd-pilot-verify-long
+seed=20261127 schedule=2 from=1 to=1000 segment=200 work=${TMPDIR:-/tmp}/etcd-pilot-verify-long etcd=/usr/bin/etcd
 while [ $# -gt 0 ]; do
   case "$1" in
     --seed) seed=$2; shift 2 ;;
+    --schedule) schedule=$2; shift 2 ;;
+    --etcd) etcd=$2; shift 2 ;;
     --from) from=$2; shift 2 ;;
     --to) to=$2; shift 2 ;;
     --segment) segment=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
-    *) echo "verify-long: unknown argument $1 (use --seed, --from, --to, --segment, --work)" >&2; exit 2 ;;
+    *) echo "verify-long: unknown argument $1 (use --seed, --schedule, --from, --to, --segment, --etcd, --work)" >&2; exit 2 ;;
   esac
 done
 
@@ -29,8 +32,8 @@ commit=$(git rev-parse --short HEAD)
 # A copy: a rebuild during the run must not change the binary under it.
 mkdir -p "$work"
 cp "$bin/etcd-pilot" "$work/etcd-pilot"
-etcd="$root/.tools/etcd-3.5.1/etcd"
-flags=(--seed "$seed" --tls --etcd "$etcd")
+version=$("$etcd" --version | sed -n 's/^etcd Version: //p')
+flags=(--seed "$seed" --schedule "$schedule" --tls --etcd "$etcd")
 etcd_flags=(-- --quota-backend-bytes=8589934592)
 
 start=$from
@@ -43,7 +46,7 @@ while [ "$start" -le "$to" ]; do
   rm -rf "$dir" "$dir-local.log"
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   began=$(date -u +%Y-%m-%dT%H:%MZ)
-  echo "verify-long: faults $start–$end of seed $seed → $log"
+  echo "verify-long: faults $start–$end of seed $seed, schedule $schedule, etcd $version → $log"
   status=0
   "$work/etcd-pilot" verify --from "$start" --faults "$count" "${flags[@]}" --dir "$dir" "${etcd_flags[@]}" >"$log" 2>&1 || status=$?
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -52,11 +55,11 @@ while [ "$start" -le "$to" ]; do
     tail -n 15 "$log" >&2
     exit 1
   fi
-  result="bench/results/verify-seed$seed-faults$start-$end.md"
+  result="bench/results/verify-seed$seed-schedule$schedule-etcd$version-faults$start-$end.md"
   {
-    echo "# etcd-pilot verify --seed $seed --from $start --faults $count --tls (faults $start–$end of the $to-fault schedule; etcd 3.5.1, release build of commit $commit, $began, $(nproc) vCPUs)"
+    echo "# etcd-pilot verify --seed $seed --schedule $schedule --from $start --faults $count --tls (faults $start–$end of a $to-fault run; etcd $version, release build of commit $commit, $began, $(nproc) vCPUs)"
     echo
-    echo "Command: \`etcd-pilot verify --from $start --faults $count --seed $seed --tls --etcd .tools/etcd-3.5.1/etcd -- --quota-backend-bytes=8589934592\` (by \`bench/verify-long.sh\`)."
+    echo "Command: \`etcd-pilot verify --from $start --faults $count --seed $seed --schedule $schedule --tls --etcd $etcd -- --quota-backend-bytes=8589934592\` (by \`bench/verify-long.sh\`)."
     echo "Load average (1, 5, 15 min) before: $load_before; after: $load_after."
     echo
     echo '```'
