@@ -130,15 +130,12 @@ struct ChartRunTests {
     let helmTest = try Self.clientScript(in: rendered, marker: "helm.sh/hook: test", path: ["spec"])
     let (body, environment) = (helmTest.script, helmTest.environment + ["POD_UID=helm-test"])
     #expect(environment.contains { $0.hasPrefix("ETCDCTL_ENDPOINTS=https://demo-etcd.default.svc.cluster.local:") }, "\(environment)")
-    // The backup job's, writing to a folder of the test's instead of its volume at /backups (the
-    // members' pods have none), owned by the chart's user as fsGroup would make it.
+    // The backup job's. A member pod has no volume at /backups, so the job writes to a folder on
+    // pod 0's own volume instead (every other path of the pod is private to it), owned by the
+    // chart's user as fsGroup would make it.
     let backupJob = try Self.clientScript(in: rendered, marker: "kind: CronJob", path: ["spec", "jobTemplate", "spec", "template", "spec"])
     #expect(backupJob.environment.contains("BACKUP_DIR=/backups"), "\(backupJob.environment)")
-    let backups = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-backups-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: backups) }
-    #expect(chown(backups, 10001, 10001) == 0)
-    let backupEnvironment = backupJob.environment.filter { !$0.hasPrefix("BACKUP_DIR=") } + ["BACKUP_DIR=\(backups)"]
+    let backupEnvironment = backupJob.environment.filter { !$0.hasPrefix("BACKUP_DIR=") } + ["BACKUP_DIR=/var/run/etcd/backups-of-the-test"]
 
     try await withLocalCluster(replicas: 3, version: .v3_5, arguments: ["--manifest", manifest], statefulSet: "demo-etcd") { cluster in
       try await cluster.expectMembers(3, named: "demo-etcd")
@@ -155,10 +152,13 @@ struct ChartRunTests {
       #expect(output.contains("cluster is healthy"), "\(output)")
 
       // Three scheduled runs of the backup job: each a snapshot from the leader, the newest two kept.
+      let backups = "\(cluster.layout.volume("demo-etcd-0"))/backups-of-the-test"
+      try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
+      #expect(chown(backups, 10001, 10001) == 0)
       try await cluster.withClient { etcd in for index in 0..<50 { try await etcd.put("backed-up/\(index)", "\(index)") } }
       for _ in 0..<3 {
         let run = try await cluster.local(["exec", "0", "--", "env", "-i"] + backupEnvironment + ["/bin/sh", "-c", backupJob.script])
-        #expect(run.contains("backup: \(backups)/etcd-") && run.contains("(leader, etcd 3.5.1)"), "\(run)")
+        #expect(run.contains("backup: /var/run/etcd/backups-of-the-test/etcd-") && run.contains("(leader, etcd 3.5.1)"), "\(run)")
       }
       let files = try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
       let snapshots = files.filter { $0.hasSuffix(".db") }
