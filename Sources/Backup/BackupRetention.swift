@@ -2,11 +2,13 @@
 /// ``BackupName`` names them, so nothing else in the folder is ever touched.
 public enum BackupRetention {
   /// The backups of `prefix` among `files` beyond the newest `keep`, oldest first. `keep` 0
-  /// keeps everything.
-  public static func expired(_ files: [String], prefix: String, keep: Int) -> [BackupName] {
+  /// keeps everything. `written`, the backup just taken, always stays and counts as one of the
+  /// `keep`, even if older names sort after it (a clock set back since they were written).
+  public static func expired(_ files: [String], prefix: String, keep: Int, written: BackupName? = nil) -> [BackupName] {
     guard keep > 0 else { return [] }
     let backups = files.compactMap { BackupName(parsing: $0, prefix: prefix) }.sorted()
-    return Array(backups.dropLast(keep))
+    guard let written, backups.contains(written) else { return Array(backups.dropLast(keep)) }
+    return Array(backups.filter { $0 != written }.dropLast(keep - 1))
   }
 
   /// The name for a backup taken at `time`, given the files already in the folder.

@@ -85,7 +85,7 @@ public struct SnapshotBackup: Sendable {
           members: list.members.map { "\($0.name.isEmpty ? "(unstarted)" : $0.name)=\($0.hexID)" })
         logger.info("backup: streamed \(snapshot.size) bytes from \(member.name) at \(url)\(member.id == leader ? " (leader)" : ""), revision ≥ \(revision)")
         try writeRecord(record, besides: path)
-        let removed = try removeExpired()
+        let removed = try removeExpired(keeping: name)
         return Result(path: path, record: record, removed: removed)
       } catch let error as BackupError {
         throw error
@@ -114,11 +114,12 @@ public struct SnapshotBackup: Sendable {
     }
   }
 
-  /// Removes the backups beyond the newest `keep` (and their records); returns their names.
-  private func removeExpired() throws(BackupError) -> [String] {
+  /// Removes the backups beyond the newest `keep` (and their records), never `written`; returns
+  /// their names.
+  private func removeExpired(keeping written: BackupName) throws(BackupError) -> [String] {
     let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     var removed: [String] = []
-    for name in BackupRetention.expired(files, prefix: prefix, keep: keep) {
+    for name in BackupRetention.expired(files, prefix: prefix, keep: keep, written: written) {
       let path = (directory as NSString).appendingPathComponent(name.description)
       do {
         try FileManager.default.removeItem(atPath: path)

@@ -160,11 +160,20 @@ extension EtcdClient {
   /// Streams a snapshot of the member's database to `path` and checks the SHA-256 etcd appends.
   ///
   /// The file is written next to `path` and renamed into place only once complete and checked,
-  /// so `path` never holds a partial snapshot. The result is what `etcdctl snapshot restore`
-  /// (3.4) or `etcdutl snapshot restore` (3.5+) takes.
+  /// so `path` never holds a partial snapshot; a snapshot that fails leaves no file behind. The
+  /// result is what `etcdctl snapshot restore` (3.4) or `etcdutl snapshot restore` (3.5+) takes.
   @discardableResult
   public func snapshot(to path: String) async throws(EtcdError) -> SnapshotResult {
     let partial = path + ".part"
+    do {
+      return try await streamSnapshot(to: path, through: partial)
+    } catch {
+      try? FileManager.default.removeItem(atPath: partial)
+      throw error
+    }
+  }
+
+  private func streamSnapshot(to path: String, through partial: String) async throws(EtcdError) -> SnapshotResult {
     let result = try await perform("snapshot", retry: .idempotent) { target in
       var options = target.options
       options.timeout = nil

@@ -41,4 +41,14 @@ struct BackupNameTests {
     #expect(BackupRetention.expired(files, prefix: "etcd", keep: 0).isEmpty)
     #expect(BackupRetention.expired(files, prefix: "etcd", keep: 1).count == 4)
   }
+
+  @Test("the backup just written is never removed, even when the clock went back and older names sort after it")
+  func writtenStays() {
+    let future = (1...3).map { BackupName(prefix: "etcd", time: time + 3600 * Int64($0)) }
+    let written = BackupName(prefix: "etcd", time: time)
+    let files = (future + [written]).map(\.description)
+    #expect(BackupRetention.expired(files, prefix: "etcd", keep: 1, written: written) == future)
+    #expect(BackupRetention.expired(files, prefix: "etcd", keep: 2, written: written) == Array(future.prefix(2)))
+    #expect(!BackupRetention.expired(files, prefix: "etcd", keep: 1, written: written).contains(written))
+  }
 }
