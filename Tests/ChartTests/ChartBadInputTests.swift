@@ -75,6 +75,14 @@ struct ChartBadInputTests {
     #expect(notes.contains("Scaling to 0 pauses"))
     #expect(notes.contains("helm test my-release"))
     #expect(!notes.contains("WARNING"))
+    #expect(!notes.contains("Backups"), "backups are off by default")
+  }
+
+  @Test("with backups on, NOTES say when, where, and how to take one now")
+  func backupNotes() async throws {
+    let notes = try await ChartTools.notes(["--set", "backup.enabled=true", "--set", "backup.keep=3"])
+    #expect(notes.contains("Backups (0 */6 * * *, the newest 3 kept on PVC my-release-etcd-backup)"), "\(notes)")
+    #expect(notes.contains("kubectl create job -n \(ChartTools.namespace) --from=cronjob/my-release-etcd-backup my-release-etcd-backup-now"))
   }
 
   @Test("an even replica count renders, and NOTES warn about it", arguments: [2, 4, 6])
