@@ -67,7 +67,10 @@ extension Pilot {
     case nil: break
     }
     observation.restartLearnerBeforePromotion = configuration.rootPassword != nil && !learnerRestartedForAuth
-    observation.consistency = await checkConsistency(client, seen: seen, stopping: stopping, now: now)
+    // The consistency check runs beside this loop (``checkConsistencyPeriodically``): it reads
+    // what this observation saw, and this observation takes its latest reading.
+    leadingView = seen.cluster.flatMap { cluster in seen.ownMemberID.map { cluster.leaderID == $0 ? cluster : nil } } ?? nil
+    observation.consistency = consistency
     return (observation, Context(problem: seen.problem, candidates: ([own].compactMap { $0 }) + candidates))
   }
 
@@ -89,28 +92,6 @@ extension Pilot {
       // Anything else says nothing about tokens.
     }
     return tokenRefusals >= 3
-  }
-
-  /// Beside the leader, every `consistencyCheckInterval`: every voter's HashKV at one revision.
-  /// Returns the last reading (the engine acts on it until the next one).
-  func checkConsistency(_ client: EtcdClient, seen: ClusterObserver.Result, stopping: Bool, now: Double) async -> ConsistencyReading? {
-    guard let interval = configuration.consistencyCheckInterval, !stopping, let cluster = seen.cluster,
-      let id = seen.ownMemberID, cluster.leaderID == id
-    else { return consistency }
-    guard now >= nextConsistencyCheck else { return consistency }
-    nextConsistencyCheck = now + interval.seconds
-    guard let reading = await ConsistencyCheck(client: client).read(cluster, now: now) else { return consistency }
-    let hashes = Set(reading.hashes.values.map(\.hash))
-    if hashes.count > 1 {
-      let each = reading.hashes.sorted { $0.key < $1.key }.map { id, hash in
-        "\(cluster.member(id)?.label ?? id.etcdHex)=\(String(hash.hash, radix: 16))"
-      }
-      logger.warning("consistency check: the voters' data differ at revision \(reading.revision): \(each.joined(separator: ", "))")
-    } else if consistency.map({ Set($0.hashes.values.map(\.hash)).count > 1 }) ?? true {
-      logger.info("consistency check: \(reading.hashes.count) voters agree on HashKV at revision \(reading.revision)")
-    }
-    consistency = reading
-    return reading
   }
 
   /// A random cluster token: `etcd-pilot-` and 16 hex digits.

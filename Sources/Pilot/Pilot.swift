@@ -36,6 +36,9 @@ public actor Pilot {
   /// The last consistency check this pilot made beside the leader, and when it is due again.
   var consistency: ConsistencyReading?
   var nextConsistencyCheck: Double = 0
+  /// The cluster as the last observation saw it, while this pod's etcd led it: what the
+  /// consistency check compares.
+  var leadingView: ClusterView?
   /// For logging each holder of the lock and each failure once, not on every retry.
   var lastLockHolder: String?
   var lastFailure = ""
@@ -81,6 +84,7 @@ public actor Pilot {
         group.addTask {
           for await signal in await SignalStream.make() { await self.requestStop(signal == .sigint ? SIGINT : SIGTERM) }
         }
+        group.addTask { await self.checkConsistencyPeriodically(client) }
         if let tls = self.configuration.tls {
           let renewal = CertificateRenewal(tls: tls, certificate: certificate, logger: self.logger)
           group.addTask { await renewal.run(client) }

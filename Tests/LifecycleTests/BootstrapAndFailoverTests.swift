@@ -94,20 +94,22 @@ struct BootstrapAndFailoverTests {
       let writer = AcknowledgedWriter(prefix: "term/")
       try await cluster.withClient { etcd in
         let load = Task { await writer.run(using: etcd) }
-        try await eventually("a first acknowledged write") { writer.count > 0 ? true : nil }
+        _ = try await eventually("a first acknowledged write") { writer.count > 0 ? true : nil }
         var before: [Int: Int32] = [:]
         for ordinal in stopped { before[ordinal] = try await cluster.pid(ordinal) }
         let control = try cluster.control
         for ordinal in stopped { try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": "TERM"]) }
         for ordinal in stopped {
-          try await eventually("pod \(ordinal) restarted", timeout: .seconds(120)) {
+          _ = try await eventually("pod \(ordinal) restarted", timeout: .seconds(120)) {
             let pid = try? await cluster.pid(ordinal)
             return pid != nil && pid != before[ordinal] ? true : nil
           }
         }
+        // Waits until the cluster is healthy again.
+        try await cluster.local(["scale", "--replicas", "3"])
         try await cluster.expectMembers(3)
         let count = writer.count
-        try await eventually("writes acknowledged after the restart") { writer.count > count ? true : nil }
+        _ = try await eventually("writes acknowledged after the restart") { writer.count > count ? true : nil }
         load.cancel()
         await load.value
         #expect(try await writer.lost(using: etcd) == [])

@@ -1,0 +1,34 @@
+import EtcdClient
+import Foundation
+import Logging
+import Membership
+
+extension Pilot {
+  /// Beside the leader, every `consistencyCheckInterval`: every voter's HashKV at one revision,
+  /// kept for the engine until the next reading. A child task of the pilot, so that a long
+  /// HashKV of a large database never holds up the decisions (or a stop).
+  func checkConsistencyPeriodically(_ client: EtcdClient) async {
+    guard let interval = configuration.consistencyCheckInterval else { return }
+    while !Task.isCancelled {
+      try? await Task.sleep(for: .seconds(1))
+      let now = Date().timeIntervalSince1970
+      guard !stopRequested, now >= nextConsistencyCheck, let cluster = leadingView else { continue }
+      nextConsistencyCheck = now + interval.seconds
+      guard let reading = await ConsistencyCheck(client: client).read(cluster, now: now) else { continue }
+      record(reading, of: cluster)
+    }
+  }
+
+  /// Keeps a reading, saying once when the voters' data differ and once when they agree again.
+  private func record(_ reading: ConsistencyReading, of cluster: ClusterView) {
+    if Set(reading.hashes.values.map(\.hash)).count > 1 {
+      let each = reading.hashes.sorted { $0.key < $1.key }.map { id, hash in
+        "\(cluster.member(id)?.label ?? id.etcdHex)=\(String(hash.hash, radix: 16))"
+      }
+      logger.warning("consistency check: the voters' data differ at revision \(reading.revision): \(each.joined(separator: ", "))")
+    } else if consistency.map({ Set($0.hashes.values.map(\.hash)).count > 1 }) ?? true {
+      logger.info("consistency check: \(reading.hashes.count) voters agree on HashKV at revision \(reading.revision)")
+    }
+    consistency = reading
+  }
+}
