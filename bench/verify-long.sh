@@ -6,13 +6,14 @@
 # its cluster's files (logs, volumes) for reading.
 #   bench/verify-long.sh                                  # seed 20261127, faults 1–1000, 200 a segment
 #   bench/verify-long.sh --from 201 --to 1000 --segment 200 --seed 20261127 --schedule 2 --etcd /usr/bin/etcd
-# Uses loopback addresses 127.0.30.x (verify's default), with TLS; etcd 3.4.23 from Debian by
+#   bench/verify-long.sh --from 601 --to 1000 --address-base 127.0.31 --work /tmp/verify-b   # beside another
+# Uses loopback addresses 127.0.30.x (verify's default) unless --address-base, with TLS; etcd 3.4.23 from Debian by
 # default (3.5.0–3.5.2, the only 3.5 on PyPI, can skip applied writes when killed: etcd #13766).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-seed=20261127 schedule=2 from=1 to=1000 segment=200 work=${TMPDIR:-/tmp}/etcd-pilot-verify-long etcd=/usr/bin/etcd
+seed=20261127 schedule=2 from=1 to=1000 segment=200 work=${TMPDIR:-/tmp}/etcd-pilot-verify-long etcd=/usr/bin/etcd address_base=127.0.30
 while [ $# -gt 0 ]; do
   case "$1" in
     --seed) seed=$2; shift 2 ;;
@@ -22,7 +23,8 @@ while [ $# -gt 0 ]; do
     --to) to=$2; shift 2 ;;
     --segment) segment=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
-    *) echo "verify-long: unknown argument $1 (use --seed, --schedule, --from, --to, --segment, --etcd, --work)" >&2; exit 2 ;;
+    --address-base) address_base=$2; shift 2 ;;
+    *) echo "verify-long: unknown argument $1 (use --seed, --schedule, --from, --to, --segment, --etcd, --work, --address-base)" >&2; exit 2 ;;
   esac
 done
 
@@ -33,7 +35,7 @@ commit=$(git rev-parse --short HEAD)
 mkdir -p "$work"
 cp "$bin/etcd-pilot" "$work/etcd-pilot"
 version=$("$etcd" --version | sed -n 's/^etcd Version: //p')
-flags=(--seed "$seed" --schedule "$schedule" --tls --etcd "$etcd")
+flags=(--seed "$seed" --schedule "$schedule" --tls --etcd "$etcd" --address-base "$address_base")
 etcd_flags=(-- --quota-backend-bytes=8589934592)
 
 start=$from
@@ -45,11 +47,17 @@ while [ "$start" -le "$to" ]; do
   log="$work/faults$start-$end.log"
   rm -rf "$dir" "$dir-local.log"
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  others_before=$(pgrep -fc 'etcd-pilot verify --from' || true)
   began=$(date -u +%Y-%m-%dT%H:%MZ)
   echo "verify-long: faults $start–$end of seed $seed, schedule $schedule, etcd $version → $log"
   status=0
   "$work/etcd-pilot" verify --from "$start" --faults "$count" "${flags[@]}" --dir "$dir" "${etcd_flags[@]}" >"$log" 2>&1 || status=$?
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  others_after=$(pgrep -fc 'etcd-pilot verify --from' || true)
+  beside=""
+  if [ "$others_before" -gt 0 ] || [ "$others_after" -gt 0 ]; then
+    beside=" Other verify runs on this machine at the start: $others_before, at the end: $others_after (sharing its $(nproc) vCPUs)."
+  fi
   if [ "$status" -ne 0 ]; then
     echo "verify-long: faults $start–$end FAILED (exit $status); the run's output: $log; its files: $dir" >&2
     tail -n 15 "$log" >&2
@@ -59,8 +67,8 @@ while [ "$start" -le "$to" ]; do
   {
     echo "# etcd-pilot verify --seed $seed --schedule $schedule --from $start --faults $count --tls (faults $start–$end of a $to-fault run; etcd $version, release build of commit $commit, $began, $(nproc) vCPUs)"
     echo
-    echo "Command: \`etcd-pilot verify --from $start --faults $count --seed $seed --schedule $schedule --tls --etcd $etcd -- --quota-backend-bytes=8589934592\` (by \`bench/verify-long.sh\`)."
-    echo "Load average (1, 5, 15 min) before: $load_before; after: $load_after."
+    echo "Command: \`etcd-pilot verify --from $start --faults $count --seed $seed --schedule $schedule --tls --etcd $etcd --address-base $address_base -- --quota-backend-bytes=8589934592\` (by \`bench/verify-long.sh\`)."
+    echo "Load average (1, 5, 15 min) before: $load_before; after: $load_after.$beside"
     echo
     echo '```'
     cat "$log"
