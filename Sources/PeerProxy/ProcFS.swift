@@ -9,6 +9,11 @@
 enum ProcFS {
   /// The whole text of a (small, virtual) file, or `nil` when it cannot be read.
   static func readText(_ path: String) -> String? {
+    readBytes(path).map { String(decoding: $0, as: UTF8.self) }
+  }
+
+  /// The whole content of a virtual file, or `nil` when it cannot be read.
+  static func readBytes(_ path: String) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -23,7 +28,7 @@ enum ProcFS {
       if count == 0 { break }
       bytes.append(contentsOf: chunk[0..<count])
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
   }
 
   /// The names in a directory, without "." and "..".

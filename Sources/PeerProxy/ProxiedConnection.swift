@@ -20,7 +20,12 @@ struct ProxiedConnection {
     // Subscribe before reading the current fault: a change in between is then seen twice rather
     // than never.
     let changes = faults.changes()
-    let initiator = inbound.remoteAddress.flatMap(identify)
+    // Off Swift's cooperative pool: identifying reads /proc (blocking, a few milliseconds on a
+    // busy machine), once per accepted connection, and while a member is down its peers redial
+    // it several times a second. On the pool's threads — one per core — that starved every
+    // other task of the process (the supervisor's control API, the proxies' accept loops).
+    let (remote, identify) = (inbound.remoteAddress, identify)
+    let initiator = try? await NIOThreadPool.singleton.runIfActive { remote.flatMap(identify) }
     let logger = connectionLogger(initiator: initiator)
     let (faults, pod) = (faults, pod)
     let currentFault: @Sendable () -> Fault = { faults.fault(target: pod, initiator: initiator) }

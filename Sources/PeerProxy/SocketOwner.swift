@@ -69,15 +69,36 @@ public enum SocketOwner {
     }
     var inodes = Set<UInt64>()
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-      guard let text = ProcFS.readText(table) else { continue }
-      for line in text.split(separator: "\n") {
-        guard let entry = TCPSocketTableEntry(line: line), entry.inode != 0,
-          entry.localPort == port, wanted.contains(entry.localAddress)
-        else { continue }
-        inodes.insert(entry.inode)
+      guard let bytes = ProcFS.readBytes(table) else { continue }
+      for local in wanted where local.count == (table.hasSuffix("6") ? 16 : 4) {
+        inodes.formUnion(Self.inodes(in: bytes, local: TCPSocketTableEntry.text(of: local, port: port)))
       }
     }
     return inodes
+  }
+
+  /// The inodes (never 0: a socket in TIME_WAIT has none) of the lines of a /proc/net/tcp or
+  /// tcp6 table whose local address field is `local`, the kernel's text of it. Only matching
+  /// lines are decoded: the proxy asks once per accepted connection, and a busy machine's table
+  /// holds thousands of lines.
+  static func inodes(in table: [UInt8], local: [UInt8]) -> [UInt64] {
+    let space = UInt8(ascii: " "), colon = UInt8(ascii: ":"), newline = UInt8(ascii: "\n")
+    var found: [UInt64] = []
+    var lineStart = table.startIndex
+    while lineStart < table.endIndex {
+      let lineEnd = table[lineStart...].firstIndex(of: newline) ?? table.endIndex
+      defer { lineStart = lineEnd + 1 }
+      // "  12: 0100007F:3039 ...": the slot, then the local address.
+      guard let slotEnd = table[lineStart..<lineEnd].firstIndex(of: colon) else { continue }
+      guard let fieldStart = table[(slotEnd + 1)..<lineEnd].firstIndex(where: { $0 != space }),
+        lineEnd - fieldStart > local.count, table[fieldStart + local.count] == space,
+        table[fieldStart..<(fieldStart + local.count)].elementsEqual(local),
+        let entry = TCPSocketTableEntry(line: Substring(decoding: table[lineStart..<lineEnd], as: UTF8.self)),
+        entry.inode != 0
+      else { continue }
+      found.append(entry.inode)
+    }
+    return found
   }
 
   /// An address in network byte order, e.g. [127, 0, 0, 1] for "127.0.0.1".

@@ -41,4 +41,23 @@ struct TCPSocketTableEntry: Equatable {
     }
     return bytes
   }
+
+  /// The kernel's text of a local address field, e.g. "0100007F:3039" for 127.0.0.1:12345 on a
+  /// little-endian machine: each 32-bit word of the network-order address printed as a host-order
+  /// integer (the inverse of ``decodeAddress(_:)``), then the port, upper-case hex.
+  static func text(of address: [UInt8], port: Int) -> [UInt8] {
+    var text = ""
+    var rest = address[...]
+    while rest.count >= 4 {
+      let word = rest.prefix(4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+      text += hex(UInt64(word), digits: 8)
+      rest = rest.dropFirst(4)
+    }
+    return Array((text + ":" + hex(UInt64(port), digits: 4)).utf8)
+  }
+
+  private static func hex(_ value: UInt64, digits: Int) -> String {
+    let text = String(value, radix: 16, uppercase: true)
+    return String(repeating: "0", count: max(0, digits - text.count)) + text
+  }
 }

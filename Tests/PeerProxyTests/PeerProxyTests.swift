@@ -1,5 +1,6 @@
 import NIOCore
 import PeerProxy
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -221,5 +222,60 @@ struct PeerProxyTests {
       #expect(await client.isClosed(within: .seconds(5)))
       await client.close()
     }
+  }
+
+  /// Identifying an initiator reads /proc and blocks its thread; meanwhile the rest of the
+  /// process runs. Here every identification blocks, as many at once as there are cores: on
+  /// Swift's cooperative pool (one thread per core) nothing else could run — not even this test,
+  /// which would then see the gate give up before it saw the identifications waiting.
+  @Test func identifyingBlocksNoOtherTask() async throws {
+    let host = "127.0.123.9"
+    let blocking = System.coreCount
+    let gate = IdentifyGate(giveUpAfter: .seconds(20))
+    try await withTestServer(host: host) { echo in
+      try await withProxy(
+        pod: "etcd-0", host: host, target: echo, faults: FaultTable(),
+        identify: { _ in gate.pass() }
+      ) { proxy in
+        var clients: [TestClient] = []
+        for _ in 0..<blocking { clients.append(try await TestClient.connect(to: proxy.listenAddress)) }
+        #expect(await gate.sawWaiting(blocking, within: .seconds(10)))
+        gate.open()
+        for client in clients {
+          #expect(try await client.roundTrip(ping, within: .seconds(5)) != nil)
+          await client.close()
+        }
+      }
+    }
+  }
+}
+
+/// Holds every identification until opened (or until it gives up, so that a test of code that
+/// blocks wrongly still ends), counting those waiting.
+private final class IdentifyGate: Sendable {
+  private let state = Mutex((open: false, waiting: 0))
+  private let giveUp: Duration
+
+  init(giveUpAfter: Duration) { giveUp = giveUpAfter }
+
+  /// Blocks the calling thread while the gate is closed; names no initiator.
+  func pass() -> String? {
+    let deadline = ContinuousClock.now + giveUp
+    state.withLock { $0.waiting += 1 }
+    while !state.withLock({ $0.open }) && ContinuousClock.now < deadline { usleep(1000) }
+    state.withLock { $0.waiting -= 1 }
+    return nil
+  }
+
+  func open() { state.withLock { $0.open = true } }
+
+  /// Whether `count` identifications were seen waiting at once before `timeout`.
+  func sawWaiting(_ count: Int, within timeout: Duration) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      if state.withLock({ $0.waiting }) >= count { return true }
+      try? await Task.sleep(for: .milliseconds(10))
+    }
+    return false
   }
 }

@@ -40,6 +40,26 @@ struct SocketOwnerTests {
   }
 
   #if _endian(little)
+    @Test func findsOnlyTheLinesOfTheWantedLocalAddress() {
+      let rest = "00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0"
+      let table = [
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+        "   0: 0100007F:3039 \(rest) 111 1 0000000000000000 100 0 0 10 0",
+        "   1: 0100007F:3038 \(rest) 222 1 0000000000000000 100 0 0 10 0",
+        "   2: 0200007F:3039 \(rest) 333 1 0000000000000000 100 0 0 10 0",
+        "   3: 0100007F:3039 0100007F:9999 06 00000000:00000000 03:00000F2A 00000000     0        0 0 3 0000000000000000",
+        "  12: 0100007F:3039 \(rest) 444 1 0000000000000000 100 0 0 10 0",
+        "   5: 0100007F:30391 \(rest) 555 1 0000000000000000 100 0 0 10 0",
+      ].joined(separator: "\n") + "\n"
+      let local = TCPSocketTableEntry.text(of: [127, 0, 0, 1], port: 12345)
+      #expect(String(decoding: local, as: UTF8.self) == "0100007F:3039")
+      // Not another port, not another address, not a socket in TIME_WAIT (inode 0).
+      #expect(SocketOwner.inodes(in: Array(table.utf8), local: local) == [111, 444])
+      #expect(SocketOwner.inodes(in: [], local: local) == [])
+      let mapped = TCPSocketTableEntry.text(of: [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF, 127, 0, 0, 1], port: 80)
+      #expect(String(decoding: mapped, as: UTF8.self) == "0000000000000000FFFF00000100007F:0050")
+    }
+
     @Test func parsesProcNetTCPLines() throws {
       let v4 = try #require(
         TCPSocketTableEntry(
