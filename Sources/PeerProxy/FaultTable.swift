@@ -80,6 +80,16 @@ public final class FaultTable: Sendable {
     return stream
   }
 
+  /// Whether the fault of a connection to `target` depends on who initiated it: whether any
+  /// other pod has a fault.
+  public func dependsOnInitiator(target: String) -> Bool {
+    state.withLock { Self.dependsOnInitiator($0.faults, target: target) }
+  }
+
+  static func dependsOnInitiator(_ faults: [String: Fault], target: String) -> Bool {
+    faults.keys.contains { $0 != target }
+  }
+
   static func fault(in faults: [String: Fault], target: String, initiator: String?) -> Fault {
     let targetFault = faults[target] ?? .none
     guard let initiator else { return targetFault }

@@ -1,9 +1,11 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
-/// One accepted connection of a ``PeerProxy``: finds out who initiated it, connects it to the
-/// target unless it is blackholed, and closes it when a blackhole it was in is lifted.
+/// One accepted connection of a ``PeerProxy``: finds out who initiated it when that matters,
+/// connects it to the target unless it is blackholed, and closes it when a blackhole it was in
+/// is lifted.
 struct ProxiedConnection {
   let inbound: any Channel
   let pod: String
@@ -20,15 +22,12 @@ struct ProxiedConnection {
     // Subscribe before reading the current fault: a change in between is then seen twice rather
     // than never.
     let changes = faults.changes()
-    // Off Swift's cooperative pool: identifying reads /proc (blocking, a few milliseconds on a
-    // busy machine), once per accepted connection, and while a member is down its peers redial
-    // it several times a second. On the pool's threads — one per core — that starved every
-    // other task of the process (the supervisor's control API, the proxies' accept loops).
-    let (remote, identify) = (inbound.remoteAddress, identify)
-    let initiator = try? await NIOThreadPool.singleton.runIfActive { remote.flatMap(identify) }
+    let initiator = Initiator()
+    // Who initiated the connection matters only while another pod has a fault; found out then.
+    if faults.dependsOnInitiator(target: pod) { initiator.found(await identifyInitiator()) }
     let logger = connectionLogger(initiator: initiator)
     let (faults, pod) = (faults, pod)
-    let currentFault: @Sendable () -> Fault = { faults.fault(target: pod, initiator: initiator) }
+    let currentFault: @Sendable () -> Fault = { faults.fault(target: pod, initiator: initiator.name) }
     let faultAtAccept = currentFault()
     logger.debug("accepted peer connection", metadata: ["fault": "\(faultAtAccept)"])
 
@@ -54,10 +53,9 @@ struct ProxiedConnection {
     let connectionChannels = channels
     await withTaskGroup(of: Void.self) { group in
       group.addTask {
-        await Self.closeWhenBlackholeLifts(
+        await closeWhenBlackholeLifts(
           on: connectionChannels, changes: changes,
-          initiallyBlackholed: faultAtAccept == .blackhole,
-          pod: pod, initiator: initiator, logger: logger
+          initiallyBlackholed: faultAtAccept == .blackhole, initiator: initiator, logger: logger
         )
       }
       for channel in connectionChannels { try? await channel.closeFuture.get() }
@@ -66,11 +64,19 @@ struct ProxiedConnection {
     logger.debug("peer connection closed")
   }
 
-  private func connectionLogger(initiator: String?) -> Logger {
+  private func connectionLogger(initiator: Initiator) -> Logger {
     var logger = logger
-    logger[metadataKey: "initiator"] = "\(initiator ?? "unknown")"
+    logger[metadataKey: "initiator"] = "\(initiator.isKnown ? initiator.name ?? "unknown" : "not identified")"
     logger[metadataKey: "remote"] = "\(inbound.remoteAddress.map { "\($0)" } ?? "?")"
     return logger
+  }
+
+  /// The pod that initiated the connection, if any. Off Swift's cooperative pool: identifying
+  /// reads /proc, which blocks for milliseconds (more on a busy machine), and on the pool's
+  /// threads — one per core — it held up every other task of the process.
+  private func identifyInitiator() async -> String? {
+    let (remote, identify) = (inbound.remoteAddress, identify)
+    return (try? await NIOThreadPool.singleton.runIfActive { remote.flatMap(identify) }) ?? nil
   }
 
   private func connectToTarget() async throws -> any Channel {
@@ -102,14 +108,18 @@ struct ProxiedConnection {
   }
 
   /// Closes the channels when the connection's fault goes from blackhole to anything else, or
-  /// when the task is cancelled (the proxy stops, or the channels closed on their own).
-  private static func closeWhenBlackholeLifts(
+  /// when the task is cancelled (the proxy stops, or the channels closed on their own). Finds out
+  /// the initiator once a change makes it matter.
+  private func closeWhenBlackholeLifts(
     on channels: [any Channel], changes: AsyncStream<[String: Fault]>, initiallyBlackholed: Bool,
-    pod: String, initiator: String?, logger: Logger
+    initiator: Initiator, logger: Logger
   ) async {
     var blackholed = initiallyBlackholed
     for await snapshot in changes {
-      if FaultTable.fault(in: snapshot, target: pod, initiator: initiator) == .blackhole {
+      if !initiator.isKnown && FaultTable.dependsOnInitiator(snapshot, target: pod) {
+        initiator.found(await identifyInitiator())
+      }
+      if FaultTable.fault(in: snapshot, target: pod, initiator: initiator.name) == .blackhole {
         blackholed = true
       } else if blackholed {
         logger.debug("closing peer connection: its blackhole was lifted")
@@ -118,4 +128,22 @@ struct ProxiedConnection {
     }
     for channel in channels { channel.close(promise: nil) }
   }
+}
+
+/// The pod that initiated a proxied connection, once identified.
+///
+/// Identifying reads /proc; a proxy accepts many connections (while a member is down its peers
+/// redial it several times a second), and on a busy machine reading the socket tables for each
+/// of them cost more than a core and fell behind, leaving accepted connections unserved. So a
+/// connection is identified only while some other pod has a fault, at accept or at the change
+/// that sets the fault; until then it has no initiator's fault, which is right: there is none.
+final class Initiator: Sendable {
+  private let state = Mutex<String??>(nil)
+
+  /// Whether the connection was identified (its initiator may still be unknown: `name` nil).
+  var isKnown: Bool { state.withLock { $0 != nil } }
+  /// The initiating pod, `nil` while not identified or when no pod owns the connection.
+  var name: String? { state.withLock { $0 ?? nil } }
+
+  func found(_ name: String?) { state.withLock { $0 = .some(name) } }
 }

@@ -96,6 +96,37 @@ struct PeerProxyTests {
     }
   }
 
+  /// Identifying reads /proc, so it waits until it matters: none while no other pod has a
+  /// fault; once one does, an open connection is identified and its initiator's fault applies.
+  @Test func initiatorIdentifiedOnlyOnceItMatters() async throws {
+    let host = "127.0.123.13"
+    let faults = FaultTable()
+    faults.set(.delay(.milliseconds(1)), for: "etcd-0")
+    let calls = Mutex(0)
+    try await withTestServer(host: host) { echo in
+      try await withProxy(
+        pod: "etcd-0", host: host, target: echo, faults: faults,
+        identify: { _ in calls.withLock { $0 += 1 }; return "etcd-1" }
+      ) { proxy in
+        let client = try await TestClient.connect(to: proxy.listenAddress)
+        #expect(try await client.roundTrip(ping, within: .seconds(5)) != nil)
+        #expect(calls.withLock { $0 } == 0, "only the target's own fault is set")
+
+        faults.set(.delay(.milliseconds(200)), for: "etcd-1")
+        let deadline = ContinuousClock.now + .seconds(5)
+        while calls.withLock({ $0 }) == 0 && ContinuousClock.now < deadline {
+          try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(calls.withLock { $0 } == 1)
+        let rtt = try await client.roundTrip(ping, within: .seconds(5))
+        #expect(
+          rtt.map { $0 >= .milliseconds(360) } == true, "round trip took \(String(describing: rtt))"
+        )
+        await client.close()
+      }
+    }
+  }
+
   /// The wiring the local cluster uses: the initiator is the pod whose process tree holds the
   /// connecting socket — here this test process, as a descendant of PID 1.
   @Test func initiatorFoundThroughSocketOwner() async throws {
@@ -229,12 +260,15 @@ struct PeerProxyTests {
   /// Swift's cooperative pool (one thread per core) nothing else could run — not even this test,
   /// which would then see the gate give up before it saw the identifications waiting.
   @Test func identifyingBlocksNoOtherTask() async throws {
-    let host = "127.0.123.9"
+    let host = "127.0.123.12"
     let blocking = System.coreCount
     let gate = IdentifyGate(giveUpAfter: .seconds(20))
+    // Another pod's fault: the initiator matters, so every connection is identified at accept.
+    let faults = FaultTable()
+    faults.set(.delay(.milliseconds(1)), for: "etcd-1")
     try await withTestServer(host: host) { echo in
       try await withProxy(
-        pod: "etcd-0", host: host, target: echo, faults: FaultTable(),
+        pod: "etcd-0", host: host, target: echo, faults: faults,
         identify: { _ in gate.pass() }
       ) { proxy in
         var clients: [TestClient] = []
