@@ -8,7 +8,8 @@ import NIOPosix
 /// on the advertised peer address `listen` (e.g. `127.0.10.1:2380`) and forwards every accepted
 /// connection to `target`, bytes both ways, with backpressure. Each connection suffers the
 /// faults, in the shared ``FaultTable``, of this proxy's pod and of the pod that initiated it
-/// (found by `identify`); changes apply to open connections at once.
+/// (found by `identify`, only while another pod has a fault); changes apply to open connections
+/// at once (an initiator's, once its connection is identified: milliseconds later).
 ///
 /// Run one proxy per pod, all sharing one ``FaultTable``:
 /// ```swift
@@ -23,6 +24,8 @@ import NIOPosix
 public struct PeerProxy: Sendable {
   /// Names the pod that owns the remote end of an accepted connection, given its address, or
   /// `nil` when it is unknown (such an initiator has no fault of its own). See ``SocketOwner``.
+  /// It may block (it runs on NIO's blocking pool) and is called only while a pod other than
+  /// the proxy's own has a fault.
   public typealias Identify = @Sendable (SocketAddress) -> String?
 
   /// The pod whose peer port this proxy fronts.

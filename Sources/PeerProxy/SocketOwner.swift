@@ -79,8 +79,8 @@ public enum SocketOwner {
 
   /// The inodes (never 0: a socket in TIME_WAIT has none) of the lines of a /proc/net/tcp or
   /// tcp6 table whose local address field is `local`, the kernel's text of it. Only matching
-  /// lines are decoded: the proxy asks once per accepted connection, and a busy machine's table
-  /// holds thousands of lines.
+  /// lines are decoded: the proxy asks for every connection accepted during a peer fault, and a
+  /// busy machine's table holds thousands of lines.
   static func inodes(in table: [UInt8], local: [UInt8]) -> [UInt64] {
     let space = UInt8(ascii: " "), colon = UInt8(ascii: ":"), newline = UInt8(ascii: "\n")
     var found: [UInt64] = []
