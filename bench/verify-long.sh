@@ -65,7 +65,7 @@ while [ "$start" -le "$to" ]; do
   fi
   result="bench/results/verify-seed$seed-schedule$schedule-etcd$version-faults$start-$end.md"
   {
-    echo "# etcd-pilot verify --seed $seed --schedule $schedule --from $start --faults $count --tls (faults $start–$end of a $to-fault run; etcd $version, release build of commit $commit, $began, $(nproc) vCPUs)"
+    echo "# etcd-pilot verify --seed $seed --schedule $schedule --from $start --faults $count --tls (faults $start–$end of the schedule; this run of the script: $from–$to; etcd $version, release build of commit $commit, $began, $(nproc) vCPUs)"
     echo
     echo "Command: \`etcd-pilot verify --from $start --faults $count --seed $seed --schedule $schedule --tls --etcd $etcd --address-base $address_base -- --quota-backend-bytes=8589934592\` (by \`bench/verify-long.sh\`)."
     echo "Load average (1, 5, 15 min) before: $load_before; after: $load_after.$beside"
