@@ -6,15 +6,16 @@ import Pilot
 /// never replaced. A ConfigMap that exists without a record (made ahead of time by hand, say)
 /// gets the record with an update guarded by its resourceVersion.
 ///
-/// The ConfigMap the agent creates is owned by the release's StatefulSet (an ownerReference) and
-/// carries its instance labels, so `helm uninstall` removes it with the StatefulSet; volumes that
-/// outlive it still hold their data, and a pilot with data never needs the record to start.
+/// The ConfigMap the agent creates carries the release's instance labels but no owner: like the
+/// volumes, it outlives `kubectl delete statefulset` and `helm uninstall`, so a reinstall on the
+/// same volumes knows the cluster formed. (Were it lost, the leader's pilot writes it again.)
+/// Deleting it by hand, with the volumes, is how a new, empty cluster is asked for.
 public struct ConfigMapRecordStore: ClusterRecordStore {
   public static let key = "record"
   public let client: KubernetesClient
   public let namespace: String
   public let name: String
-  /// The StatefulSet that owns the ConfigMap; nil leaves it unowned.
+  /// The StatefulSet whose labels the ConfigMap carries (it does not own it).
   public let owner: String?
 
   public init(client: KubernetesClient, namespace: String, name: String, owner: String? = nil) {
@@ -60,7 +61,6 @@ public struct ConfigMapRecordStore: ClusterRecordStore {
       throw KubernetesError("reading ConfigMap \(namespace)/\(name): HTTP \(existing.status): \(existing.message)")
     }
     var labels = ["app.kubernetes.io/managed-by": "etcd-pilot"]
-    var owners: [KubernetesObjects.OwnerReference]?
     if let owner {
       let set = try await client.send(.GET, "/apis/apps/v1/namespaces/\(namespace)/statefulsets/\(owner)")
       guard set.status == 200 else {
@@ -70,12 +70,9 @@ public struct ConfigMapRecordStore: ClusterRecordStore {
       for key in ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of"] {
         if let value = metadata.labels?[key] { labels[key] = value }
       }
-      if let uid = metadata.uid {
-        owners = [.init(apiVersion: "apps/v1", kind: "StatefulSet", name: owner, uid: uid)]
-      }
     }
     let map = KubernetesObjects.ConfigMap(
-      metadata: .init(name: name, namespace: namespace, labels: labels, ownerReferences: owners),
+      metadata: .init(name: name, namespace: namespace, labels: labels, ownerReferences: nil),
       data: [Self.key: text])
     let created = try await client.send(.POST, "/api/v1/namespaces/\(namespace)/configmaps", body: try JSONEncoder().encode(map))
     guard created.status == 201 || created.status == 200 || created.status == 409 else {

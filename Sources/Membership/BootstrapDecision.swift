@@ -1,8 +1,9 @@
 /// The parallel bootstrap: proven fresh, proposed by ordinal 0, adopted by everyone.
 enum BootstrapDecision {
-  /// Evidence that a cluster already formed, so no bootstrap may start or continue.
+  /// Evidence that a cluster already formed, so no bootstrap may start or continue: its record,
+  /// a volume that noted the formation, or one whose etcd served (a leader existed).
   static func formed(_ o: Observation) -> Bool {
-    o.record.exists || o.volume.notes.formed || o.peers.contains(where: \.formed)
+    o.record.exists || o.volume.notes.formed || o.volume.notes.served || o.peers.contains { $0.formed || $0.served }
   }
 
   /// Joins (or resumes) an unformed bootstrap that includes this pod.
@@ -12,15 +13,14 @@ enum BootstrapDecision {
       [o.volume.notes.marker.map { ($0, "this volume") }].compactMap { $0 }
       + o.peers.sorted { $0.ordinal < $1.ordinal }.compactMap { peer in peer.marker.map { ($0, peer.name) } }
     for (marker, source) in candidates where marker.includes(o.me) {
-      if let reason = abandonReason(marker, o, desired: desired) {
-        if source == "this volume" {
-          return Plan([.moveDataAside(reason: "unformed bootstrap abandoned: \(reason)")], because: reason)
-        }
+      if abandonReason(marker, o, desired: desired) != nil {
+        if source == "this volume" { return abandonment(marker, o, desired: desired) }
         continue
       }
       // Inside an unformed bootstrap the member list holds this pod as an unstarted voter. If
       // its entry has started, this volume lost the data of a started member: not a bootstrap.
-      if let cluster = o.cluster, cluster.entries(of: o.me).contains(where: \.isStarted) { return nil }
+      // (A cluster not proven ours counts here too: the check only ever holds a start back.)
+      if let cluster = o.cluster ?? o.foreignCluster, cluster.entries(of: o.me).contains(where: \.isStarted) { return nil }
       let start = EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token)
       if o.volume.notes.marker == marker {
         return Plan([.startEtcd(start)], because: "resuming the bootstrap of cluster token \(marker.token)")
@@ -32,15 +32,46 @@ enum BootstrapDecision {
     return nil
   }
 
-  /// Why an unformed bootstrap must be given up, if it must.
-  static func abandonReason(_ marker: BootstrapMarker, _ o: Observation, desired: Int) -> String? {
-    if o.cluster?.leaderID != nil, o.cluster?.members.allSatisfy(\.isStarted) == true { return nil }
-    if !marker.fits(desiredReplicas: desired) {
-      return "its members \(marker.members.map(\.name).joined(separator: ", ")) no longer fit \(desired) desired replicas"
+  /// Gives up the unformed bootstrap this volume holds, if it must — and never once a leader may
+  /// have existed: the members that formed a quorum may have acknowledged writes. `nil` when the
+  /// bootstrap goes on.
+  static func abandonment(_ marker: BootstrapMarker, _ o: Observation, desired: Int) -> Plan? {
+    guard let reason = abandonReason(marker, o, desired: desired) else { return nil }
+    if o.volume.hasEtcdData {
+      // A leader's first act is an entry of its own term, after the bootstrap's configuration
+      // changes (one per initial member): a log that holds more has seen a leader.
+      if let problem = o.ownLogProblem {
+        return .wait("the bootstrap \(reason), but this member's WAL cannot be read (\(problem)): keeping its data")
+      }
+      guard let tail = o.ownLogTail else {
+        return Plan(
+          [.readOwnLog],
+          because: "the bootstrap \(reason); reading this member's WAL first: entries beyond the bootstrap's configuration mean a leader existed")
+      }
+      let bootstrapEntries = UInt64(marker.members.count)
+      if tail.lastIndex > bootstrapEntries {
+        return .wait(
+          "the bootstrap \(reason), but this member's WAL holds \(tail.lastIndex - bootstrapEntries) entries beyond its initial configuration: a leader existed and may have acknowledged writes, so it is never given up; waiting for its members",
+          releasing: o.holdsLock)
+      }
     }
-    let age = o.now - marker.proposedAt
+    return Plan(
+      (o.holdsLock ? [.releaseLock] : []) + [.moveDataAside(reason: "unformed bootstrap abandoned: \(reason)", redundant: false)],
+      because: "the bootstrap \(reason); no member of it ever saw a leader")
+  }
+
+  /// Why an unformed bootstrap would be given up: it no longer fits the desired pods, or it has
+  /// not formed within the timeout on this pilot's own clock. Never while a leader exists or
+  /// once any of its members served.
+  static func abandonReason(_ marker: BootstrapMarker, _ o: Observation, desired: Int) -> String? {
+    if o.volume.notes.served || o.peers.contains(where: { $0.served && $0.marker?.token == marker.token }) { return nil }
+    if o.cluster?.leaderID != nil { return nil }
+    if !marker.fits(desiredReplicas: desired) {
+      return "of \(marker.members.map(\.name).joined(separator: ", ")) no longer fits \(desired) desired replicas"
+    }
+    let age = o.secondsUnformed ?? (o.now - marker.proposedAt)
     if age > o.settings.bootstrapTimeout {
-      return "it has not formed within \(Int(o.settings.bootstrapTimeout))s"
+      return "has not formed within \(Int(o.settings.bootstrapTimeout))s"
     }
     return nil
   }
@@ -48,10 +79,14 @@ enum BootstrapDecision {
   /// Ordinal 0 proposes a new cluster once every pod of the desired count answers fresh.
   static func propose(_ o: Observation, desired: Int) -> Plan {
     if o.record.exists {
-      return .wait("the cluster formed before (its record exists) but no quorum answers; waiting for members to return")
+      return .wait(
+        "the cluster formed before (its record exists) but no quorum answers; waiting for members to return (if every volume was deleted on purpose, delete the cluster record to start a new, empty cluster)")
     }
     if formed(o) {
       return .wait("a peer reports the cluster formed, but no quorum answers; waiting")
+    }
+    if o.foreignCluster != nil {
+      return .wait("a cluster answers on this StatefulSet's addresses: no new cluster is proposed while one does")
     }
     guard o.me.ordinal == 0 else {
       return .wait("no cluster yet; waiting for \(o.pods.first { $0.ordinal == 0 }?.name ?? "ordinal 0") to propose one")

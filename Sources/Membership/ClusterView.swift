@@ -10,10 +10,12 @@ public struct MemberView: Sendable, Hashable {
   public var isAlive: Bool
   /// Its raft applied index when it answered.
   public var raftIndex: UInt64
+  /// Its etcd version when it answered (`3.5.1`).
+  public var version: String?
 
   public init(
     id: UInt64, name: String, peerURLs: [String], clientURLs: [String] = [], isLearner: Bool = false,
-    isAlive: Bool = true, raftIndex: UInt64 = 0
+    isAlive: Bool = true, raftIndex: UInt64 = 0, version: String? = nil
   ) {
     self.id = id
     self.name = name
@@ -22,6 +24,7 @@ public struct MemberView: Sendable, Hashable {
     self.isLearner = isLearner
     self.isAlive = isAlive
     self.raftIndex = raftIndex
+    self.version = version
   }
 
   /// Started: it has published its client URLs. (Members of a static bootstrap carry their
@@ -70,10 +73,15 @@ public struct PeerReport: Sendable, Hashable, Codable {
   public var marker: BootstrapMarker?
   public var formed: Bool
   public var memberID: String?
+  /// Its etcd served clients at least once (see ``PilotNotes/served``).
+  public var served: Bool
+  /// The cluster its volume belongs to (hex), once it knows.
+  public var clusterID: String?
 
   public init(
     name: String, ordinal: Int, uid: String, statefulSet: String, namespace: String, fresh: Bool,
-    marker: BootstrapMarker? = nil, formed: Bool = false, memberID: String? = nil
+    marker: BootstrapMarker? = nil, formed: Bool = false, memberID: String? = nil, served: Bool = false,
+    clusterID: String? = nil
   ) {
     self.name = name
     self.ordinal = ordinal
@@ -84,6 +92,8 @@ public struct PeerReport: Sendable, Hashable, Codable {
     self.marker = marker
     self.formed = formed
     self.memberID = memberID
+    self.served = served
+    self.clusterID = clusterID
   }
 }
 

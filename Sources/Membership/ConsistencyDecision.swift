@@ -2,15 +2,21 @@
 /// from a quorum of voters that agree is replaced — removed, so that its pod moves the data aside
 /// and joins again from a fresh copy. Nobody is replaced unless a quorum of all voters agrees on
 /// one hash: which side is right is not a guess.
-enum ConsistencyDecision {
-  enum Verdict: Hashable {
+public enum ConsistencyDecision {
+  public enum Verdict: Hashable, Sendable {
     case consistent
     /// `members` differ from the hash that `agreeing` voters share.
     case diverged(members: [MemberView], hash: UInt32, agreeing: [MemberView])
     case undecided(String)
   }
 
-  static func verdict(_ reading: ConsistencyReading, cluster: ClusterView) -> Verdict {
+  public static func verdict(_ reading: ConsistencyReading, cluster: ClusterView) -> Verdict {
+    // Releases may hash differently (3.4 and 3.5 differ in what HashKV covers): while the
+    // voters run mixed versions nothing is compared.
+    let versions = Set(cluster.voters.compactMap(\.version).map { $0.split(separator: ".").prefix(2).joined(separator: ".") })
+    guard versions.count <= 1 else {
+      return .undecided("the voters run different etcd versions (\(versions.sorted().joined(separator: ", "))); comparing once they run one")
+    }
     let answered = cluster.voters.compactMap { voter in reading.hashes[voter.id].map { (member: voter, hash: $0) } }
     guard answered.count >= 2 else { return .consistent }
     guard Set(answered.map(\.hash.compactRevision)).count == 1 else {
@@ -47,13 +53,21 @@ enum ConsistencyDecision {
         "\(member.label)'s data diverged: its HashKV at revision \(reading.revision) is \(hex(reading.hashes[member.id]?.hash ?? 0)), the \(agreeing.count) voters \(names) agree on \(hex(hash))"
       }
       if let me = members.first(where: { $0.id == myID }) {
-        // The leader's own data: another leader removes it.
-        guard let successor = agreeing.filter({ $0.isAlive }).max(by: { $0.raftIndex < $1.raftIndex }) else {
-          return .wait("consistency check: \(why(me)); no agreeing voter answers to hand leadership to", releasing: o.holdsLock)
-        }
-        return Plan(
-          (o.holdsLock ? [.releaseLock] : []) + [.moveLeader(to: successor.id)],
-          because: "consistency check: \(why(me)): handing leadership to \(successor.label), whose pilot will replace this member")
+        // The leader holds every committed entry raft gave it; the members that outvote it may
+        // have replayed a log that lost what it applied (etcd issue 14009). A hash vote alone
+        // never removes the leader: a person decides.
+        return .wait(
+          "consistency check: \(why(me)); this member leads, and a leader is never replaced on a hash vote alone: compare the members' data (etcd-pilot backup of each) and replace the wrong one by hand",
+          releasing: o.holdsLock)
+      }
+      guard o.settings.replacesDivergedMembers else {
+        return .wait("consistency check: \(why(members[0])); reporting only (the check's action is report)", releasing: o.holdsLock)
+      }
+      // The same verdict at two revisions: one reading could have caught a member mid-apply.
+      guard let previous = o.previousDivergence, previous.revision != reading.revision,
+        previous.members == Set(members.map(\.id))
+      else {
+        return .wait("consistency check: \(why(members[0])); reading again at another revision before acting", releasing: o.holdsLock)
       }
       let member = members[0]
       guard Quorum.canRemove(member, from: cluster) else {
@@ -64,7 +78,7 @@ enum ConsistencyDecision {
       }
       return Plan(
         [.removeMember(memberID: member.id, name: member.label)],
-        because: "consistency check: \(why(member)): removing it, so that its pod moves the data aside and joins again from a fresh copy")
+        because: "consistency check: \(why(member)), at revisions \(previous.revision) and \(reading.revision): removing it, so that its pod moves the data aside and joins again from a fresh copy")
     }
   }
 

@@ -50,9 +50,13 @@ public enum EtcdExit: Sendable, Hashable {
       "failed to read WAL", "wal: file not found", "invalid database", "database file", "unexpected EOF",
       "failed to open backend",
       // A damaged WAL record's length or contents, as etcd reports them while reading the WAL.
-      "max entry size limit exceeded", "wal: snapshot mismatch", "wal: snapshot not found", "slice bounds out of range",
+      "max entry size limit exceeded", "wal: snapshot mismatch", "wal: snapshot not found",
     ]
-    if let marker = corrupt.first(where: { text.contains($0) }) {
+    // Go's own panics say nothing of where they happened: they count only when the stack they
+    // print is in the WAL's, the snapshotter's or the backend's code.
+    let generic = ["slice bounds out of range", "index out of range", "unexpected EOF"]
+    let inStorage = ["/wal/", "/wal.", "wal.(*", "/snap/", "snap.(*", "bbolt", "/backend/", "backend.(*"].contains { text.contains($0) }
+    if let marker = corrupt.first(where: { text.contains($0) }) ?? (inStorage ? generic.first(where: { text.contains($0) }) : nil) {
       let line = fatal.first { $0.contains(marker) } ?? marker
       return .corruptData(Self.summary(of: line))
     }

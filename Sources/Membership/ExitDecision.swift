@@ -3,20 +3,27 @@ enum ExitDecision {
   static func plan(_ o: Observation, exit: EtcdExit) -> Plan {
     switch exit {
     case .removed:
-      if let cluster = o.cluster, let id = o.myMemberID, cluster.member(id) != nil {
+      guard let cluster = o.cluster else {
+        return .wait("this member was removed; waiting for a quorum before moving its data aside and joining again")
+      }
+      guard let id = o.myMemberID else {
+        // Which member this data is must be known before the list can prove it removed.
+        guard o.volume.hasEtcdData else { return restart(o, after: "etcd said it was removed") }
+        return .wait(
+          "etcd said this member was removed, but neither the pod's notes nor the WAL say which member the data is: keeping it",
+          releasing: o.holdsLock)
+      }
+      if cluster.member(id) != nil {
         // The linearizable list is the truth: a listed member is not removed.
         guard o.volume.hasEtcdData else { return restart(o, after: "etcd said it was removed") }
         return Plan([.startEtcd(.fromData)], because: "etcd said it was removed, but the cluster still lists \(String(id, radix: 16)); restarting")
       }
-      guard o.cluster != nil else {
-        return .wait("this member was removed; waiting for a quorum before moving its data aside and joining again")
-      }
-      return Plan(
-        [.moveDataAside(reason: "member removed from the cluster")],
-        because: "etcd exited: this member was permanently removed; its data is of no further use")
+      return movingAside(
+        o, reason: "member removed from the cluster", redundant: true,
+        because: "etcd exited: this member (\(String(id, radix: 16))) was permanently removed; its data is of no further use")
     case .alreadyBootstrapped:
-      return Plan(
-        [.moveDataAside(reason: "cluster already bootstrapped")],
+      return movingAside(
+        o, reason: "cluster already bootstrapped", redundant: true,
         because: "etcd refused to bootstrap: the cluster formed long ago and this volume lost its data; joining as a new member")
     case .corruptData(let message):
       guard let cluster = o.cluster else {
@@ -26,8 +33,8 @@ enum ExitDecision {
       guard others >= Quorum.size(voters: cluster.voters.count) else {
         return .wait("etcd cannot use its data (\(message)) and the others have no quorum without it: keeping every byte")
       }
-      return Plan(
-        [.moveDataAside(reason: "etcd cannot use it: \(message)")],
+      return movingAside(
+        o, reason: "etcd cannot use it: \(message)", redundant: true,
         because: "etcd cannot use its data (\(message)); the cluster has quorum without it: replacing this member")
     case .otherCluster(let message):
       return Plan(
@@ -36,6 +43,11 @@ enum ExitDecision {
     case .crashed(let message):
       return restart(o, after: "etcd crashed (\(message))")
     }
+  }
+
+  /// Moves the data aside, first releasing the membership lock if this pod holds it.
+  static func movingAside(_ o: Observation, reason: String, redundant: Bool, because why: String) -> Plan {
+    Plan((o.holdsLock ? [.releaseLock] : []) + [.moveDataAside(reason: reason, redundant: redundant)], because: why)
   }
 
   /// Decides as if etcd had not been started yet.

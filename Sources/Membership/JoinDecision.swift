@@ -1,15 +1,12 @@
 /// An empty volume and a cluster with quorum: clear this pod's earlier entry, then join as a
 /// learner. Every change under the membership lock.
-enum JoinDecision {
+public enum JoinDecision {
   static func plan(_ o: Observation, cluster: ClusterView) -> Plan {
     if !BootstrapDecision.formed(o), !cluster.members.allSatisfy(\.isStarted) {
       // A bootstrap is under way without this pod: wait until it has formed.
       return .wait("a cluster is forming without this pod; waiting for it to form before joining")
     }
-    if let free = o.volume.freeBytes, o.largestDBSize > 0, free < 2 * o.largestDBSize {
-      return .wait(
-        "not enough free space to join: \(free) bytes free, need twice the database size (\(2 * o.largestDBSize) bytes)")
-    }
+    if let plan = space(o) { return plan }
     // What to change, decided before taking the lock: a pod that would only wait leaves the
     // lock to the others (the learner it waits for needs it to be promoted).
     let change: Plan
@@ -39,5 +36,52 @@ enum JoinDecision {
       return Plan([.acquireLock], because: "joining the cluster needs the membership lock")
     }
     return change
+  }
+
+  /// Bytes a join needs free: the incoming snapshot (the largest member's database) and a tenth
+  /// more for what is applied after it, two preallocated WAL segments, and a margin.
+  public static func spaceNeeded(largestDBSize: Int64) -> Int64 {
+    largestDBSize + largestDBSize / 10 + 2 * walSegmentBytes + spaceMargin
+  }
+
+  static let walSegmentBytes: Int64 = 64 << 20
+  static let spaceMargin: Int64 = 32 << 20
+
+  /// Before a join that cannot finish: make room by deleting redundant aside copies (oldest
+  /// first), or wait and say what to do. Never a join that runs out of space half-way.
+  static func space(_ o: Observation) -> Plan? {
+    guard let free = o.volume.freeBytes else { return nil }
+    let needed = spaceNeeded(largestDBSize: o.largestDBSize)
+    guard free < needed else { return nil }
+    let what = "joining needs \(mib(needed)) free (a snapshot of the \(mib(o.largestDBSize)) database, two 64 MiB WAL segments, a margin), the volume has \(mib(free))"
+    var reclaimed: Int64 = 0
+    var doomed: [String] = []
+    for copy in o.volume.aside where copy.redundant && free + reclaimed < needed {
+      doomed.append(copy.name)
+      reclaimed += copy.bytes
+    }
+    if free + reclaimed >= needed {
+      return Plan(
+        [.deleteAsideCopies(doomed)],
+        because: "\(what): deleting the aside copies \(doomed.joined(separator: ", ")) (made while the cluster held every committed entry without them) to make room")
+    }
+    let kept = o.volume.aside.filter { !$0.redundant }.map(\.name)
+    let advice =
+      kept.isEmpty
+      ? "give the volume more space"
+      : "the aside copies \(kept.joined(separator: ", ")) may hold data no member has: copy them off the volume and delete them, or give the volume more space"
+    return .wait("not enough free space to join: \(what); \(advice)", releasing: o.holdsLock)
+  }
+
+  static func mib(_ bytes: Int64) -> String { "\((bytes + (1 << 19)) >> 20) MiB" }
+
+  /// The `--initial-cluster` a new learner starts with: every member of the list the add
+  /// returned, by name and first peer URL; the learner under this pod's name, members that have
+  /// not started yet under a name made from their ID (etcd needs one for each).
+  public static func initialCluster(after members: [MemberView], added: UInt64, me: PodIdentity) -> String {
+    members.map { member in
+      let name = member.id == added ? me.name : (member.name.isEmpty ? "m-\(member.hexID)" : member.name)
+      return "\(name)=\(member.peerURLs.first ?? "")"
+    }.joined(separator: ",")
   }
 }

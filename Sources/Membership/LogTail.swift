@@ -17,10 +17,15 @@ public struct LogTail: Sendable, Hashable {
   /// vote alone cannot tell apart; the pilot's observed term and leader would.)
   public var leadersBeyondCommit: Set<UInt64>
 
-  public init(commit: UInt64, lastIndex: UInt64, leadersBeyondCommit: Set<UInt64>) {
+  /// The last index the member's backend recorded as applied (its `consistent_index`), when the
+  /// backend could be read.
+  public var appliedIndex: UInt64?
+
+  public init(commit: UInt64, lastIndex: UInt64, leadersBeyondCommit: Set<UInt64>, appliedIndex: UInt64? = nil) {
     self.commit = commit
     self.lastIndex = lastIndex
     self.leadersBeyondCommit = leadersBeyondCommit
+    self.appliedIndex = appliedIndex
   }
 
   /// Entries that `--force-new-cluster` would discard.

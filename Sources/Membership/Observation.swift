@@ -20,8 +20,11 @@ public struct Observation: Sendable {
   public var holdsLock: Bool
   /// SIGTERM arrived: the pod is stopping.
   public var stopping: Bool
-  /// Seconds since 1970, for timeouts only.
+  /// Seconds since 1970: for what is recorded (when a cluster formed, when a marker was
+  /// proposed), never for how long something took (clocks of pods differ and jump).
   public var now: Double
+  /// Seconds on this pilot's monotonic clock: how long things take is measured on it.
+  public var monotonic: Double = 0
   /// A new random token, used if this observation leads to proposing a cluster.
   public var proposalToken: String
   /// Seconds since each member last showed progress (alive and its raft index moving), as the
@@ -46,6 +49,22 @@ public struct Observation: Sendable {
   /// reading's failure instead, if it failed.
   public var ownLogTail: LogTail?
   public var ownLogProblem: String?
+  /// How long, on this pilot's own clock, this volume has held its current unformed bootstrap
+  /// marker; `nil` when not tracked (then the marker's proposal time is used).
+  public var secondsUnformed: Double?
+  /// Where the stranded two-voter procedure stands (``StrandedDecision``), as the engine
+  /// remembers it.
+  public var stranded: StrandedProgress?
+  /// Leadership handoffs that failed in a row, while this pod leaves as the leader.
+  public var failedHandoffs = 0
+  /// The consistency verdict of the reading before ``consistency``, if it found a divergence:
+  /// a voter is replaced only when two readings at different revisions agree.
+  public var previousDivergence: Divergence?
+  /// A cluster that answered but is not this StatefulSet's (``ClusterIdentity``): it is never
+  /// acted on, only named in the reasons.
+  public var foreignCluster: ClusterView?
+  /// The etcd release this pilot runs (`3.5.1`), when known.
+  public var etcdVersion: String?
   /// The last consistency check the pilot beside the leader made (``ConsistencyReading``), if
   /// any; the engine compares only the voters it still lists.
   public var consistency: ConsistencyReading?
@@ -80,7 +99,7 @@ public struct Observation: Sendable {
   /// The member this pilot's data is, when known: from etcd while it runs, else from the notes.
   public var myMemberID: UInt64? {
     if case .running(_, let id?, _) = etcd { return id }
-    return volume.notes.memberID.flatMap { UInt64($0, radix: 16) }
+    return volume.notes.memberID.flatMap { UInt64($0, radix: 16) } ?? volume.dataIdentity?.memberID
   }
 
   /// The pod that owns a member: by name, else by peer URL.
@@ -137,6 +156,14 @@ public struct EngineSettings: Sendable, Hashable {
   /// A stopping leader hands leadership to the best successor first (off only to measure what
   /// that buys: etcd's own stop then transfers it as it can).
   public var handsOffLeadership = true
+  /// A leaving leader whose handoff failed this many times in a row asks for its own removal
+  /// anyway: etcd lets a leader remove itself (it steps down once the removal applies).
+  public var handoffAttempts = 3
+  /// The cluster turns etcd's auth on once, as it forms (the pilot has a root password).
+  public var enablesAuth = false
+  /// What the consistency check does with a voter whose data diverged: replace it (remove it,
+  /// so that its pod joins again from a fresh copy), or only report it.
+  public var replacesDivergedMembers = true
 
   public init() {}
 }

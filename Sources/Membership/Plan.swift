@@ -2,10 +2,17 @@
 public struct Plan: Sendable, Hashable, CustomStringConvertible {
   public var steps: [Step]
   public var reason: String
+  /// What the engine must remember of this decision.
+  var memo: PlanMemo?
 
   public init(_ steps: [Step], because reason: String) {
     self.steps = steps
     self.reason = reason
+  }
+
+  init(_ steps: [Step], because reason: String, remembering memo: PlanMemo) {
+    self.init(steps, because: reason)
+    self.memo = memo
   }
 
   public static func wait(_ reason: String) -> Plan { Plan([.wait], because: reason) }
@@ -57,29 +64,40 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
   case startEtcd(EtcdStart)
   /// Write a bootstrap marker to the volume (and publish it on /status).
   case writeMarker(BootstrapMarker)
-  /// Note on the volume that the cluster formed, and create the cluster record if absent.
-  case recordFormation(ClusterRecord)
+  /// Turn on etcd's auth (root user and role, then auth): once, as the cluster forms.
+  case enableAuth
+  /// Create the cluster record unless one exists (an existing record is never replaced).
+  case createRecord(ClusterRecord)
+  /// Note on the volume that its cluster formed, with the cluster's token when known.
+  case noteFormed(token: String?)
   case acquireLock
   case releaseLock
-  /// Add this pod as a learner; the pilot then starts etcd `existing` with the returned list.
+  /// Add this pod as a learner, then start etcd `existing` with the member list the engine
+  /// builds from the answer (``JoinDecision/initialCluster(after:me:)``).
   case addLearner
   case promote(memberID: UInt64)
   case removeMember(memberID: UInt64, name: String)
-  /// Move etcd's data (and the marker) aside with a timestamp; never delete.
-  case moveDataAside(reason: String)
+  /// Move etcd's data (and the marker) aside with a timestamp; never delete. `redundant` when
+  /// the cluster held every committed entry without this member when it was moved (see
+  /// ``AsideCopy/redundant``). etcd must not be running.
+  case moveDataAside(reason: String, redundant: Bool)
   case moveLeader(to: UInt64)
   /// Stop etcd gracefully, keeping its data.
   case stopEtcd
-  /// Stop etcd and start it again on its data with `--force-new-cluster`, leaving behind the
-  /// named member, which can never return to finish its removal.
+  /// Stop etcd gracefully and report whether it exited on SIGTERM within its grace: before the
+  /// WAL is read for ``StrandedDecision`` (a closed WAL is synced; a killed etcd's may lack its
+  /// last commit index).
+  case stopEtcdBeforeForcing
+  /// Start the stopped etcd on its data with `--force-new-cluster`, leaving behind the named
+  /// member, which can never return to finish its removal.
   case forceNewCluster(removing: String)
-  /// Read this member's WAL for what lies beyond its commit index (see ``LogTail``), kept until
-  /// a quorum answers again.
+  /// Read this member's WAL for what lies beyond its commit index (see ``LogTail``); the
+  /// outcome is remembered by the engine.
   case readOwnLog
-  /// Delete aside copies but the newest `keep`: only once this pod is a healthy member again.
-  case pruneAsideCopies(keep: Int)
-  /// Note on the volume which member this data is.
-  case noteMemberID(UInt64)
+  /// Delete these aside copies (all redundant) to make room for a join.
+  case deleteAsideCopies([String])
+  /// Note on the volume which member of which cluster this data is, and that etcd served.
+  case noteMember(memberID: UInt64, clusterID: UInt64)
   /// Nothing to do now; look again soon.
   case wait
   /// Stop the pilot with a non-zero exit and this message (bad data of another cluster, ...).
@@ -96,19 +114,22 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .startEtcd(let start): "start etcd (\(start.state.rawValue)\(start.token.isEmpty ? ", from data" : ""))"
     case .writeMarker(let marker): "write bootstrap marker \(marker.token)"
-    case .recordFormation: "record the formed cluster"
+    case .enableAuth: "enable auth"
+    case .createRecord: "write the cluster record"
+    case .noteFormed: "note the formation on the volume"
     case .acquireLock: "acquire the membership lock"
     case .releaseLock: "release the membership lock"
     case .addLearner: "add this pod as a learner"
     case .promote(let id): "promote \(String(id, radix: 16))"
     case .removeMember(let id, let name): "remove member \(name) (\(String(id, radix: 16)))"
-    case .moveDataAside(let reason): "move data aside (\(reason))"
+    case .moveDataAside(let reason, _): "move data aside (\(reason))"
     case .moveLeader(let id): "move leadership to \(String(id, radix: 16))"
     case .stopEtcd: "stop etcd, keeping its data"
-    case .forceNewCluster(let name): "restart etcd alone with --force-new-cluster, leaving \(name) behind"
-    case .readOwnLog: "read this member's WAL beyond its commit index"
-    case .pruneAsideCopies(let keep): "delete older aside copies, keeping \(keep)"
-    case .noteMemberID(let id): "note member ID \(String(id, radix: 16))"
+    case .stopEtcdBeforeForcing: "stop etcd gracefully, keeping its data"
+    case .forceNewCluster(let name): "start etcd alone with --force-new-cluster, leaving \(name) behind"
+    case .readOwnLog: "read this member's WAL"
+    case .deleteAsideCopies(let names): "delete aside copies \(names.joined(separator: ", "))"
+    case .noteMember(let id, let cluster): "note member \(String(id, radix: 16)) of cluster \(String(cluster, radix: 16))"
     case .wait: "wait"
     case .fail(let message): "fail: \(message)"
     }

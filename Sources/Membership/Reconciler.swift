@@ -18,6 +18,15 @@ public enum Reconciler {
       let why = pod == nil ? "no pod owns it" : "its pod \(pod!.name) is \(state?.rawValue ?? "gone") and above \(desired) desired replicas"
       removable.append((member, why, pod?.ordinal ?? Int.max))
     }
+    // A bootstrap member whose pod never brought it up (its node lost, its etcd failing at
+    // start): once the cluster formed, it is replaced like a stalled learner; its pod, if it
+    // returns, finds itself removed and joins anew.
+    for voter in cluster.voters where voter.id != myID && !voter.isStarted && o.isOwned(voter) && BootstrapDecision.formed(o) {
+      let stalled = o.stalledSeconds[voter.id] ?? 0
+      if stalled >= o.settings.stalledLearnerTimeout {
+        removable.append((voter, "a bootstrap member that never started in \(Int(stalled))s", -1))
+      }
+    }
     for learner in cluster.learners where learner.id != myID && o.isOwned(learner) {
       let stalled = o.stalledSeconds[learner.id] ?? 0
       if !learner.isAlive, stalled >= 30 {

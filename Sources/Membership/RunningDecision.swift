@@ -4,6 +4,7 @@ enum RunningDecision {
   static func plan(_ o: Observation) -> Plan {
     guard case .running(let serving, let myID, let secondsUp) = o.etcd else { return .wait("etcd is not running") }
     guard serving, let myID else {
+      if case .refused(let reason) = o.stranded { return .wait(reason) }
       // etcd serves clients only once it has published itself through raft: a member restarted
       // without a quorum of the others never answers, which is not "starting".
       guard secondsUp >= o.settings.notServingAfter else { return .wait("etcd is starting") }
@@ -14,8 +15,13 @@ enum RunningDecision {
       if let plan = StrandedDecision.plan(o, myID: myID) { return plan }
       return .wait("etcd runs but no quorum answers; waiting")
     }
-    if o.volume.notes.memberID != String(myID, radix: 16) {
-      return Plan([.noteMemberID(myID)], because: "note which member this volume's data is")
+    let notes = o.volume.notes
+    if notes.memberID.map(ClusterIdentity.hex) != String(myID, radix: 16)
+      || notes.clusterID.map(ClusterIdentity.hex) != String(cluster.clusterID, radix: 16) || !notes.served
+    {
+      return Plan(
+        [.noteMember(memberID: myID, clusterID: cluster.clusterID)],
+        because: "note which member of which cluster this volume's data is, and that its etcd served")
     }
     guard let me = cluster.member(myID) else {
       return .wait("this member (\(String(myID, radix: 16))) is no longer listed; waiting for etcd to notice its removal")
@@ -33,31 +39,48 @@ enum RunningDecision {
       return plan
     }
     if o.holdsLock { return Plan([.releaseLock], because: "nothing left to change") }
-    if o.volume.asideCopies > 1, o.volume.notes.formed {
-      return Plan([.pruneAsideCopies(keep: 1)], because: "this pod is a healthy member again; older aside copies may go")
+    if case .absent = o.record, o.volume.notes.formed, cluster.leaderID == myID, me.isVoter {
+      // Deleted with its StatefulSet or by hand: without it a lost volume could not tell a
+      // formed cluster from none. The leader writes it again, from what it knows.
+      return Plan(
+        [.createRecord(ClusterRecord(
+          token: o.volume.notes.token ?? "", clusterID: String(cluster.clusterID, radix: 16),
+          memberIDs: cluster.members.map(\.hexID).sorted(), formedAt: o.now))],
+        because: "the cluster record is missing (deleted with the StatefulSet, or by hand): writing it again from this formed member")
     }
     return .wait("\(o.me.name) is a healthy \(cluster.leaderID == myID ? "leader" : "voter")")
   }
 
-  /// Records the formation once the leader exists and every bootstrap member has started.
+  /// Records the formation once a leader exists and a quorum of the bootstrap's members has
+  /// started: from then on the cluster may have acknowledged writes (the others may never start:
+  /// their node is lost; the reconciler replaces them later). The record is written only when
+  /// its absence is known — a record that could not be read is read again, not taken as there.
   private static func formation(_ o: Observation, cluster: ClusterView, me: MemberView) -> Plan? {
     guard cluster.leaderID != nil else { return nil }
+    if case .unknown = o.record { return nil }
+    let existing: ClusterRecord? = if case .present(let record) = o.record { record } else { nil }
     if let marker = o.volume.notes.marker {
       let started = Set(cluster.members.filter(\.isStarted).map(\.name))
-      guard marker.members.allSatisfy({ started.contains($0.name) }) else { return nil }
+      let count = marker.members.filter { started.contains($0.name) }.count
+      guard count >= Quorum.size(voters: marker.members.count) else { return nil }
+      if existing != nil {
+        return Plan([.noteFormed(token: marker.token)], because: "the cluster formed (its record exists)")
+      }
       let record = ClusterRecord(
         token: marker.token, clusterID: String(cluster.clusterID, radix: 16),
         memberIDs: cluster.members.map(\.hexID).sorted(), formedAt: o.now)
-      return Plan([.recordFormation(record)], because: "the cluster formed: a leader and every bootstrap member started")
+      return Plan(
+        (o.settings.enablesAuth ? [.enableAuth] : []) + [.createRecord(record), .noteFormed(token: marker.token)],
+        because: "the cluster formed: a leader, and \(count) of its \(marker.members.count) bootstrap members started")
     }
     guard me.isVoter else { return nil }
-    let record: ClusterRecord? =
-      if case .present(let existing) = o.record { existing } else { nil }
+    if let existing { return Plan([.noteFormed(token: existing.token)], because: "this member joined the formed cluster as a voter") }
+    let record = ClusterRecord(
+      token: o.volume.notes.token ?? "", clusterID: String(cluster.clusterID, radix: 16),
+      memberIDs: cluster.members.map(\.hexID).sorted(), formedAt: o.now)
     return Plan(
-      [.recordFormation(record ?? ClusterRecord(
-        token: o.volume.notes.token ?? "", clusterID: String(cluster.clusterID, radix: 16),
-        memberIDs: cluster.members.map(\.hexID).sorted(), formedAt: o.now))],
-      because: "this member joined the formed cluster as a voter")
+      [.createRecord(record), .noteFormed(token: o.volume.notes.token)],
+      because: "this member joined the formed cluster as a voter; its record is missing: writing it")
   }
 
   /// The joiner's own pilot promotes its learner: alive, up long enough, caught up.

@@ -2,6 +2,11 @@
 /// bootstrap, join, or wait — per DESIGN.md's start table.
 enum StartDecision {
   static func plan(_ o: Observation) -> Plan {
+    if o.volume.hasEtcdData, let refusal = identityRefusal(o) {
+      return Plan(
+        [.fail("\(refusal); nothing was touched: move the volume's etcd directory away by hand, or restore from a snapshot")],
+        because: "data of another cluster")
+    }
     guard let desired = o.desired.count else {
       if case .paused(let reason) = o.desired, o.volume.hasEtcdData {
         // A pilot with data starts etcd at once, without waiting for the API or its peers.
@@ -18,17 +23,34 @@ enum StartDecision {
   }
 
   private static func startFromData(_ o: Observation, desired: Int) -> Plan {
-    if case .present(let record) = o.record, let token = o.volume.notes.token, token != record.token {
-      return Plan(
-        [.fail(
-          "the data on this volume belongs to another cluster (token \(token), this release's cluster is \(record.token)); "
-            + "nothing was touched: move the volume's etcd directory away by hand or restore from a snapshot")],
-        because: "data of another cluster")
-    }
-    if let marker = o.volume.notes.marker, !o.volume.notes.formed, let reason = BootstrapDecision.abandonReason(marker, o, desired: desired) {
-      return Plan([.moveDataAside(reason: "unformed bootstrap abandoned: \(reason)")], because: reason)
+    if let stranded = o.stranded, let plan = StrandedDecision.afterStop(o, stranded) { return plan }
+    if let marker = o.volume.notes.marker, !BootstrapDecision.formed(o),
+      let plan = BootstrapDecision.abandonment(marker, o, desired: desired)
+    {
+      return plan
     }
     return Plan([.startEtcd(.fromData)], because: "data on the volume; starting etcd from it")
+  }
+
+  /// Why the data on this volume is not this pod's to start, if it is not: it belongs to another
+  /// cluster than the record and the pod's notes name, or is another member than the notes say.
+  static func identityRefusal(_ o: Observation) -> String? {
+    let record: ClusterRecord? = if case .present(let record) = o.record { record } else { nil }
+    if let record, let token = o.volume.notes.token, !record.token.isEmpty, token != record.token {
+      return "the data on this volume belongs to another cluster (token \(token), this release's cluster is \(record.token))"
+    }
+    guard let data = o.volume.dataIdentity else { return nil }
+    let dataCluster = String(data.clusterID, radix: 16)
+    if let record, !record.clusterID.isEmpty, ClusterIdentity.hex(record.clusterID) != dataCluster {
+      return "the data on this volume belongs to cluster \(dataCluster), not to this release's cluster \(ClusterIdentity.hex(record.clusterID)) (its cluster record)"
+    }
+    if let noted = o.volume.notes.clusterID, ClusterIdentity.hex(noted) != dataCluster {
+      return "the data on this volume belongs to cluster \(dataCluster), but this pod's notes say its cluster is \(ClusterIdentity.hex(noted))"
+    }
+    if let noted = o.volume.notes.memberID, ClusterIdentity.hex(noted) != String(data.memberID, radix: 16) {
+      return "the data on this volume is member \(String(data.memberID, radix: 16)), but this pod's notes say it is member \(ClusterIdentity.hex(noted))"
+    }
+    return nil
   }
 
   private static func startWithoutData(_ o: Observation, desired: Int) -> Plan {

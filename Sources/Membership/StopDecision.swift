@@ -22,7 +22,8 @@ enum StopDecision {
         return .wait("leaving: etcd has exited (\(exit)) but the member list still shows this member; waiting for it to show the removal")
       }
       if leaving, o.volume.hasEtcdData, unlisted {
-        return Plan([.moveDataAside(reason: "scaled down: member removed")], because: "this pod left the cluster on scale-down")
+        return ExitDecision.movingAside(
+          o, reason: "scaled down: member removed", redundant: true, because: "this pod left the cluster on scale-down")
       }
       return .done("stopped; etcd had exited (\(exit)); data kept")
     case .running(_, let myID, _):
@@ -35,7 +36,7 @@ enum StopDecision {
       guard let me = cluster.member(myID) else {
         if leaving {
           return Plan(
-            [.stopEtcd, .moveDataAside(reason: "scaled down: member removed")],
+            (o.holdsLock ? [.releaseLock] : []) + [.stopEtcd, .moveDataAside(reason: "scaled down: member removed", redundant: true)],
             because: "this member is no longer listed: it has left the cluster")
         }
         return Plan([.stopEtcd], because: "stopping; data kept")
@@ -43,7 +44,9 @@ enum StopDecision {
       let handoff =
         o.settings.handsOffLeadership && cluster.leaderID == myID ? successor(o, cluster: cluster, excluding: myID) : nil
       if leaving {
-        if let handoff {
+        // A handoff that keeps failing does not keep the member forever: etcd lets a leader
+        // remove itself (it steps down once its removal applies).
+        if let handoff, o.failedHandoffs < o.settings.handoffAttempts {
           return Plan([.moveLeader(to: handoff.id)], because: "leaving: handing leadership to \(handoff.label) first")
         }
         guard o.holdsLock else { return Plan([.acquireLock], because: "leaving the cluster needs the membership lock") }

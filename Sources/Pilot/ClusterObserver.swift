@@ -97,7 +97,7 @@ struct ClusterObserver: Sendable {
       MemberView(
         id: member.id, name: member.name, peerURLs: member.peerURLs, clientURLs: member.clientURLs,
         isLearner: member.isLearner, isAlive: statuses[member.id] != nil,
-        raftIndex: statuses[member.id]?.raftIndex ?? 0)
+        raftIndex: statuses[member.id]?.raftIndex ?? 0, version: statuses[member.id]?.version)
     }
     let leader = statuses.values.first(where: \.isLeader)?.header.memberID
       ?? statuses.values.map(\.leader).first { $0 != 0 }

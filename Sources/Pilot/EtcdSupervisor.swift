@@ -102,14 +102,18 @@ public actor EtcdSupervisor {
   public var pid: Int32? { child?.pid }
   public var restartCount: Int { restarts }
 
-  /// Stops etcd with SIGTERM; kills it after `grace`.
-  public func stop(grace: Duration = .seconds(20)) async {
-    guard let child else { return }
+  /// Stops etcd with SIGTERM; kills it after `grace`. Returns whether it stopped cleanly: it
+  /// exited on SIGTERM (etcd re-raises it) within the grace, closing — and so syncing — its WAL;
+  /// `false` when it had to be killed. Not running counts as clean.
+  @discardableResult
+  public func stop(grace: Duration = .seconds(20)) async -> Bool {
+    guard let child else { return true }
     stopping = true
     let termination = await child.stop(signal: SIGTERM, grace: grace)
     logger.info("stopped etcd (\(termination))")
     self.child = nil
     exit = nil
+    return termination != .signaled(SIGKILL)
   }
 
   /// Sends `signal` to etcd (the pilot forwards SIGINT and SIGTERM as a stop).

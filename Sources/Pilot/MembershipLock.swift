@@ -16,8 +16,11 @@ public actor MembershipLock {
   private let logger: Logger
   private var lease: Lease?
 
+  /// `owner` names the holder in messages; the lock's value adds a token of this incarnation,
+  /// so that a second pilot of the same name (a zombie on a partitioned node) never passes for
+  /// the holder.
   public init(owner: String, logger: Logger) {
-    self.owner = owner
+    self.owner = "\(owner)/\(String(UInt64.random(in: 1...UInt64.max), radix: 16))"
     self.logger = logger
   }
 
@@ -57,17 +60,24 @@ public actor MembershipLock {
   }
 
   /// Renews the lease right before a membership change and throws unless the lock is still
-  /// held: a change made after the lease expired could race another holder's.
+  /// held — the lease alive and the key still holding this incarnation's value: a change made
+  /// after the lease expired could race another holder's.
   public func confirm(using client: EtcdClient) async throws(PilotError) {
     guard let lease else { throw PilotError("the membership lock is not held; a membership change needs it") }
+    let held: Bool
     do {
       try await client.keepAliveOnce(lease: lease.id)
+      held = try await client.txn(if: [.value(.key(Self.key), .equal, owner)], then: [], else: []).succeeded
     } catch {
       if error.code == .leaseNotFound {
         logger.warning("the membership lock's lease expired; the lock is lost")
         self.lease = nil
       }
       throw PilotError("the membership lock could not be renewed before a membership change: \(error)")
+    }
+    guard held else {
+      self.lease = nil
+      throw PilotError("the membership lock's key no longer holds this pilot's token: another pilot holds the lock")
     }
   }
 

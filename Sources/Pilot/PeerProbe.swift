@@ -23,7 +23,21 @@ struct PeerProbe: Sendable {
     }
   }
 
+  /// The `/status` of each pod that answers, by pod name.
+  func statuses(of pods: [PodAddress]) async -> [String: PilotStatus] {
+    await withTaskGroup(of: PilotStatus?.self) { group in
+      for pod in pods { group.addTask { await status(of: pod) } }
+      var statuses: [String: PilotStatus] = [:]
+      for await status in group { if let status { statuses[status.pod] = status } }
+      return statuses
+    }
+  }
+
   private func report(of pod: PodAddress) async -> PeerReport? {
+    await status(of: pod)?.peerReport
+  }
+
+  private func status(of pod: PodAddress) async -> PilotStatus? {
     do {
       let request = HTTPClientRequest(url: pod.pilotURL + "/status")
       let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout.seconds * 1000)))
@@ -31,7 +45,7 @@ struct PeerProbe: Sendable {
       let body = try await response.body.collect(upTo: 1 << 20)
       let status = try JSONDecoder().decode(PilotStatus.self, from: Data(body.readableBytesView))
       guard status.pod == pod.name else { return nil }
-      return status.peerReport
+      return status
     } catch {
       return nil
     }

@@ -16,6 +16,9 @@ extension Pilot {
       nextConsistencyCheck = now + interval.seconds
       guard let reading = await ConsistencyCheck(client: client).read(cluster, now: now) else { continue }
       record(reading, of: cluster)
+      // A voter is replaced only when a second reading, at another revision, agrees: read again
+      // soon rather than a whole interval later.
+      if Set(reading.hashes.values.map(\.hash)).count > 1 { nextConsistencyCheck = min(nextConsistencyCheck, now + 5) }
     }
   }
 

@@ -23,8 +23,7 @@ extension Pilot {
     do {
       volumeState = try volume.state()
     } catch {
-      logger.error("\(error)")
-      volumeState = VolumeState(hasEtcdData: volume.hasEtcdData)
+      volumeState = .unreadable(error.description)
     }
     let record = await records.read()
     let highest = max(desired.count ?? 0, configuration.ordinal + 1, (phases.map(\.ordinal).max() ?? -1) + 1)
@@ -37,7 +36,7 @@ extension Pilot {
     // once, with a short deadline, since a starting etcd accepts connections but answers nothing
     // until it is ready. A healthy cluster answers a member list in milliseconds; if not, the
     // pod simply looks again.
-    let fresh = !volumeState.hasEtcdData
+    let fresh = !volumeState.hasEtcdData && volumeState.readProblem == nil
     let seen = await ClusterObserver(
       client: client, timeout: fresh ? .milliseconds(500) : .milliseconds(1500), askAllAtOnce: fresh
     ).observe(
@@ -45,33 +44,55 @@ extension Pilot {
     let etcdState = await etcd.runState(serving: seen.ownServing, memberID: seen.ownMemberID)
     let rejectsTokens = await probeOwnTokens(client, own: own, seen: seen)
     var peers: [PeerReport] = []
-    if !volumeState.hasEtcdData {
+    // Peers matter while this pod has no data, and while its bootstrap has not formed: whether
+    // any member of it served decides that it is never given up.
+    if volumeState.readProblem == nil, !volumeState.hasEtcdData || (volumeState.notes.marker != nil && !volumeState.notes.formed) {
       let others = pods.filter { $0.ordinal != configuration.ordinal && $0.ordinal < (desired.count ?? highest) }
       peers = await PeerProbe(timeout: .seconds(1)).reports(
         of: others, namespace: configuration.namespace, statefulSet: configuration.statefulSet)
     }
     let now = Date().timeIntervalSince1970
+    let monotonic = (ContinuousClock.now - started).seconds
+    let learnerData = await learnerDataBytes(seen.cluster, pods: pods)
+    var settings = configuration.engineSettings
+    settings.enablesAuth = configuration.rootPassword != nil
     var observation = Observation(
       me: me, pods: pods, desired: desired, podPhases: phases, volume: volumeState, record: record,
       cluster: seen.cluster, peers: peers, etcd: etcdState, holdsLock: await lock.isHeld, stopping: stopping,
-      now: now, proposalToken: Self.newToken(), stalledSeconds: progress.update(seen.cluster, now: now),
-      largestDBSize: seen.largestDBSize, settings: configuration.engineSettings)
+      now: now, proposalToken: Self.newToken(),
+      stalledSeconds: progress.update(seen.cluster, dataBytes: learnerData, now: monotonic),
+      largestDBSize: seen.largestDBSize, settings: settings)
+    observation.monotonic = monotonic
+    observation.etcdVersion = configuration.etcdVersion
     observation.ownRejectsTokens = rejectsTokens
     observation.ownMemberList = seen.ownMembers
-    noQuorumSince = seen.cluster == nil && seen.ownServing ? (noQuorumSince ?? now) : nil
-    observation.secondsWithoutQuorum = noQuorumSince.map { now - $0 } ?? 0
-    if noQuorumSince == nil { ownLogReading = nil }
-    switch ownLogReading {
-    case .success(let tail): observation.ownLogTail = tail
-    case .failure(let failure): observation.ownLogProblem = failure.description
-    case nil: break
-    }
     observation.restartLearnerBeforePromotion = configuration.rootPassword != nil && !learnerRestartedForAuth
     // The consistency check runs beside this loop (``checkConsistencyPeriodically``): it reads
-    // what this observation saw, and this observation takes its latest reading.
-    leadingView = seen.cluster.flatMap { cluster in seen.ownMemberID.map { cluster.leaderID == $0 ? cluster : nil } } ?? nil
+    // what this observation saw, and this observation takes its latest reading — only while
+    // this member leads: a reading of another leadership is forgotten.
+    if let cluster = seen.cluster, let own = seen.ownMemberID, cluster.leaderID == own {
+      leadingView = cluster
+    } else {
+      leadingView = nil
+      consistency = nil
+    }
     observation.consistency = consistency
     return (observation, Context(problem: seen.problem, candidates: ([own].compactMap { $0 }) + candidates))
+  }
+
+  /// For each learner, how many bytes its pod's pilot reports in its etcd's data directory: a
+  /// learner receiving a snapshot neither answers nor moves its raft index, but its data grows.
+  func learnerDataBytes(_ cluster: ClusterView?, pods: [PodAddress]) async -> [UInt64: Int64] {
+    guard let cluster, !cluster.learners.isEmpty else { return [:] }
+    let learners = cluster.learners.compactMap { learner in
+      pods.first { learner.peerURLs.contains($0.peerURL) }.map { (learner.id, $0) }
+    }
+    let statuses = await PeerProbe(timeout: .seconds(1)).statuses(of: learners.map(\.1))
+    var bytes: [UInt64: Int64] = [:]
+    for (id, pod) in learners {
+      if let status = statuses[pod.name], let data = status.etcdDataBytes { bytes[id] = data }
+    }
+    return bytes
   }
 
   /// With auth, whether this pod's voting etcd has refused freshly issued tokens in three
@@ -126,39 +147,49 @@ extension Pilot {
       namespace: configuration.namespace, statefulSet: configuration.statefulSet, pod: configuration.name,
       uid: configuration.uid, ordinal: configuration.ordinal, clientURL: o.me.clientURL, peerURL: o.me.peerURL,
       fresh: o.volume.isFresh, marker: o.volume.notes.marker, formed: o.volume.notes.formed,
-      memberID: memberID ?? o.volume.notes.memberID, clusterID: o.cluster.map { String($0.clusterID, radix: 16) },
+      memberID: memberID ?? o.volume.notes.memberID,
+      clusterID: o.volume.notes.clusterID ?? o.cluster.map { String($0.clusterID, radix: 16) },
       etcd: etcdText, role: role, ready: ready, desiredReplicas: o.desired.count,
       members: o.cluster?.members.map { "\($0.label)=\($0.hexID)\($0.isLearner ? " (learner)" : "")\($0.isAlive ? "" : " (down)")" } ?? [],
       decision: plan.steps.map(\.description).joined(separator: ", "),
       reason: plan.reason + (context.problem.map { " [\($0)]" } ?? ""),
       waiting: plan.steps.last == .wait, stopping: o.stopping, etcdRestarts: crashRestarts)
+    published?.served = o.volume.notes.served
+    published?.etcdDataBytes = etcdDataBytes()
   }
 }
 
-/// Tracks, per member, when it last showed progress (alive, raft index moving), so the
-/// reconciler can tell a dead or stuck learner from a slow one.
+/// Tracks, per member, when it last showed progress — alive with its raft index moving, or (a
+/// learner receiving a snapshot) its data growing as its pilot reports — on the pilot's
+/// monotonic clock, so the reconciler can tell a dead or stuck learner from a slow one.
 final class ProgressTracker: Sendable {
   private struct Seen: Sendable {
     var index: UInt64
     var alive: Bool
+    var dataBytes: Int64?
     var since: Double
   }
   private let seen = LockedState<[UInt64: Seen]>([:])
+  private let catchUpLag: UInt64
 
-  func update(_ cluster: ClusterView?, now: Double) -> [UInt64: Double] {
+  init(catchUpLag: UInt64) { self.catchUpLag = catchUpLag }
+
+  func update(_ cluster: ClusterView?, dataBytes: [UInt64: Int64] = [:], now: Double) -> [UInt64: Double] {
     guard let cluster else { return [:] }
     return seen.withLock { seen in
       var stalled: [UInt64: Double] = [:]
       var next: [UInt64: Seen] = [:]
       let leaderIndex = cluster.leader?.raftIndex ?? 0
       for member in cluster.members {
-        var entry = seen[member.id] ?? Seen(index: member.raftIndex, alive: member.isAlive, since: now)
+        let bytes = dataBytes[member.id]
+        var entry = seen[member.id] ?? Seen(index: member.raftIndex, alive: member.isAlive, dataBytes: bytes, since: now)
         // Caught up counts as progress: an idle cluster's index does not move.
-        let caughtUp = member.raftIndex + 100 >= leaderIndex
-        if member.isAlive && (member.raftIndex != entry.index || !entry.alive || caughtUp) {
-          entry = Seen(index: member.raftIndex, alive: true, since: now)
+        let caughtUp = member.raftIndex + catchUpLag >= leaderIndex
+        let grew = bytes != nil && bytes != entry.dataBytes
+        if grew || (member.isAlive && (member.raftIndex != entry.index || !entry.alive || caughtUp)) {
+          entry = Seen(index: member.raftIndex, alive: member.isAlive, dataBytes: bytes, since: now)
         } else if !member.isAlive && entry.alive {
-          entry = Seen(index: member.raftIndex, alive: false, since: now)
+          entry = Seen(index: member.raftIndex, alive: false, dataBytes: bytes, since: now)
         }
         next[member.id] = entry
         stalled[member.id] = now - entry.since

@@ -4,8 +4,8 @@ import Logging
 import Membership
 
 extension Pilot {
-  /// Carries out one step of a plan.
-  func run(_ step: Step, observation o: Observation, context: Context, client: EtcdClient) async throws {
+  /// Carries out one step of a plan and says what came of it, for the engine.
+  func run(_ step: Step, observation o: Observation, context: Context, client: EtcdClient) async throws -> StepOutcome {
     switch step {
     case .startEtcd(let start):
       try await etcd.start(start)
@@ -17,23 +17,22 @@ extension Pilot {
       try volume.writeNotes(notes)
       logger.info("wrote bootstrap marker \(marker.token): \(marker.initialCluster)")
 
-    case .recordFormation(let record):
-      // Auth is turned on once, by the bootstrapping members as their cluster forms (before
-      // anything is noted, so a failure is retried), and never again: an operator who turns
-      // it off later is not overruled.
-      if let password = configuration.rootPassword, !record.token.isEmpty, !o.record.exists {
-        try await client.enableAuth(rootPassword: password)
-        logger.info("authentication enabled: root user and role in place (the cluster is forming)")
-      }
+    case .enableAuth:
+      guard let password = configuration.rootPassword else { throw PilotError("auth is to be enabled, but the pilot has no root password") }
+      try await client.enableAuth(rootPassword: password)
+      logger.info("authentication enabled: root user and role in place (the cluster is forming)")
+
+    case .createRecord(let record):
+      try await records.createIfAbsent(record)
+      logger.info("cluster record written: cluster \(record.clusterID)\(record.token.isEmpty ? "" : ", token \(record.token)")")
+      await events.record(reason: "ClusterRecorded", message: "cluster \(record.clusterID) recorded", warning: false)
+
+    case .noteFormed(let token):
       var notes = try volume.readNotes()
       notes.formed = true
-      if !record.token.isEmpty { notes.token = record.token }
+      if let token, !token.isEmpty { notes.token = token }
       try volume.writeNotes(notes)
-      if !record.token.isEmpty, !o.record.exists {
-        try await records.createIfAbsent(record)
-        logger.info("cluster \(record.clusterID) formed; cluster record written (token \(record.token))")
-        await events.record(reason: "ClusterFormed", message: "cluster \(record.clusterID) formed", warning: false)
-      }
+      logger.info("noted on the volume: the cluster formed")
 
     case .acquireLock:
       if let holder = try await lock.acquire(using: leader(o, context: context, client: client)) {
@@ -58,10 +57,8 @@ extension Pilot {
       try volume.writeNotes(notes)
       logger.info("added as learner \(added.member.hexID); starting etcd to join")
       await events.record(reason: "MemberAdded", message: "joined the cluster as learner \(added.member.hexID)", warning: false)
-      let initial = added.members.map { member in
-        let name = member.id == added.member.id ? o.me.name : (member.name.isEmpty ? "m-\(member.hexID)" : member.name)
-        return "\(name)=\(member.peerURLs.first ?? "")"
-      }.joined(separator: ",")
+      let members = added.members.map { MemberView(id: $0.id, name: $0.name, peerURLs: $0.peerURLs) }
+      let initial = JoinDecision.initialCluster(after: members, added: added.member.id, me: o.me)
       await lock.release(using: leader)
       try await etcd.start(EtcdStart(state: .existing, initialCluster: initial, token: ""))
 
@@ -83,12 +80,11 @@ extension Pilot {
       }
 
     case .moveLeader(let target):
-      await handLeadership(to: target, using: client.using(endpoints: context.candidates))
+      return .handoff(succeeded: await handLeadership(to: target, using: client.using(endpoints: context.candidates)))
 
-    case .moveDataAside(let reason):
-      await etcd.stop()
-      await lock.release(using: try leader(o, context: context, client: client))
-      let path = try volume.moveDataAside(reason: reason)
+    case .moveDataAside(let reason, let redundant):
+      guard await !etcd.isRunning else { throw PilotError("etcd still runs; its data is not moved while it does") }
+      let path = try volume.moveDataAside(reason: reason, redundant: redundant)
       logger.warning("moved this volume's etcd data aside to \(path) (\(reason)); nothing was deleted")
       await events.record(reason: "DataMovedAside", message: "etcd data moved aside to \(path): \(reason)", warning: true)
       await etcd.acknowledgeExit()
@@ -97,41 +93,48 @@ extension Pilot {
       if o.restartLearnerBeforePromotion, o.myMemberID.flatMap({ o.cluster?.member($0) })?.isLearner == true {
         learnerRestartedForAuth = true
       }
-      await etcd.stop()
+      return .stopped(clean: await etcd.stop())
+
+    case .stopEtcdBeforeForcing:
+      let clean = await etcd.stop()
+      if !clean { logger.warning("etcd did not exit on SIGTERM within its grace and was killed") }
+      return .stopped(clean: clean)
 
     case .readOwnLog:
       do {
         let tail = try WALReader.tail(dataDirectory: volume.etcdDataDirectory)
-        ownLogReading = .success(tail)
         logger.info(
-          "read this member's WAL: last entry \(tail.lastIndex), commit index \(tail.commit), leaders of the entries beyond it: \(tail.leadersBeyondCommit.map { String($0, radix: 16) }.sorted())")
-      } catch let failure as WALReader.Failure {
-        ownLogReading = .failure(failure)
+          "read this member's WAL: last entry \(tail.lastIndex), commit index \(tail.commit), applied index \(tail.appliedIndex.map(String.init) ?? "unknown"), leaders of the entries beyond the commit index: \(tail.leadersBeyondCommit.map { String($0, radix: 16) }.sorted())")
+        return .logRead(.read(tail))
+      } catch {
+        logger.warning("cannot read this member's WAL: \(error)")
+        return .logRead(.unreadable("\(error)"))
       }
 
     case .forceNewCluster(let name):
-      ownLogReading = nil
-      await etcd.stop()
       try await etcd.start(EtcdStart(state: .existing, initialCluster: "", token: "", forceNewCluster: true))
-      logger.info("etcd restarted alone with --force-new-cluster; \(name) is no longer a member")
+      logger.info("etcd started alone with --force-new-cluster; \(name) is no longer a member")
       await events.record(
         reason: "ForcedNewCluster",
         message: "\(name) left with its pod before its removal committed; continuing alone (--force-new-cluster)",
         warning: true)
 
-    case .pruneAsideCopies(let keep):
-      for path in try volume.pruneAsideCopies(keep: keep) {
-        logger.info("deleted the older aside copy \(path): this pod is a healthy member again")
+    case .deleteAsideCopies(let names):
+      for path in try volume.deleteAsideCopies(names) {
+        logger.warning("deleted the aside copy \(path) to make room for the join: it was moved aside while the cluster held every committed entry without it")
       }
 
-    case .noteMemberID(let id):
+    case .noteMember(let id, let cluster):
       var notes = try volume.readNotes()
       notes.memberID = String(id, radix: 16)
+      notes.clusterID = String(cluster, radix: 16)
+      notes.served = true
       try volume.writeNotes(notes)
 
     case .wait, .fail:
       break
     }
+    return .done
   }
 
   private func remove(_ id: UInt64, name: String, using leader: EtcdClient) async throws {
@@ -145,12 +148,14 @@ extension Pilot {
     }
   }
 
-  private func handLeadership(to target: UInt64, using client: EtcdClient) async {
+  private func handLeadership(to target: UInt64, using client: EtcdClient) async -> Bool {
     do {
       try await client.moveLeader(to: target)
       logger.info("handed leadership to \(String(target, radix: 16))")
+      return true
     } catch {
       logger.warning("could not hand leadership to \(String(target, radix: 16)): \(error)")
+      return false
     }
   }
 

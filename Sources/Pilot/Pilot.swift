@@ -18,7 +18,11 @@ public actor Pilot {
   let volume: VolumeStore
   let etcd: EtcdSupervisor
   let lock: MembershipLock
-  let progress = ProgressTracker()
+  let progress: ProgressTracker
+  /// The decision engine and its memory.
+  var engine = MemberEngine()
+  /// When this pilot started: observations measure durations from it, on a monotonic clock.
+  let started = ContinuousClock.now
   var stopRequested = false
   var published: PilotStatus?
   var lastDecision = ""
@@ -28,11 +32,6 @@ public actor Pilot {
   var tokenRefusals = 0
   /// With auth, whether this pilot already restarted its caught-up learner before promotion.
   var learnerRestartedForAuth = false
-  /// Since when this pod's etcd has run with no quorum answering (observations in a row).
-  var noQuorumSince: Double?
-  /// This member's WAL tail as read while no quorum answered (or why it could not be read);
-  /// forgotten once a quorum answers or etcd restarts.
-  var ownLogReading: Result<LogTail, WALReader.Failure>?
   /// The last consistency check this pilot made beside the leader, and when it is due again.
   var consistency: ConsistencyReading?
   var nextConsistencyCheck: Double = 0
@@ -55,6 +54,7 @@ public actor Pilot {
     volume = VolumeStore(root: configuration.volume)
     etcd = EtcdSupervisor(configuration: configuration, volume: VolumeStore(root: configuration.volume), logger: logger)
     lock = MembershipLock(owner: configuration.name, logger: logger)
+    progress = ProgressTracker(catchUpLag: configuration.engineSettings.promotableLag)
   }
 
   /// Runs the pilot; returns the process exit status.
@@ -108,7 +108,7 @@ public actor Pilot {
     while true {
       lastLoop = .now
       let (observation, context) = await observe(client)
-      let plan = MemberEngine.plan(observation)
+      let plan = engine.plan(observation)
       // One line per decision: a wait whose reason only counts up is the same decision.
       let key = plan.description.filter { !$0.isNumber }
       if key != lastDecision {
@@ -127,9 +127,10 @@ public actor Pilot {
         }
       } catch {
         let text = "\(error)"
-        if text != lastFailure { logger.warning("step failed: \(text); looking again") }
+        let delay = engine.retryDelay
+        if text != lastFailure { logger.warning("step failed: \(text); looking again in \(delay) s") }
         lastFailure = text
-        await pause(client, quick: true)
+        await pause(client, quick: true, atLeast: .milliseconds(Int64(delay * 1000)))
       }
     }
   }
@@ -159,11 +160,23 @@ public actor Pilot {
         logger.error("cannot go on: \(message)")
         return .stop
       default:
-        try await run(step, observation: observation, context: context, client: client)
+        do {
+          engine.completed(step, try await run(step, observation: observation, context: context, client: client))
+        } catch {
+          engine.completed(step, .failed("\(error)"))
+          throw error
+        }
         changed = changed || step.changesMembership
       }
     }
     return .next
+  }
+
+  /// Bytes in etcd's snapshot directory (where a joining learner's snapshot arrives).
+  func etcdDataBytes() -> Int64? {
+    let path = "\(volume.etcdDataDirectory)/member/snap"
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    return VolumeStore.bytes(under: path)
   }
 
   /// While a pod bootstraps or joins, it looks again sooner: others wait on what it does.
@@ -179,9 +192,11 @@ public actor Pilot {
   /// Waits one poll interval (a short one with `quick`), renewing the lock if held — through
   /// the leader when known: this pod's own etcd may not serve yet — and returns early when a
   /// stop arrives.
-  func pause(_ client: EtcdClient, quick: Bool = false, renewingThrough renewer: EtcdClient? = nil) async {
+  func pause(
+    _ client: EtcdClient, quick: Bool = false, renewingThrough renewer: EtcdClient? = nil, atLeast minimum: Duration = .zero
+  ) async {
     if await lock.isHeld { await lock.renew(using: renewer ?? client.using(endpoints: client.endpoints)) }
-    let interval = quick ? min(configuration.pollInterval, .milliseconds(250)) : configuration.pollInterval
+    let interval = max(quick ? min(configuration.pollInterval, .milliseconds(250)) : configuration.pollInterval, minimum)
     let deadline = ContinuousClock.now + interval
     while ContinuousClock.now < deadline, !stopRequested {
       try? await Task.sleep(for: .milliseconds(100))

@@ -30,11 +30,15 @@ public struct PilotStatus: Sendable, Codable, Hashable {
   public var waiting: Bool
   public var stopping: Bool
   public var etcdRestarts: Int
+  /// This pod's etcd served clients at least once (``PilotNotes/served``).
+  public var served: Bool?
+  /// Bytes in etcd's snapshot directory: they grow while a joining learner receives a snapshot.
+  public var etcdDataBytes: Int64?
 
   /// The part of the status other pilots use.
   public var peerReport: PeerReport {
     PeerReport(
       name: pod, ordinal: ordinal, uid: uid, statefulSet: statefulSet, namespace: namespace, fresh: fresh,
-      marker: marker, formed: formed, memberID: memberID)
+      marker: marker, formed: formed, memberID: memberID, served: served ?? false, clusterID: formed ? clusterID : nil)
   }
 }

@@ -1,9 +1,13 @@
 import Foundation
 import Membership
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The pilot's volume: etcd's data in `etcd/`, the pilot's notes in `pilot.json`, and copies
-/// moved aside in `aside/<time>-<reason>/`. Nothing here deletes data, except older aside copies
-/// once the pod is a healthy member again.
+/// moved aside in `aside/<time>-<reason>/` (with `aside.json` saying why). Nothing here deletes
+/// data, except redundant aside copies the engine names to make room for a join.
 public struct VolumeStore: Sendable {
   public let root: String
 
@@ -13,15 +17,28 @@ public struct VolumeStore: Sendable {
   var notesFile: String { "\(root)/pilot.json" }
   var asideDirectory: String { "\(root)/aside" }
 
-  /// etcd has a member's data here: a WAL directory with at least one file.
-  public var hasEtcdData: Bool {
-    let wal = "\(etcdDataDirectory)/member/wal"
-    let files = (try? FileManager.default.contentsOfDirectory(atPath: wal)) ?? []
-    return files.contains { $0.hasSuffix(".wal") }
+  /// etcd has a member's data here: a WAL segment, or a backend or snapshot file (a data
+  /// directory with `member/snap` but no WAL is not empty: etcd refuses to start on it).
+  /// Throws when it cannot be read: an unreadable directory is never "empty".
+  public func etcdData() throws(PilotError) -> Bool {
+    do {
+      let wal = try VolumeFiles.list("\(etcdDataDirectory)/member/wal", purpose: "etcd's WAL") ?? []
+      if wal.contains(where: { $0.hasSuffix(".wal") }) { return true }
+      let snap = try VolumeFiles.list("\(etcdDataDirectory)/member/snap", purpose: "etcd's snapshots") ?? []
+      return snap.contains { $0 == "db" || $0.hasSuffix(".snap") || $0.hasSuffix(".snap.db") }
+    } catch {
+      throw PilotError(error.description)
+    }
   }
 
   public func readNotes() throws(PilotError) -> PilotNotes {
-    guard let data = FileManager.default.contents(atPath: notesFile) else { return PilotNotes() }
+    let data: Data?
+    do {
+      data = try VolumeFiles.contents(notesFile, purpose: "the pilot's notes")
+    } catch {
+      throw PilotError(error.description)
+    }
+    guard let data else { return PilotNotes() }
     do {
       return try JSONDecoder().decode(PilotNotes.self, from: data)
     } catch {
@@ -41,15 +58,42 @@ public struct VolumeStore: Sendable {
     }
   }
 
-  /// Copies moved aside, oldest first.
-  public var asideCopies: [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: asideDirectory)) ?? []).sorted()
+  static let asideRecordName = "aside.json"
+
+  /// What the pilot writes into an aside copy: why it was made, and whether anything in it is
+  /// held only there.
+  struct AsideRecord: Codable {
+    var reason: String
+    var redundant: Bool
+    var movedAt: String
   }
 
+  /// Copies moved aside, oldest first, each with its size and whether it is redundant (a copy
+  /// without the pilot's record, from an earlier pilot, never is).
+  public func asideCopies() throws(PilotError) -> [AsideCopy] {
+    let names: [String]
+    do {
+      names = try VolumeFiles.list(asideDirectory, purpose: "the aside copies")?.sorted() ?? []
+    } catch {
+      throw PilotError(error.description)
+    }
+    return names.map { name in
+      let folder = "\(asideDirectory)/\(name)"
+      let record = FileManager.default.contents(atPath: "\(folder)/\(Self.asideRecordName)")
+        .flatMap { try? JSONDecoder().decode(AsideRecord.self, from: $0) }
+      return AsideCopy(name: name, bytes: Self.bytes(under: folder), redundant: record?.redundant ?? false)
+    }
+  }
+
+  /// Bytes the files under `path` take on disk.
+  static func bytes(under path: String) -> Int64 { VolumeFiles.bytes(under: path) }
+
   /// Moves etcd's data and the notes aside; returns where they went. The notes keep only what
-  /// outlives a member: whether the cluster formed and its token.
+  /// outlives a member: whether the cluster formed, its token and ID, and whether it served.
+  /// One rename, so a full volume moves it as well as an empty one; nothing is left behind when
+  /// it fails.
   @discardableResult
-  public func moveDataAside(reason: String, now: Date = Date()) throws(PilotError) -> String {
+  public func moveDataAside(reason: String, redundant: Bool, now: Date = Date()) throws(PilotError) -> String {
     let manager = FileManager.default
     let slug = String(reason.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(40))
     let stamp = Self.timestamp(now)
@@ -59,33 +103,44 @@ public struct VolumeStore: Sendable {
       attempt += 1
       target = "\(asideDirectory)/\(stamp)-\(slug)-\(attempt)"
     }
-    let notes = (try? readNotes()) ?? PilotNotes()
-    do {
-      try manager.createDirectory(atPath: target, withIntermediateDirectories: true)
-      if manager.fileExists(atPath: etcdDataDirectory) {
-        try manager.moveItem(atPath: etcdDataDirectory, toPath: "\(target)/etcd")
-      }
-      if manager.fileExists(atPath: notesFile) {
-        try manager.copyItem(atPath: notesFile, toPath: "\(target)/pilot.json")
-      }
-    } catch {
-      throw PilotError("cannot move \(etcdDataDirectory) aside to \(target): \(error)")
+    let notes = try readNotes()
+    if mkdir(asideDirectory, 0o700) != 0, errno != EEXIST {
+      throw PilotError("cannot create \(asideDirectory) to move etcd's data aside: \(String(cString: strerror(errno)))")
     }
-    try writeNotes(PilotNotes(marker: nil, formed: notes.formed, memberID: nil, token: notes.token))
+    if manager.fileExists(atPath: etcdDataDirectory) {
+      // The data directory becomes the copy's folder; the record and the notes go in after.
+      guard mkdir(target, 0o700) == 0 else {
+        throw PilotError("cannot create \(target) to move etcd's data aside: \(String(cString: strerror(errno)))")
+      }
+      guard rename(etcdDataDirectory, "\(target)/etcd") == 0 else {
+        let code = errno
+        rmdir(target)
+        throw PilotError("cannot move \(etcdDataDirectory) aside to \(target): \(String(cString: strerror(code)))")
+      }
+    } else if mkdir(target, 0o700) != 0 {
+      throw PilotError("cannot create \(target): \(String(cString: strerror(errno)))")
+    }
+    // Small files; on a full volume they may fail, and the data is aside all the same.
+    let record = AsideRecord(reason: reason, redundant: redundant, movedAt: stamp)
+    if let data = try? JSONEncoder().encode(record) { manager.createFile(atPath: "\(target)/\(Self.asideRecordName)", contents: data) }
+    try? manager.copyItem(atPath: notesFile, toPath: "\(target)/pilot.json")
+    try writeNotes(
+      PilotNotes(marker: nil, formed: notes.formed, memberID: nil, token: notes.token, clusterID: notes.clusterID, served: notes.served))
     return target
   }
 
-  /// Deletes aside copies but the newest `keep`.
-  public func pruneAsideCopies(keep: Int) throws(PilotError) -> [String] {
-    let copies = asideCopies
-    guard copies.count > keep else { return [] }
-    let doomed = copies.prefix(copies.count - keep).map { "\(asideDirectory)/\($0)" }
-    for path in doomed {
+  /// Deletes the named aside copies.
+  public func deleteAsideCopies(_ names: [String]) throws(PilotError) -> [String] {
+    var deleted: [String] = []
+    for name in names {
+      guard !name.contains("/"), !name.hasPrefix(".") else { throw PilotError("'\(name)' is not an aside copy's name") }
+      let path = "\(asideDirectory)/\(name)"
       do { try FileManager.default.removeItem(atPath: path) } catch {
-        throw PilotError("cannot delete the old aside copy \(path): \(error)")
+        throw PilotError("cannot delete the aside copy \(path): \(error)")
       }
+      deleted.append(path)
     }
-    return doomed
+    return deleted
   }
 
   /// Free bytes on the volume's file system.
@@ -104,8 +159,17 @@ public struct VolumeStore: Sendable {
     }
   }
 
+  /// What the volume holds; throws when any of it cannot be read.
   public func state() throws(PilotError) -> VolumeState {
-    VolumeState(hasEtcdData: hasEtcdData, notes: try readNotes(), asideCopies: asideCopies.count, freeBytes: freeBytes)
+    let data = try etcdData()
+    let identity: DataIdentity?
+    do {
+      identity = data ? try WALReader.identity(dataDirectory: etcdDataDirectory) : nil
+    } catch {
+      throw PilotError(error.description)
+    }
+    return VolumeState(
+      hasEtcdData: data, notes: try readNotes(), aside: try asideCopies(), freeBytes: freeBytes, dataIdentity: identity)
   }
 
   static func timestamp(_ date: Date) -> String {

@@ -14,19 +14,62 @@ import Membership
 public enum WALReader {
   public struct Failure: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
   }
 
+  static let metadataRecord: UInt64 = 1
   static let entryRecord: UInt64 = 2
   static let stateRecord: UInt64 = 3
+
+  /// The member and cluster IDs the WAL was created for: its metadata record
+  /// (`etcdserverpb.Metadata` {NodeID = 1, ClusterID = 2}), which begins every segment. Only the
+  /// first 64 KiB of the first segment are read. `nil` when the WAL has no segment yet.
+  public static func identity(dataDirectory: String) throws(Failure) -> DataIdentity? {
+    let directory = "\(dataDirectory)/member/wal"
+    let listed: [String]?
+    do {
+      listed = try VolumeFiles.list(directory, purpose: "etcd's WAL")
+    } catch {
+      throw Failure(description: error.description)
+    }
+    guard let first = listed?.filter({ $0.hasSuffix(".wal") }).sorted().first else { return nil }
+    let path = "\(directory)/\(first)"
+    let bytes: [UInt8]
+    do {
+      bytes = try VolumeFiles.read(path, upTo: 64 << 10)
+    } catch {
+      throw Failure(description: error.description)
+    }
+    var offset = 0
+    while offset + 8 <= bytes.count {
+      var field: UInt64 = 0
+      for byte in 0..<8 { field |= UInt64(bytes[offset + byte]) << (8 * UInt64(byte)) }
+      if field == 0 { break }
+      let length = Int(field & 0x00ff_ffff_ffff_ffff)
+      let padding = field >> 63 == 1 ? Int((field >> 56) & 0x7) : 0
+      let start = offset + 8
+      guard length > 0, start + length <= bytes.count else { break }
+      let record = try fields(bytes[start..<start + length])
+      offset = start + length + padding
+      if record.varints[1] == metadataRecord, let data = record.bytes[3] {
+        let metadata = try fields(data)
+        guard let member = metadata.varints[1], let cluster = metadata.varints[2] else {
+          throw Failure(description: "the WAL's metadata record in \(path) names no member or cluster")
+        }
+        return DataIdentity(memberID: member, clusterID: cluster)
+      }
+    }
+    return nil
+  }
 
   /// The log tail of the member whose data directory (etcd's `--data-dir`) is `dataDirectory`.
   public static func tail(dataDirectory: String) throws -> LogTail {
     let directory = "\(dataDirectory)/member/wal"
     let names: [String]
     do {
-      names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".wal") }.sorted()
+      names = try VolumeFiles.list(directory, purpose: "etcd's WAL")?.filter { $0.hasSuffix(".wal") }.sorted() ?? []
     } catch {
-      throw Failure(description: "cannot list the WAL in \(directory): \(error)")
+      throw Failure(description: error.description)
     }
     guard !names.isEmpty else { throw Failure(description: "no WAL segment in \(directory)") }
     // One segment in memory at a time (each is preallocated to 64 MB).
@@ -37,7 +80,16 @@ public enum WALReader {
       }
       try scan.read([UInt8](data))
     }
-    return try scan.tail()
+    var tail = try scan.tail()
+    let backend = "\(dataDirectory)/member/snap/db"
+    if FileManager.default.fileExists(atPath: backend) {
+      do {
+        tail.appliedIndex = try BackendReader(path: backend).consistentIndex()
+      } catch {
+        throw Failure(description: "cannot read the applied index in \(backend): \(error)")
+      }
+    }
+    return tail
   }
 
   /// The log tail of WAL segments given in order.
@@ -107,12 +159,12 @@ public enum WALReader {
   }
 
   /// The varint and length-delimited fields of a protobuf message (the last of each number).
-  static func fields(_ bytes: some Collection<UInt8>) throws -> (varints: [Int: UInt64], bytes: [Int: [UInt8]]) {
+  static func fields(_ bytes: some Collection<UInt8>) throws(Failure) -> (varints: [Int: UInt64], bytes: [Int: [UInt8]]) {
     let bytes = Array(bytes)
     var varints: [Int: UInt64] = [:]
     var blobs: [Int: [UInt8]] = [:]
     var offset = 0
-    func varint() throws -> UInt64 {
+    func varint() throws(Failure) -> UInt64 {
       var value: UInt64 = 0
       var shift: UInt64 = 0
       while offset < bytes.count, shift < 64 {

@@ -103,6 +103,11 @@ struct MemberCommand: AsyncParsableCommand {
     help: "How often the pilot beside the leader compares every voter's HashKV and replaces a member whose data diverged, e.g. 5m; off: never.")
   var consistencyCheckInterval = "5m"
 
+  @Option(
+    name: .customLong("bootstrap-timeout"),
+    help: ArgumentHelp("How long an unformed bootstrap may take before a member that never saw a leader gives it up.", visibility: .hidden))
+  var bootstrapTimeout = "300s"
+
   @Flag(
     name: .customLong("no-leader-handoff"),
     help: ArgumentHelp("Do not hand leadership away before stopping (benchmarks: what the handoff buys).", visibility: .hidden))
@@ -192,6 +197,9 @@ struct MemberCommand: AsyncParsableCommand {
     where !(1...65535).contains(port) {
       throw PilotError("\(flag) \(port) is not a port: use 1-65535")
     }
+    if let refusal = EtcdFlagPolicy.refusal(etcdArguments, managedTLS: tlsCADirectory != nil || tlsCertificateFile != nil) {
+      throw PilotError(refusal)
+    }
     let binary = try EtcdBinary.check(etcd)
     let interval = try DurationText.parse(pollInterval, flag: "--poll-interval")
     var configuration = PilotConfiguration(
@@ -201,6 +209,7 @@ struct MemberCommand: AsyncParsableCommand {
       volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, tls: try makeTLS(),
       pollInterval: interval, rootPassword: try readRootPassword())
     configuration.engineSettings.handsOffLeadership = !noLeaderHandoff
+    configuration.engineSettings.bootstrapTimeout = try DurationText.parse(bootstrapTimeout, flag: "--bootstrap-timeout").seconds
     configuration.engineSettings.minimumLearnerUptime = try DurationText.parse(promoteAfter, flag: "--promote-after").seconds
     configuration.consistencyCheckInterval =
       consistencyCheckInterval == "off" ? nil : try DurationText.parse(consistencyCheckInterval, flag: "--consistency-check-interval")

@@ -274,3 +274,39 @@ public final class AcknowledgedWriter: Sendable {
     return acknowledged.get().filter { values[$0.key] != $0.value }.map(\.key).sorted()
   }
 }
+
+/// Like ``withLocalCluster(replicas:version:arguments:statefulSet:addressBase:_:)``, but `body`
+/// runs while `etcd-pilot local up --detach` is still waiting for the cluster to converge: for
+/// tests that act during the bootstrap. Once `body` returns, `up` must still succeed.
+public func withStartingLocalCluster<R: Sendable>(
+  replicas: Int, version: EtcdVersion, arguments: [String] = [], upTimeout: Duration = .seconds(240),
+  _ body: @Sendable (LocalTestCluster) async throws -> R
+) async throws -> R {
+  try version.requireInstalled()
+  let directory = FileManager.default.temporaryDirectory
+    .appendingPathComponent("etcd-pilot-test-local-\(UUID().uuidString.prefix(8))").path
+  let cluster = LocalTestCluster(version: version, directory: directory, addressBase: try Loopback.block())
+  do {
+    let up = Task {
+      try await cluster.local(
+        ["up", "--replicas", String(replicas), "--etcd", version.etcd, "--detach", "--address-base", cluster.addressBase]
+          + arguments, timeout: upTimeout)
+    }
+    let result: R
+    do {
+      result = try await body(cluster)
+    } catch {
+      up.cancel()
+      throw error
+    }
+    _ = try await up.value
+    await cluster.tearDown()
+    try? FileManager.default.removeItem(atPath: directory)
+    return result
+  } catch {
+    let diagnostics = cluster.diagnostics()
+    await cluster.tearDown()
+    try? FileManager.default.removeItem(atPath: directory)
+    throw FixtureError("\(error)\n\(diagnostics)")
+  }
+}

@@ -52,23 +52,33 @@ struct BootstrapTests {
     #expect(plan.steps.contains(.startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))))
   }
 
-  @Test("an unformed bootstrap that no longer fits the desired pods is abandoned: data aside, new token later")
+  /// The WAL of a member of a 3-member bootstrap that never saw a leader: its 3 configuration
+  /// entries, nothing more.
+  static let bootstrapOnlyLog = LogTail(commit: 3, lastIndex: 3, leadersBeyondCommit: [])
+
+  @Test("an unformed bootstrap that no longer fits the desired pods is abandoned once its WAL shows no leader: data aside, new token later")
   func abandonOnScaleDown() {
     let marker = Scenario.marker([0, 1, 2])
     let s = Scenario(desired: 2, me: 1)
-    let plan = MemberEngine.plan(s.observe(volume: VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker))))
-    guard case .moveDataAside(let reason)? = plan.first else {
+    var o = s.observe(volume: VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker)))
+    #expect(MemberEngine.plan(o).steps == [.readOwnLog])
+    o.ownLogTail = Self.bootstrapOnlyLog
+    let plan = MemberEngine.plan(o)
+    guard case .moveDataAside(let reason, let redundant)? = plan.first else {
       Issue.record("expected the data to go aside: \(plan)")
       return
     }
     #expect(reason.contains("abandoned"))
+    #expect(!redundant, "an abandoned bootstrap's data is never deleted by the pilot")
   }
 
   @Test("an unformed bootstrap older than the timeout is abandoned; a formed one never")
   func abandonOnTimeout() {
     let marker = Scenario.marker([0, 1, 2], at: 0)
     let s = Scenario(me: 1)
-    let old = MemberEngine.plan(s.observe(volume: VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker)), now: 1000))
+    var o = s.observe(volume: VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker)), now: 1000)
+    o.ownLogTail = Self.bootstrapOnlyLog
+    let old = MemberEngine.plan(o)
     #expect(old.steps.first.map { if case .moveDataAside = $0 { true } else { false } } == true)
     let formed = MemberEngine.plan(
       s.observe(volume: VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker, formed: true)), now: 1000))
@@ -90,17 +100,19 @@ struct BootstrapTests {
     let marker = Scenario.marker([0, 1, 2])
     let s = Scenario(me: 1)
     let o = s.observe(
-      volume: VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker, memberID: "65")), cluster: Scenario.healthy(3),
-      etcd: Scenario.running(1))
-    guard case .recordFormation(let record)? = MemberEngine.plan(o).first else {
-      Issue.record("expected the formation to be recorded")
+      volume: VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker, memberID: "65", clusterID: "c1", served: true)),
+      cluster: Scenario.healthy(3), etcd: Scenario.running(1))
+    let plan = MemberEngine.plan(o)
+    guard case .createRecord(let record)? = plan.first else {
+      Issue.record("expected the formation to be recorded: \(plan)")
       return
     }
     #expect(record.token == marker.token)
     #expect(record.memberIDs == ["64", "65", "66"])
+    #expect(plan.steps.last == .noteFormed(token: marker.token))
   }
 
-  @Test("members of the initial cluster carry their names before they start: only client URLs prove a start")
+  @Test("members of the initial cluster carry their names before they start: only client URLs prove a start; a quorum started forms the cluster")
   func namedButUnstarted() {
     let marker = Scenario.marker([0, 1, 2])
     var late = Scenario.member(2, started: false)
@@ -109,7 +121,14 @@ struct BootstrapTests {
     let leader = Scenario(me: 0)
     let notes = VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker, memberID: "64"))
     let plan = MemberEngine.plan(leader.observe(volume: notes, cluster: cluster, etcd: Scenario.running(0)))
-    #expect(!plan.steps.contains { if case .recordFormation = $0 { true } else { false } }, "\(plan)")
+    // Two of the three started, and a leader exists: the cluster formed, and may have
+    // acknowledged writes (issue 12: recording only once all had started let it be abandoned).
+    #expect(plan.steps.contains { if case .createRecord = $0 { true } else { false } }, "\(plan)")
+    #expect(plan.reason.contains("2 of its 3 bootstrap members started"), "\(plan.reason)")
+    // One of three started is no quorum: nothing formed yet.
+    let alone = Scenario.cluster([Scenario.member(0), Scenario.member(1, started: false), late])
+    let early = MemberEngine.plan(leader.observe(volume: notes, cluster: alone, etcd: Scenario.running(0)))
+    #expect(!early.steps.contains { if case .createRecord = $0 { true } else { false } }, "\(early)")
     // The late pod adopts the marker instead of replacing its own listed entry.
     var peer = Scenario.fresh(0)
     peer.fresh = false

@@ -8,7 +8,7 @@ struct ConsistencyTests {
   /// etcd-`me` leads a healthy, formed cluster of `size`; the reading gives each ordinal's hash.
   static func leading(
     _ size: Int = 3, me: Int = 0, hashes: [Int: UInt32], compactions: [Int: Int64] = [:], holdsLock: Bool = true,
-    cluster: ClusterView? = nil
+    cluster: ClusterView? = nil, confirmed: Bool = true
   ) -> Observation {
     let notes = PilotNotes(formed: true, memberID: String(Scenario.id(me), radix: 16))
     var o = Scenario(pods: size, me: me).observe(
@@ -18,6 +18,12 @@ struct ConsistencyTests {
       revision: 4711,
       hashes: Dictionary(uniqueKeysWithValues: hashes.map { (Scenario.id($0.key), .init(hash: $0.value, compactRevision: compactions[$0.key] ?? 7)) }),
       readAt: 990)
+    if confirmed, let reading = o.consistency, let cluster = o.cluster,
+      case .diverged(let members, _, _) = ConsistencyDecision.verdict(reading, cluster: cluster)
+    {
+      // The reading before, at another revision, found the same.
+      o.previousDivergence = Divergence(members: Set(members.map(\.id)), revision: 4700)
+    }
     return o
   }
 
@@ -30,12 +36,63 @@ struct ConsistencyTests {
     #expect(unlocked.steps == [.acquireLock])
   }
 
-  @Test("the leader's own data diverged: it hands leadership to the most up-to-date agreeing voter, removing nothing")
-  func divergedLeaderHandsOver() {
+  /// Issue 12: the members that outvote a leader may have replayed a log that lost what the
+  /// leader applied (a forced member's log, etcd issue 14009); handing leadership over to be
+  /// removed could remove the one member that holds a write.
+  @Test("the leader's own data diverged: it is never replaced on a hash vote alone; it says so and a person decides")
+  func divergedLeaderReports() {
     let cluster = Scenario.cluster([Scenario.member(0), Scenario.member(1, index: 990), Scenario.member(2, index: 995)])
     let plan = MemberEngine.plan(Self.leading(hashes: [0: 0xbb, 1: 0xaa, 2: 0xaa], cluster: cluster))
-    #expect(plan.steps == [.releaseLock, .moveLeader(to: Scenario.id(2))])
+    #expect(plan.steps == [.releaseLock, .wait])
+    #expect(!plan.steps.contains { if case .moveLeader = $0 { true } else { false } })
+    #expect(plan.reason.contains("a leader is never replaced on a hash vote alone"), "\(plan.reason)")
+  }
+
+  @Test("one reading is not enough: the same verdict at a second revision is; a different one, or the same revision, is not")
+  func confirmedAtTwoRevisions() {
+    let once = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], confirmed: false))
+    #expect(!once.changesMembership && once.steps.last == .wait)
+    #expect(once.reason.contains("reading again at another revision before acting"), "\(once.reason)")
+    var other = Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb])
+    other.previousDivergence = Divergence(members: [Scenario.id(1)], revision: 4700)
+    #expect(!MemberEngine.plan(other).changesMembership)
+    var same = Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb])
+    same.previousDivergence = Divergence(members: [Scenario.id(2)], revision: 4711)
+    #expect(!MemberEngine.plan(same).changesMembership)
+  }
+
+  @Test("the engine remembers the readings: a second at another revision acts; a new leader starts over")
+  func rememberedReadings() {
+    var engine = MemberEngine()
+    var first = Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], confirmed: false)
+    #expect(!engine.plan(first).changesMembership)
+    #expect(!engine.plan(first).changesMembership, "the same reading again is not a second one")
+    var second = first
+    second.consistency?.revision = 4800
+    #expect(engine.plan(second).steps == [.removeMember(memberID: Scenario.id(2), name: "etcd-2")])
+    // Leadership moved away and back: the readings of before no longer count.
+    var engine2 = MemberEngine()
+    _ = engine2.plan(first)
+    first.cluster?.leaderID = Scenario.id(1)
+    _ = engine2.plan(first)
+    first.cluster?.leaderID = Scenario.id(0)
+    _ = engine2.plan(first)
+    #expect(!engine2.plan(second).changesMembership)
+  }
+
+  @Test("while the voters run different etcd versions nothing is compared; with the action 'report' nothing is replaced")
+  func mixedVersionsAndReportOnly() {
+    var mixed = Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb])
+    mixed.cluster?.members[2].version = "3.5.1"
+    mixed.cluster?.members[0].version = "3.4.23"
+    let plan = MemberEngine.plan(mixed)
     #expect(!plan.changesMembership)
+    #expect(plan.reason.contains("different etcd versions"), "\(plan.reason)")
+    var report = Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb])
+    report.settings.replacesDivergedMembers = false
+    let reported = MemberEngine.plan(report)
+    #expect(!reported.changesMembership && reported.steps.last == .wait)
+    #expect(reported.reason.contains("reporting only"), "\(reported.reason)")
   }
 
   @Test("no quorum agrees (two voters, two hashes; five voters split 2-2-1): nobody is removed, and the pilot says so")

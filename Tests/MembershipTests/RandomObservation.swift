@@ -32,8 +32,12 @@ enum RandomObservation {
       marker: Bool.random(using: &rng) ? marker : nil, formed: Bool.random(using: &rng),
       memberID: Bool.random(using: &rng) ? String(Scenario.id(me), radix: 16) : nil,
       token: Bool.random(using: &rng) ? "t-formed" : nil)
+    let aside = (0..<Int.random(in: 0...3, using: &rng)).map { index in
+      AsideCopy(name: "2026120\(index)T000000Z-copy", bytes: Int64.random(in: 0...(1 << 30), using: &rng), redundant: Bool.random(using: &rng))
+    }
     let volume = VolumeState(
-      hasEtcdData: Bool.random(using: &rng), notes: notes, asideCopies: Int.random(in: 0...3, using: &rng))
+      hasEtcdData: Bool.random(using: &rng), notes: notes, aside: aside,
+      freeBytes: Bool.random(using: &rng) ? Int64.random(in: 0...(2 << 30), using: &rng) : nil)
     let record: RecordState = [.absent, .present(Scenario.record), .unknown][Int.random(in: 0..<3, using: &rng)]
     let peers: [PeerReport] = (0..<size).filter { $0 != me && Bool.random(using: &rng) }.map { ordinal in
       var report = Scenario.fresh(ordinal)

@@ -53,9 +53,19 @@ struct Scenario {
   func observe(
     volume: VolumeState = VolumeState(hasEtcdData: false), record: RecordState = .absent,
     cluster: ClusterView? = nil, peers: [PeerReport] = [], etcd: EtcdRunState = .stopped, holdsLock: Bool = false,
-    stopping: Bool = false, phases: [PodPhase] = [], now: Double = 1000, stalled: [UInt64: Double] = [:]
+    stopping: Bool = false, phases: [PodPhase] = [], now: Double = 1000, stalled: [UInt64: Double] = [:],
+    upToDate: Bool = true
   ) -> Observation {
-    Observation(
+    var volume = volume
+    // With `upToDate`, a pod whose etcd runs on its data is as the pilot keeps it: its WAL names
+    // the member and cluster, its notes say so and that etcd served.
+    if upToDate, case .running(true, let id?, _) = etcd, let cluster {
+      volume.dataIdentity = volume.dataIdentity ?? DataIdentity(memberID: id, clusterID: cluster.clusterID)
+      volume.notes.memberID = volume.notes.memberID ?? String(id, radix: 16)
+      volume.notes.clusterID = volume.notes.clusterID ?? String(cluster.clusterID, radix: 16)
+      volume.notes.served = true
+    }
+    return Observation(
       me: identity, pods: pods, desired: desired, podPhases: phases, volume: volume, record: record,
       cluster: cluster, peers: peers, etcd: etcd, holdsLock: holdsLock, stopping: stopping, now: now,
       proposalToken: "t-new", stalledSeconds: stalled)

@@ -28,7 +28,7 @@ struct StartTableTests {
     var o = s.observe(
       volume: VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: "66")),
       record: .present(Scenario.record), cluster: cluster, etcd: .exited(.removed))
-    #expect(MemberEngine.plan(o).steps == [.moveDataAside(reason: "member removed from the cluster")])
+    #expect(MemberEngine.plan(o).steps == [.moveDataAside(reason: "member removed from the cluster", redundant: true)])
     // Next observation: data gone, not listed, quorum: join.
     o.volume = VolumeState(hasEtcdData: false, notes: PilotNotes(formed: true))
     o.etcd = .stopped

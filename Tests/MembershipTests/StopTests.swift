@@ -26,9 +26,9 @@ struct StopTests {
   @Test("once removed and etcd has exited, the leaving pod moves its data aside")
   func dataAsideAfterRemoval() {
     let s = Scenario(pods: 5, desired: 3, me: 4)
-    let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: "68"))
+    let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: "68", clusterID: "c1"))
     let plan = MemberEngine.plan(s.observe(volume: volume, cluster: Scenario.healthy(4), etcd: .exited(.removed), stopping: true))
-    #expect(plan.steps == [.moveDataAside(reason: "scaled down: member removed")])
+    #expect(plan.steps == [.moveDataAside(reason: "scaled down: member removed", redundant: true)])
     // Without a quorum to confirm the removal, the data stays and the pilot waits for one.
     let unconfirmed = MemberEngine.plan(s.observe(volume: volume, cluster: nil, etcd: .exited(.removed), stopping: true))
     #expect(unconfirmed.isWait)

@@ -1,0 +1,24 @@
+/// Facts about etcd releases the engine's rules depend on.
+public enum EtcdRelease {
+  /// The numbers of a version such as `3.5.1` or `v3.6.0-rc.1` (major, minor, patch).
+  public static func numbers(_ version: String) -> (major: Int, minor: Int, patch: Int)? {
+    let trimmed = version.hasPrefix("v") ? version.dropFirst() : Substring(version)
+    let parts = trimmed.split(separator: ".").map { Int($0.prefix { $0.isNumber }) }
+    guard parts.count >= 3, let major = parts[0], let minor = parts[1], let patch = parts[2] else { return nil }
+    return (major, minor, patch)
+  }
+
+  /// Whether `--force-new-cluster` keeps the entries the backend already applied beyond the WAL's
+  /// commit index: etcd takes the larger of the two since 3.5.22 and 3.6.1 (etcd issue 14009);
+  /// before, it drops them from the log while the backend keeps them.
+  public static func keepsAppliedEntriesWhenForced(_ version: String?) -> Bool {
+    guard let version, let v = numbers(version) else { return false }
+    if v.major != 3 { return v.major > 3 }
+    switch v.minor {
+    case ..<5: return false
+    case 5: return v.patch >= 22
+    case 6: return v.patch >= 1
+    default: return true
+    }
+  }
+}
