@@ -201,19 +201,23 @@ public final class ChildProcess: Sendable {
   @discardableResult
   public func stop(signal: Int32 = SIGTERM, grace: Duration) async -> Termination {
     self.signal(signal)
-    let outcome = await withTaskGroup(of: Termination?.self) { group in
+    // The kill is sent from the timer itself: a group's waiting child cannot be cancelled (it
+    // waits for the exit), so a child that ignores `signal` would otherwise be waited for forever.
+    return await withTaskGroup(of: Termination?.self) { group -> Termination in
       group.addTask { await self.wait() }
       group.addTask {
         try? await Task.sleep(for: grace)
+        if !Task.isCancelled { self.signalGroup(SIGKILL) }
         return nil
       }
-      let first = await group.next() ?? nil
-      group.cancelAll()
-      return first
+      while let next = await group.next() {
+        if let termination = next {
+          group.cancelAll()
+          return termination
+        }
+      }
+      return await self.wait()
     }
-    if let outcome { return outcome }
-    signalGroup(SIGKILL)
-    return await wait()
   }
 
   /// The conventional name of a signal number, for messages.

@@ -8,6 +8,7 @@ public enum EtcdFlagPolicy {
     "data-dir": "the pilot keeps etcd's data on the pod's volume (--data-dir of etcd-pilot member)",
     "wal-dir": "a WAL outside the data directory is not supported: the pilot reads the WAL in the data directory to decide",
     "listen-client-urls": "the pilot sets etcd's URLs from the pod's address and ports",
+    "listen-client-http-urls": "the pilot sets etcd's URLs from the pod's address and ports",
     "advertise-client-urls": "the pilot sets etcd's URLs from the pod's address and ports",
     "listen-peer-urls": "the pilot sets etcd's URLs from the pod's address and ports",
     "initial-advertise-peer-urls": "the pilot sets etcd's URLs from the pod's address and ports",
@@ -25,7 +26,9 @@ public enum EtcdFlagPolicy {
     "cert-file": "the pilot manages TLS", "key-file": "the pilot manages TLS", "trusted-ca-file": "the pilot manages TLS",
     "client-cert-auth": "the pilot manages TLS", "peer-cert-file": "the pilot manages TLS",
     "peer-key-file": "the pilot manages TLS", "peer-trusted-ca-file": "the pilot manages TLS",
-    "peer-client-cert-auth": "the pilot manages TLS",
+    "peer-client-cert-auth": "the pilot manages TLS", "client-cert-file": "the pilot manages TLS",
+    "client-key-file": "the pilot manages TLS", "peer-client-cert-file": "the pilot manages TLS",
+    "peer-client-key-file": "the pilot manages TLS",
     "auto-tls": "self-signed certificates over the managed ones would let any peer in",
     "peer-auto-tls": "self-signed certificates over the managed ones would let any peer in",
   ]
@@ -34,15 +37,28 @@ public enum EtcdFlagPolicy {
   public static func refusal(_ arguments: [String], managedTLS: Bool) -> String? {
     for argument in arguments where argument.hasPrefix("-") {
       var name = argument.drop { $0 == "-" }
-      if let equals = name.firstIndex(of: "=") { name = name[..<equals] }
-      let flag = String(name)
-      let why =
-        owned[flag] ?? (managedTLS ? ownedWithTLS[flag] : nil)
-        ?? (flag.hasPrefix("discovery") ? "the pilot bootstraps members itself; discovery would form another cluster" : nil)
-      if let why {
-        return "etcd flag --\(flag) is refused: \(why); remove it from the flags passed to etcd"
+      if let end = name.firstIndex(where: { $0 == "=" || $0 == " " }) { name = name[..<end] }
+      if let why = reason(String(name), managedTLS: managedTLS) {
+        return "etcd flag --\(name) is refused: \(why); remove it from the flags passed to etcd"
       }
     }
     return nil
+  }
+
+  /// The first `ETCD_*` variable that sets a refused flag: etcd reads them as flags, at every
+  /// start, and etcd inherits the pilot's environment.
+  public static func refusal(environment: [String: String], managedTLS: Bool) -> String? {
+    for name in environment.keys.sorted() where name.hasPrefix("ETCD_") {
+      let flag = String(name.dropFirst(5).lowercased().map { $0 == "_" ? "-" : $0 })
+      if let why = reason(flag, managedTLS: managedTLS) {
+        return "environment variable \(name) (etcd's --\(flag)) is refused: \(why); remove it from the pod's environment"
+      }
+    }
+    return nil
+  }
+
+  static func reason(_ flag: String, managedTLS: Bool) -> String? {
+    owned[flag] ?? (managedTLS ? ownedWithTLS[flag] : nil)
+      ?? (flag.hasPrefix("discovery") ? "the pilot bootstraps members itself; discovery would form another cluster" : nil)
   }
 }

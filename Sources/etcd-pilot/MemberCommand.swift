@@ -108,6 +108,11 @@ struct MemberCommand: AsyncParsableCommand {
     help: ArgumentHelp("How long an unformed bootstrap may take before a member that never saw a leader gives it up.", visibility: .hidden))
   var bootstrapTimeout = "300s"
 
+  @Option(
+    name: .customLong("consistency-check-action"),
+    help: "What the consistency check does with a voter whose data diverged from an agreeing quorum: replace (remove it, so that it joins again from a fresh copy) or report.")
+  var consistencyCheckAction = "replace"
+
   @Flag(
     name: .customLong("no-leader-handoff"),
     help: ArgumentHelp("Do not hand leadership away before stopping (benchmarks: what the handoff buys).", visibility: .hidden))
@@ -197,8 +202,14 @@ struct MemberCommand: AsyncParsableCommand {
     where !(1...65535).contains(port) {
       throw PilotError("\(flag) \(port) is not a port: use 1-65535")
     }
-    if let refusal = EtcdFlagPolicy.refusal(etcdArguments, managedTLS: tlsCADirectory != nil || tlsCertificateFile != nil) {
+    let managedTLS = tlsCADirectory != nil || tlsCertificateFile != nil
+    if let refusal = EtcdFlagPolicy.refusal(etcdArguments, managedTLS: managedTLS)
+      ?? EtcdFlagPolicy.refusal(environment: environment, managedTLS: managedTLS)
+    {
       throw PilotError(refusal)
+    }
+    guard ["replace", "report"].contains(consistencyCheckAction) else {
+      throw PilotError("--consistency-check-action '\(consistencyCheckAction)' is not an action: use replace or report")
     }
     let binary = try EtcdBinary.check(etcd)
     let interval = try DurationText.parse(pollInterval, flag: "--poll-interval")
@@ -209,6 +220,7 @@ struct MemberCommand: AsyncParsableCommand {
       volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, tls: try makeTLS(),
       pollInterval: interval, rootPassword: try readRootPassword())
     configuration.engineSettings.handsOffLeadership = !noLeaderHandoff
+    configuration.engineSettings.replacesDivergedMembers = consistencyCheckAction == "replace"
     configuration.engineSettings.bootstrapTimeout = try DurationText.parse(bootstrapTimeout, flag: "--bootstrap-timeout").seconds
     configuration.engineSettings.minimumLearnerUptime = try DurationText.parse(promoteAfter, flag: "--promote-after").seconds
     configuration.consistencyCheckInterval =

@@ -31,6 +31,41 @@ struct BadInputTests {
     #expect(!FileManager.default.fileExists(atPath: volume), "the volume was touched")
   }
 
+  /// Issue 12, finding 4 and issue 13: `--wal-dir` made a member with data look empty; flags such
+  /// as `--force-new-cluster` applied to every start of every member.
+  @Test("etcd flags the pilot owns, or that must never apply to every start, are refused at start with the reason: one line, nothing touched")
+  func ownedEtcdFlags() throws {
+    let volume = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-vol-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: volume) }
+    let cases: [([String], [String])] = [
+      (["--wal-dir", "/wal"], ["--wal-dir is refused", "a WAL outside the data directory is not supported"]),
+      (["--wal-dir=/wal"], ["--wal-dir is refused"]),
+      (["-data-dir=/x"], ["--data-dir is refused"]),
+      (["--force-new-cluster"], ["--force-new-cluster is refused", "each member a cluster of one"]),
+      (["--discovery-srv", "example.com"], ["--discovery-srv is refused"]),
+      (["--initial-cluster-state=new"], ["--initial-cluster-state is refused"]),
+      (["--enable-v2"], ["--enable-v2 is refused"]),
+      (["--log-outputs", "/tmp/etcd.log"], ["--log-outputs is refused"]),
+    ]
+    for (flags, words) in cases {
+      expectOneLineError(try member(["--name", "etcd-0", "--etcd", EtcdVersion.v3_4.etcd, "--"] + flags, volume: volume), mentions: words)
+    }
+    // etcd reads ETCD_* variables as flags, and inherits the pilot's environment.
+    let viaEnvironment = try PilotBinary.run(
+      ["member", "--data-dir", volume, "--replicas-from", "file:/nonexistent/sts.json", "--cluster-record", "file:/nonexistent/record.json",
+       "--name", "etcd-0", "--etcd", EtcdVersion.v3_4.etcd], environment: ["ETCD_FORCE_NEW_CLUSTER": "true"], timeout: 20)
+    expectOneLineError(viaEnvironment, mentions: ["environment variable ETCD_FORCE_NEW_CLUSTER (etcd's --force-new-cluster) is refused"])
+    expectOneLineError(
+      try member(["--name", "etcd-0", "--etcd", EtcdVersion.v3_4.etcd, "--consistency-check-action", "fix"], volume: volume),
+      mentions: ["--consistency-check-action 'fix' is not an action: use replace or report"])
+    // Tuning flags pass.
+    #expect(EtcdFlagPolicy.refusal(["--quota-backend-bytes=1000000", "--auto-compaction-retention", "1h"], managedTLS: true) == nil)
+    // TLS files only while the pilot manages TLS.
+    #expect(EtcdFlagPolicy.refusal(["--cert-file=/x"], managedTLS: false) == nil)
+    #expect(EtcdFlagPolicy.refusal(["--cert-file=/x"], managedTLS: true)?.contains("the pilot manages TLS") == true)
+    #expect(!FileManager.default.fileExists(atPath: volume), "the volume was touched")
+  }
+
   @Test("etcd older than 3.4 is refused, by its --version line")
   func versionCheck() throws {
     #expect(throws: PilotError.self) { try EtcdBinary.version(fromOutput: "etcd Version: 3.3.25\nGit SHA: 1\n", path: "etcd") }
@@ -47,6 +82,9 @@ struct BadInputTests {
     expectOneLineError(
       try PilotBinary.run(["local", "up", "--dir", dir, "--replicas", "-2", "--etcd", EtcdVersion.v3_4.etcd]),
       mentions: ["--replicas -2"])
+    expectOneLineError(
+      try PilotBinary.run(["local", "up", "--dir", dir, "--replicas", "1", "--etcd", EtcdVersion.v3_4.etcd, "--", "--wal-dir", "/w"]),
+      mentions: ["--wal-dir is refused"])
     expectOneLineError(try PilotBinary.run(["local", "scale", "--dir", dir, "--replicas", "-1"]), mentions: ["negative"])
     expectOneLineError(try PilotBinary.run(["local", "status", "--dir", dir]), mentions: ["no local cluster", dir])
     let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []

@@ -50,6 +50,37 @@ struct WALReaderTests {
     }
   }
 
+  @Test("the WAL names the member and cluster etcd reports; after a clean stop the backend's applied index is the WAL's commit", arguments: EtcdVersion.allCases)
+  func identityAndAppliedIndex(version: EtcdVersion) async throws {
+    try await withCluster(size: 3, version: version) { cluster in
+      try await cluster.withClient { etcd in for index in 0..<200 { try await etcd.put("i/\(index)", String(repeating: "x", count: 500)) } }
+      let server = cluster.servers[1]
+      let status = try await cluster.withClient(endpoints: [server.endpoint]) { try await $0.status() }
+      await server.stop()
+      let identity = try #require(try WALReader.identity(dataDirectory: server.dataDirectory))
+      #expect(identity == DataIdentity(memberID: status.header.memberID, clusterID: status.header.clusterID))
+      let tail = try WALReader.tail(dataDirectory: server.dataDirectory)
+      let applied = try #require(tail.appliedIndex, "no applied index read from the backend: \(tail)")
+      #expect(applied == tail.commit, "\(tail)")
+      #expect(applied >= 200, "\(tail)")
+    }
+  }
+
+  @Test("a data directory with no WAL yet has no identity; a damaged backend is named")
+  func identityAbsentAndBackendDamaged() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-wal-\(UUID().uuidString.prefix(8))").path
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    #expect(try WALReader.identity(dataDirectory: directory) == nil)
+    try FileManager.default.createDirectory(atPath: "\(directory)/member/wal", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: "\(directory)/member/snap", withIntermediateDirectories: true)
+    let segment = Self.state(term: 1, vote: 0, commit: 1) + Self.entry(index: 1, term: 1) + [UInt8](repeating: 0, count: 64)
+    FileManager.default.createFile(atPath: "\(directory)/member/wal/0000000000000000-0000000000000000.wal", contents: Data(segment))
+    FileManager.default.createFile(atPath: "\(directory)/member/snap/db", contents: Data(repeating: 0x42, count: 8192))
+    #expect {
+      try WALReader.tail(dataDirectory: directory)
+    } throws: { "\($0)".contains("cannot read the applied index in \(directory)/member/snap/db") && "\($0)".contains("meta page") }
+  }
+
   // Hand-built frames, in etcd's layout, for what real etcd cannot be driven into from outside.
   static func varint(_ value: UInt64) -> [UInt8] {
     var value = value

@@ -126,6 +126,7 @@ struct LocalUpCommand: AsyncParsableCommand {
     if let replicas, replicas < 1 {
       throw LocalClusterError("--replicas \(replicas) is not a cluster size: give 1 or more (scale to 0 with `local scale`)")
     }
+    if let refusal = EtcdFlagPolicy.refusal(etcdArguments, managedTLS: tls) { throw LocalClusterError(refusal) }
     let binary = try EtcdBinary.check(etcd)
     var config = (try? layout.readConfig()) ?? LocalClusterConfig(etcd: binary.path)
     if let pid = config.supervisorPID, kill(pid, 0) == 0 {
