@@ -84,7 +84,7 @@ struct ChartIncubatorTests {
 
   @Test("what cannot carry over is refused with the way forward")
   func refusals() async throws {
-    for (arguments, message) in [
+    try await ChartTools.expectRefused([
       (["--set", "auth.client.existingSecret=etcd-client-certs"], "auth.client.existingSecret: this chart does not use a fixed certificate"),
       (["--set", "auth.client.secureTransport=true", "--set", "tls.enabled=false"], "auth.client.secureTransport asks for TLS but tls.enabled is false"),
       (["--set", "auth.peer.secureTransport=true", "--set", "tls.enabled=false"], "auth.peer.secureTransport asks for TLS but tls.enabled is false"),
@@ -93,10 +93,6 @@ struct ChartIncubatorTests {
       (["--set", "image.repository=k8s.gcr.io/etcd-amd64", "--set", "image.tag=3.2.26"], "is etcd's own image"),
       (["--set", "persistentVolume.size=1G"], "/persistentVolume"),
       (["--set", "peerPort=0"], "/peerPort"),
-    ] {
-      let result = try await ChartTools.renderFailure(arguments)
-      #expect(result.exitCode != 0, "accepted: \(arguments)")
-      #expect(result.output.contains(message), "\(arguments): \(result.output)")
-    }
+    ])
   }
 }

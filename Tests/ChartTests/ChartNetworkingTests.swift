@@ -78,15 +78,11 @@ struct ChartNetworkingTests {
 
   @Test("Service settings Kubernetes would reject are refused at render")
   func serviceRefusals() async throws {
-    for (arguments, message) in [
+    try await ChartTools.expectRefused([
       (["--set-json", #"service.loadBalancerSourceRanges=["10.0.0.0/8"]"#], "service.loadBalancerSourceRanges applies to service.type LoadBalancer only"),
       (["--set", "service.nodePort=32379"], "service.nodePort needs service.type NodePort or LoadBalancer"),
       (["--set", "service.type=ExternalName"], "/service/type"),
       (["--set", "service.type=NodePort", "--set", "service.nodePort=70000"], "/service/nodePort"),
-    ] {
-      let result = try await ChartTools.renderFailure(arguments)
-      #expect(result.exitCode != 0, "accepted: \(arguments)")
-      #expect(result.output.contains(message), "\(arguments): \(result.output)")
-    }
+    ])
   }
 }

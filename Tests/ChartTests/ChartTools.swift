@@ -100,6 +100,15 @@ enum ChartTools {
     return try await helm(["template", "my-release", chart, "--namespace", namespace, "--output-dir", directory] + arguments)
   }
 
+  /// Each case's values must fail `helm template`, saying `message`.
+  static func expectRefused(_ cases: [(arguments: [String], message: String)], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    for (arguments, message) in cases {
+      let result = try await renderFailure(arguments)
+      #expect(result.exitCode != 0, "accepted: \(arguments)", sourceLocation: sourceLocation)
+      #expect(result.output.contains(message), "\(arguments): \(result.output)", sourceLocation: sourceLocation)
+    }
+  }
+
   /// The NOTES a user sees after `helm install` (rendered client-side, no cluster).
   static func notes(chart: String = ChartTools.chart, _ arguments: [String] = []) async throws -> String {
     let result = try await helm(

@@ -267,6 +267,46 @@ tell a kubectl scale from a change, and guessing wrong removes members.
 {{- toJson $result -}}
 {{- end -}}
 
+{{/*
+Defaults of the settings added in chart 0.2.0, the same as values.yaml's: `helm upgrade
+--reuse-values` renders with the old release's chart defaults, which lack these keys.
+*/}}
+{{- define "etcd.addedDefaults" -}}
+startupProbe: {enabled: true, initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60}
+livenessProbe: {enabled: true, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6}
+readinessProbe: {initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1}
+service: {type: ClusterIP, annotations: {}, loadBalancerSourceRanges: []}
+consistencyCheck: {action: replace}
+tmpSizeLimit: 3Gi
+maxUnavailable: 1
+{{- end -}}
+
+{{/*
+The setting .key as JSON {"value": ...}: the given value, with etcd.addedDefaults filling what
+it lacks (key by key, so a false or 0 that was given stays). Takes (dict "key" <name> "value"
+<the value in .Values>).
+*/}}
+{{- define "etcd.setting" -}}
+{{- $default := get (include "etcd.addedDefaults" . | fromYaml) .key -}}
+{{- $value := .value -}}
+{{- if kindIs "map" $default -}}
+{{- $value = deepCopy (.value | default dict) -}}
+{{- range $key, $fallback := $default -}}
+{{- if not (hasKey $value $key) -}}
+{{- $_ := set $value $key $fallback -}}
+{{- end -}}
+{{- end -}}
+{{- else if kindIs "invalid" $value -}}
+{{- $value = $default -}}
+{{- end -}}
+{{- toJson (dict "value" $value) -}}
+{{- end -}}
+
+{{/* consistencyCheck.action: replace (the default) or report. */}}
+{{- define "etcd.consistencyCheckAction" -}}
+{{- (include "etcd.setting" (dict "key" "consistencyCheck" "value" .Values.consistencyCheck) | fromJson).value.action -}}
+{{- end -}}
+
 {{/* The URL scheme of the client and peer URLs. */}}
 {{- define "etcd.scheme" -}}
 {{- if .Values.tls.enabled -}}https{{- else -}}http{{- end -}}
@@ -433,7 +473,7 @@ bad combination fails `helm install`/`helm template` with one clear line.
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- $service := .Values.service -}}
+{{- $service := (include "etcd.setting" (dict "key" "service" "value" .Values.service) | fromJson).value -}}
 {{- if and $service.loadBalancerSourceRanges (ne $service.type "LoadBalancer") -}}
 {{- fail (printf "service.loadBalancerSourceRanges applies to service.type LoadBalancer only (it is %s): set service.type=LoadBalancer or remove the ranges" $service.type) -}}
 {{- end -}}
