@@ -85,7 +85,7 @@ struct ChartRenderTests {
     #expect(container["args"].strings == Self.expectedArgs() + Self.caArgs())
     #expect(!container["args"].strings.contains("--"), "no etcd flags, no separator")
     #expect(!container["lifecycle"].exists, "the agent handles SIGTERM itself: no preStop")
-    #expect(!container["resources"].exists, "resources default to {}")
+    #expect(container["resources"].canonical == canonical(["requests": ["cpu": "100m", "memory": "256Mi"]]), "requests by default: not BestEffort")
 
     // Env: downward-API identity first (later values refer to POD_NAME/POD_NAMESPACE).
     let env = container["env"]
@@ -102,8 +102,8 @@ struct ChartRenderTests {
     #expect(env.env("ETCDCTL_CACERT")["value"].string == "/var/run/etcd/tls/ca.crt")
 
     let ports = container["ports"]
-    #expect(ports.array.compactMap { $0["name"].string } == ["client", "peer", "pilot"])
-    #expect(ports.port("client") == 2379 && ports.port("peer") == 2380 && ports.port("pilot") == 2390)
+    #expect(ports.array.compactMap { $0["name"].string } == ["etcd-client-ssl", "etcd-server-ssl", "pilot"], "etcd's SRV names (ChartNetworkingTests)")
+    #expect(ports.port("etcd-client-ssl") == 2379 && ports.port("etcd-server-ssl") == 2380 && ports.port("pilot") == 2390)
 
     // Probes on the pilot's port, by name.
     for (probe, path) in [("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")] {
@@ -154,8 +154,8 @@ struct ChartRenderTests {
     #expect(headless["spec"]["clusterIP"].string == "None")
     #expect(headless["spec"]["publishNotReadyAddresses"].bool == true)
     #expect(headless["spec"]["selector"].stringMap == Self.selector)
-    #expect(headless["spec"]["ports"].array.compactMap { $0["name"].string } == ["client", "peer", "pilot"])
-    #expect(headless["spec"]["ports"].port("peer") == 2380 && headless["spec"]["ports"].port("pilot") == 2390)
+    #expect(headless["spec"]["ports"].array.compactMap { $0["name"].string } == ["etcd-client-ssl", "etcd-server-ssl", "pilot"])
+    #expect(headless["spec"]["ports"].port("etcd-server-ssl") == 2380 && headless["spec"]["ports"].port("pilot") == 2390)
     #expect(headless["spec"]["ports"].array.allSatisfy { $0["targetPort"].string == $0["name"].string })
     let client = try rendered.one("Service", named: "my-release-etcd")
     #expect(client["spec"]["type"].string == "ClusterIP")
@@ -163,12 +163,12 @@ struct ChartRenderTests {
     #expect(client["spec"]["publishNotReadyAddresses"].bool != true, "only ready members serve clients")
     #expect(client["spec"]["selector"].stringMap == Self.selector)
     #expect(client["spec"]["ports"].array.count == 1)
-    #expect(client["spec"]["ports"].port("client") == 2379)
+    #expect(client["spec"]["ports"].port("etcd-client-ssl") == 2379)
 
-    // PodDisruptionBudget: a quorum of 3.
+    // PodDisruptionBudget: one member at a time (ChartReplicasTests has the rest).
     let pdb = try rendered.one("PodDisruptionBudget")
     #expect(pdb["apiVersion"].string == "policy/v1")
-    #expect(pdb["spec"]["minAvailable"].int == 2)
+    #expect(pdb["spec"]["maxUnavailable"].int == 1 && !pdb["spec"]["minAvailable"].exists)
     #expect(pdb["spec"]["selector"]["matchLabels"].stringMap == Self.selector)
 
     // RBAC: exactly what the agent uses, bound to its service account.
@@ -297,11 +297,11 @@ struct ChartRenderTests {
     #expect(ownScript.contains("ETCDCTL_PASSWORD=$(cat /etc/etcd-pilot/auth/root-password)"), "\(ownScript)")
   }
 
-  @Test("1 replica: a quorum of 1")
+  @Test("1 replica: a budget that lets a drain move the one member (it never waits forever)")
   func oneReplica() async throws {
     let rendered = try await ChartTools.render(ChartValueSets.oneReplica)
     #expect(try rendered.statefulSet["spec"]["replicas"].int == 1)
-    #expect(try rendered.one("PodDisruptionBudget")["spec"]["minAvailable"].int == 1)
+    #expect(try rendered.one("PodDisruptionBudget")["spec"]["maxUnavailable"].int == 1)
     #expect(try rendered.container["args"].strings == Self.expectedArgs() + Self.caArgs())
   }
 
@@ -310,7 +310,6 @@ struct ChartRenderTests {
     let rendered = try await ChartTools.render(ChartValueSets.fiveMembers)
     let set = try rendered.statefulSet
     #expect(set["spec"]["replicas"].int == 5)
-    #expect(try rendered.one("PodDisruptionBudget")["spec"]["minAvailable"].int == 3)
     let claim = set["spec"]["volumeClaimTemplates"][0]["spec"]
     #expect(claim["storageClassName"].string == "fast-ssd")
     #expect(claim["resources"]["requests"]["storage"].string == "20Gi")
@@ -319,9 +318,9 @@ struct ChartRenderTests {
       container["resources"].canonical
         == canonical(["requests": ["cpu": "500m", "memory": "1Gi"], "limits": ["cpu": "2", "memory": "2Gi"]]))
     let pod = try rendered.podSpec
-    // A given affinity replaces the preset.
+    // A given node affinity, beside the preset's anti-affinity (ChartConventionsTests).
     #expect(pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchExpressions"][0]["key"].string == "node-role/etcd")
-    #expect(!pod["affinity"]["podAntiAffinity"].exists)
+    #expect(pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"].exists)
     #expect(pod["nodeSelector"].stringMap == ["kubernetes.io/os": "linux", "disktype": "ssd"])
     #expect(pod["tolerations"].canonical == canonical([["key": "dedicated", "operator": "Equal", "value": "etcd", "effect": "NoSchedule"]]))
     // With requests and limits given, no resource check is skipped for checkov.
@@ -339,16 +338,15 @@ struct ChartRenderTests {
     #expect(container["image"].string == "registry.example.com/team/etcd-pilot:3.6.16-1")
     #expect(container["imagePullPolicy"].string == "Always")
     #expect(set["spec"]["replicas"].int == 7)
-    #expect(try rendered.one("PodDisruptionBudget")["spec"]["minAvailable"].int == 4)
     #expect(
       container["resources"].canonical
         == canonical(["requests": ["cpu": "250m", "memory": "512Mi"], "limits": ["cpu": 1, "memory": "1Gi"]]))
     #expect(container["args"].strings == Self.expectedArgs(client: 12379, peer: 12380) + Self.caArgs())
-    #expect(container["ports"].port("client") == 12379 && container["ports"].port("peer") == 12380)
+    #expect(container["ports"].port("etcd-client-ssl") == 12379 && container["ports"].port("etcd-server-ssl") == 12380)
     #expect(container["env"].env("ETCDCTL_ENDPOINTS")["value"].string?.hasSuffix(":12379") == true)
     let headless = try rendered.one("Service", named: "my-release-etcd-headless")
-    #expect(headless["spec"]["ports"].port("client") == 12379 && headless["spec"]["ports"].port("peer") == 12380)
-    #expect(try rendered.one("Service", named: "my-release-etcd")["spec"]["ports"].port("client") == 12379)
+    #expect(headless["spec"]["ports"].port("etcd-client-ssl") == 12379 && headless["spec"]["ports"].port("etcd-server-ssl") == 12380)
+    #expect(try rendered.one("Service", named: "my-release-etcd")["spec"]["ports"].port("etcd-client-ssl") == 12379)
     let claim = set["spec"]["volumeClaimTemplates"][0]["spec"]
     #expect(claim["resources"]["requests"]["storage"].string == "8Gi")
     #expect(claim["storageClassName"].string == "standard")

@@ -97,7 +97,7 @@ struct ChartSchemaAndPolicyTests {
     #expect(covered.contains { $0.hasPrefix("Pod.\(ChartTools.namespace).my-release-etcd.") }, "\(covered)")
     #expect(covered.contains("Pod.\(ChartTools.namespace).my-release-etcd-test"), "\(covered)")
     let justified: [String: Set<String>] = [
-      statefulSet: ["CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_12", "CKV_K8S_13", "CKV_K8S_15", "CKV_K8S_38", "CKV_K8S_43"],
+      statefulSet: ["CKV_K8S_11", "CKV_K8S_13", "CKV_K8S_15", "CKV_K8S_38", "CKV_K8S_43"],
       "Pod.\(ChartTools.namespace).my-release-etcd-test": ["CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_15", "CKV_K8S_43"],
     ]
     for skip in report.skipped {
@@ -112,7 +112,7 @@ struct ChartSchemaAndPolicyTests {
     #expect(report.failed.isEmpty, "failed: \(report.failed.map { "\($0.id) \($0.resource)" })")
     let statefulSet = "StatefulSet.\(ChartTools.namespace).my-release-etcd"
     let skipped = Set(report.skipped.filter { $0.resource == statefulSet }.map(\.id))
-    #expect(skipped == ["CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_12", "CKV_K8S_13", "CKV_K8S_15", "CKV_K8S_35", "CKV_K8S_38", "CKV_K8S_43"])
+    #expect(skipped == ["CKV_K8S_11", "CKV_K8S_13", "CKV_K8S_15", "CKV_K8S_35", "CKV_K8S_38", "CKV_K8S_43"])
     // The test pod reads the password from its mounted file, so nothing is skipped for it there.
     #expect(!report.skipped.contains { $0.id == "CKV_K8S_35" && $0.resource != statefulSet })
     for skip in report.skipped { #expect((skip.comment ?? "").count > 20, "skip \(skip.id) on \(skip.resource) has no reason") }
@@ -139,5 +139,16 @@ struct ChartSchemaAndPolicyTests {
       #expect(passed.contains(id), "\(id) did not pass")
     }
     #expect(report.skipped.filter { $0.resource == statefulSet }.map(\.id) == ["CKV_K8S_38"])
+  }
+
+  @Test("checkov: no failed check with the conventions users reach for (LoadBalancer, sidecar, init container, extra volume, digest)")
+  func checkovConventions() async throws {
+    let report = try await Self.checkov(ChartValueSets.conventions)
+    #expect(report.failed.isEmpty, "failed: \(report.failed.map { "\($0.id) \($0.resource)" })")
+    let statefulSet = "StatefulSet.\(ChartTools.namespace).my-release-etcd"
+    #expect(report.passed.contains { $0.resource == "Service.\(ChartTools.namespace).my-release-etcd" }, "checkov did not scan the client Service")
+    // Requests without limits (the default), a digest and pullPolicy Always: only those skips remain.
+    #expect(Set(report.skipped.filter { $0.resource == statefulSet }.map(\.id)) == ["CKV_K8S_11", "CKV_K8S_13", "CKV_K8S_38"])
+    for skip in report.skipped { #expect((skip.comment ?? "").count > 20, "skip \(skip.id) on \(skip.resource) has no reason") }
   }
 }

@@ -154,6 +154,7 @@ struct ChartTLSAuthTests {
     #expect(
       spec["dnsNames"].strings == [
         "*.\(headless)", "*.\(headless).\(Self.ns)", "*.\(headless).\(Self.ns).svc", "*.\(headless).\(Self.ns).svc.cluster.local",
+        headless, "\(headless).\(Self.ns)", "\(headless).\(Self.ns).svc", "\(headless).\(Self.ns).svc.cluster.local",
         client, "\(client).\(Self.ns)", "\(client).\(Self.ns).svc", "\(client).\(Self.ns).svc.cluster.local", "localhost",
         "etcd.example.com",
       ])

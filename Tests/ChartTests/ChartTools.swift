@@ -54,34 +54,63 @@ enum ChartTools {
 
   /// The text the chart's generated Secrets use to find their earlier version in the cluster.
   static let secretLookup = #"lookup "v1" "Secret" .Release.Namespace $name"#
+  /// The text the chart uses to find its live StatefulSet (the replicas it runs, what it records).
+  static let statefulSetLookup = #"lookup "apps/v1" "StatefulSet" .Release.Namespace (include "etcd.fullname" .)"#
+
+  /// A copy of the chart in which `lookup` answers as it would against a cluster holding these
+  /// objects: `helm template` has no cluster, so in each template file the lookup text is replaced
+  /// with the object, written as a template literal. The copy lives in `directory`.
+  static func chartCopy(in directory: String, lookups: [(files: [String], text: String, object: Any)]) throws -> String {
+    let copied = "\(directory)/etcd"
+    try FileManager.default.copyItem(atPath: chart, toPath: copied)
+    for lookup in lookups {
+      let json = String(decoding: try JSONSerialization.data(withJSONObject: lookup.object, options: [.sortedKeys]), as: UTF8.self)
+      let literal = "(fromJson \"" + json.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\")"
+      for file in lookup.files {
+        let path = "\(copied)/templates/\(file)"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard text.contains(lookup.text) else { throw FixtureError("\(file) no longer looks its object up with \(lookup.text)") }
+        try text.replacingOccurrences(of: lookup.text, with: literal).write(toFile: path, atomically: true, encoding: .utf8)
+      }
+    }
+    return copied
+  }
 
   /// `helm template` as `helm upgrade` renders against a cluster in which the generated Secrets
-  /// (the CA's, the root password's) already hold `data` (base64 values): `helm template` has no
-  /// cluster, so a copy of the chart has its Secret lookups answer with that object instead.
+  /// (the CA's, the root password's) already hold `data` (base64 values).
   static func renderWithSecretsInCluster(_ data: [String: String], _ arguments: [String] = []) async throws -> Rendered {
-    let copy = try scratchDirectory("chart-copy")
-    defer { try? FileManager.default.removeItem(atPath: copy) }
-    let copied = "\(copy)/etcd"
-    try FileManager.default.copyItem(atPath: chart, toPath: copied)
-    let found = "(dict \"data\" (dict " + data.keys.sorted().map { "\"\($0)\" \"\(data[$0]!)\"" }.joined(separator: " ") + "))"
-    for template in ["secret-ca.yaml", "secret-auth.yaml"] {
-      let path = "\(copied)/templates/\(template)"
-      let text = try String(contentsOfFile: path, encoding: .utf8)
-      guard text.contains(secretLookup) else { throw FixtureError("\(template) no longer looks its Secret up with \(secretLookup)") }
-      try text.replacingOccurrences(of: secretLookup, with: found).write(toFile: path, atomically: true, encoding: .utf8)
-    }
+    let directory = try scratchDirectory("chart-copy")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let copied = try chartCopy(in: directory, lookups: [(["secret-ca.yaml", "secret-auth.yaml"], secretLookup, ["data": data])])
     return try await render(chart: copied, arguments)
   }
 
+  /// Runs `body` with a copy of the chart that renders as `helm upgrade` does against a cluster
+  /// whose StatefulSet is `statefulSet` (as `kubectl get statefulset -o json` shows it).
+  static func withLiveStatefulSet<T>(_ statefulSet: [String: Any], _ body: (String) async throws -> T) async throws -> T {
+    let directory = try scratchDirectory("chart-copy")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try await body(try chartCopy(in: directory, lookups: [(["_helpers.tpl"], statefulSetLookup, statefulSet)]))
+  }
+
   /// `helm template` that is expected to fail: its exit code and message.
-  static func renderFailure(_ arguments: [String]) async throws -> ProcessOutput {
+  static func renderFailure(chart: String = ChartTools.chart, _ arguments: [String]) async throws -> ProcessOutput {
     let directory = try scratchDirectory("render-bad")
     defer { try? FileManager.default.removeItem(atPath: directory) }
     return try await helm(["template", "my-release", chart, "--namespace", namespace, "--output-dir", directory] + arguments)
   }
 
+  /// Each case's values must fail `helm template`, saying `message`.
+  static func expectRefused(_ cases: [(arguments: [String], message: String)], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    for (arguments, message) in cases {
+      let result = try await renderFailure(arguments)
+      #expect(result.exitCode != 0, "accepted: \(arguments)", sourceLocation: sourceLocation)
+      #expect(result.output.contains(message), "\(arguments): \(result.output)", sourceLocation: sourceLocation)
+    }
+  }
+
   /// The NOTES a user sees after `helm install` (rendered client-side, no cluster).
-  static func notes(_ arguments: [String] = []) async throws -> String {
+  static func notes(chart: String = ChartTools.chart, _ arguments: [String] = []) async throws -> String {
     let result = try await helm(
       ["install", "my-release", chart, "--namespace", namespace, "--dry-run=client", "--hide-secret"] + arguments)
     guard result.exitCode == 0 else {

@@ -21,7 +21,7 @@ struct ChartToolsTests {
   func lint() async throws {
     for values in [
       [], ["--set", "replicas=5,storageClass=fast,resources.requests.cpu=500m,resources.limits.memory=1Gi"],
-      ChartValueSets.certManagerWithAuth, ChartValueSets.tlsOff,
+      ChartValueSets.certManagerWithAuth, ChartValueSets.tlsOff, ChartValueSets.conventions, ChartValueSets.incubatorValues,
     ] {
       for strict in [false, true] {
         let result = try await ChartTools.helm(["lint", ChartTools.chart] + (strict ? ["--strict"] : []) + values)

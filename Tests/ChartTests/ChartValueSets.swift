@@ -1,3 +1,5 @@
+import Foundation
+
 /// The value sets the chart is rendered with; the schema and policy tests reuse them.
 enum ChartValueSets {
   static let defaults: [String] = []
@@ -106,6 +108,89 @@ enum ChartValueSets {
     "--set", "networkPolicy.allowExternal=false",
   ]
 
+  static let digest = "sha256:" + String(repeating: "ab", count: 32)
+
+  /// The conventions users reach for (Bitnami's names), each away from its default: labels and
+  /// annotations on every object, extra volumes, init containers and a sidecar, envFrom, probe
+  /// timings, a LoadBalancer client Service, the image by registry and digest, the global
+  /// registry, pull secret and StorageClass, PVC retention, /tmp's size, a report-only consistency
+  /// check, and node affinity beside the anti-affinity preset; with backups so every object shows.
+  static let conventions = [
+    "--set-json", #"commonLabels={"team":"storage","example.com/cost-center":"42"}"#,
+    "--set-json", #"commonAnnotations={"example.com/owner":"storage-team"}"#,
+    "--set", "podLabels.tier=data",
+    "--set-json", #"extraVolumes=[{"name":"scripts","configMap":{"name":"etcd-scripts","defaultMode":292}}]"#,
+    "--set-json", #"extraVolumeMounts=[{"name":"scripts","mountPath":"/opt/scripts","readOnly":true}]"#,
+    "--set-json", #"initContainers=[\#(hardenedContainer("wait-for-dns", command: #"["sh","-c","until nslookup kubernetes.default; do sleep 1; done"]"#))]"#,
+    "--set-json", #"sidecars=[\#(hardenedContainer("log-shipper", command: #"["sh","-c","exec tail -F /opt/scripts/README"]"#, probes: true))]"#,
+    "--set-json", #"envFrom=[{"configMapRef":{"name":"etcd-env"}}]"#,
+    "--set", "startupProbe.failureThreshold=120",
+    "--set", "livenessProbe.periodSeconds=20",
+    "--set", "readinessProbe.failureThreshold=5",
+    "--set", "readinessProbe.successThreshold=2",
+    "--set", "service.type=LoadBalancer",
+    "--set", "service.nodePort=32379",
+    "--set-json", #"service.annotations={"service.beta.kubernetes.io/aws-load-balancer-internal":"true"}"#,
+    "--set-json", #"service.loadBalancerSourceRanges=["10.0.0.0/8","192.168.0.0/16"]"#,
+    "--set", "image.digest=\(digest)",
+    "--set", "image.pullPolicy=Always",
+    "--set", "global.imageRegistry=mirror.example.com",
+    "--set-json", #"global.imagePullSecrets=["mirror-pull",{"name":"regcred"}]"#,
+    "--set-json", #"imagePullSecrets=[{"name":"regcred"}]"#,
+    "--set", "global.defaultStorageClass=fast-ssd",
+    "--set", "persistentVolumeClaimRetentionPolicy.whenDeleted=Retain",
+    "--set", "persistentVolumeClaimRetentionPolicy.whenScaled=Retain",
+    "--set", "tmpSizeLimit=4Gi",
+    "--set", "consistencyCheck.action=report",
+    "--set-json",
+    #"affinity={"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"node-role/etcd","operator":"Exists"}]}]}}}"#,
+    "--set", "backup.enabled=true",
+  ]
+
+  /// A container of the user's (init container or sidecar) as checkov wants it: pinned image,
+  /// resources, a restrictive security context, and probes for a long-running one.
+  static func hardenedContainer(_ name: String, command: String, probes: Bool = false) -> String {
+    let probe = #"{"exec":{"command":["true"]},"periodSeconds":10}"#
+    return #"{"name":"\#(name)","image":"busybox:1.36@\#(digest)","imagePullPolicy":"Always","command":\#(command),"#
+      + #""resources":{"requests":{"cpu":"10m","memory":"16Mi"},"limits":{"cpu":"100m","memory":"32Mi"}},"#
+      + #""securityContext":{"runAsNonRoot":true,"runAsUser":10001,"readOnlyRootFilesystem":true,"allowPrivilegeEscalation":false,"#
+      + #""capabilities":{"drop":["ALL"]},"seccompProfile":{"type":"RuntimeDefault"}}"#
+      + (probes ? #","livenessProbe":\#(probe),"readinessProbe":\#(probe)"# : "") + "}"
+  }
+
+  /// A values file as users of the incubator/etcd chart have it: that chart's keys with its
+  /// defaults, the image line left out (it named etcd's own image).
+  static let incubatorValuesFile = """
+    peerPort: 2380
+    clientPort: 2379
+    component: "etcd"
+    replicas: 3
+    resources: {}
+    auth:
+      client:
+        secureTransport: false
+        enableAuthentication: false
+      peer:
+        secureTransport: false
+        useAutoTLS: false
+        enableAuthentication: false
+    persistentVolume:
+      enabled: false
+    memoryMode: false
+    nodeSelector: {}
+    tolerations: []
+    affinity: {}
+    extraEnv: []
+    """
+
+  /// `incubatorValuesFile` where helm can read it (one file in the temporary directory, rewritten
+  /// by each run; a failed write shows as helm not finding it).
+  static let incubatorValues: [String] = {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-chart-incubator-values.yaml").path
+    try? incubatorValuesFile.write(toFile: path, atomically: true, encoding: .utf8)
+    return ["-f", path]
+  }()
+
   /// Plain http, as the incubator chart ran.
   static let tlsOff = ["--set", "tls.enabled=false"]
 
@@ -114,5 +199,6 @@ enum ChartValueSets {
     ("incubator parameters", incubator), ("everything else", everythingElse),
     ("existing CA and password Secrets", existingSecrets), ("cert-manager with auth", certManagerWithAuth),
     ("TLS off", tlsOff), ("backups", backups), ("backups without TLS", tlsOff + ["--set", "backup.enabled=true"]),
+    ("conventions", conventions), ("an incubator/etcd values file", incubatorValues),
   ]
 }

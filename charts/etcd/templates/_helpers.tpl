@@ -53,30 +53,258 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{/*
+The chart's own labels of an object (name may be overridden for the backup and test pods), in
+a dict; commonLabels cannot name these keys (etcd.validate).
+*/}}
+{{- define "etcd.ownLabels" -}}
+{{- $root := .root -}}
+{{- dict "app.kubernetes.io/name" (.name | default (include "etcd.name" $root)) "app.kubernetes.io/instance" $root.Release.Name "app.kubernetes.io/version" ($root.Chart.AppVersion | toString) "app.kubernetes.io/component" .component "app.kubernetes.io/part-of" "etcd-pilot" "app.kubernetes.io/managed-by" $root.Release.Service "helm.sh/chart" (include "etcd.chart" $root) | toJson -}}
+{{- end -}}
+
+{{/* The label keys the chart sets itself: selectors, Services, the budget and tools rely on them. */}}
+{{- define "etcd.chartLabelKeys" -}}
+{{- keys (include "etcd.ownLabels" (dict "root" . "component" "etcd") | fromJson) | sortAlpha | toJson -}}
+{{- end -}}
+
+{{/* Labels (YAML) of the members' objects: the chart's, then commonLabels. */}}
+{{- define "etcd.labels" -}}
+{{- toYaml (merge (include "etcd.ownLabels" (dict "root" . "component" "etcd") | fromJson) (.Values.commonLabels | default dict)) -}}
+{{- end -}}
+
+{{/*
 Labels of the backup CronJob, its pods and its volume: not the members' name, so no Service,
 budget or agent ever counts a backup pod as a member.
 */}}
 {{- define "etcd.backupLabels" -}}
-app.kubernetes.io/name: {{ include "etcd.name" . }}-backup
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/component: backup
-app.kubernetes.io/part-of: etcd-pilot
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ include "etcd.chart" . }}
+{{- toYaml (merge (include "etcd.ownLabels" (dict "root" . "component" "backup" "name" (printf "%s-backup" (include "etcd.name" .))) | fromJson) (.Values.commonLabels | default dict)) -}}
 {{- end -}}
 
-{{- define "etcd.labels" -}}
-{{ include "etcd.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/component: etcd
-app.kubernetes.io/part-of: etcd-pilot
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ include "etcd.chart" . }}
+{{/* Labels of the `helm test` pod: not the members' name either. */}}
+{{- define "etcd.testLabels" -}}
+{{- toYaml (merge (include "etcd.ownLabels" (dict "root" . "component" "test" "name" (printf "%s-test" (include "etcd.name" .))) | fromJson) (.Values.commonLabels | default dict)) -}}
 {{- end -}}
 
+{{/* The members' pod template labels: the members' labels, with podLabels over commonLabels. */}}
+{{- define "etcd.podLabels" -}}
+{{- toYaml (merge (dict) (.Values.podLabels | default dict) (include "etcd.labels" . | fromYaml)) -}}
+{{- end -}}
+
+{{/*
+An object's `annotations:` block: its own (dict "own") and commonAnnotations, or nothing.
+Takes (dict "root" $ "own" <dict>).
+*/}}
+{{- define "etcd.annotations" -}}
+{{- $all := merge (dict) (.own | default dict) (.root.Values.commonAnnotations | default dict) -}}
+{{- if $all -}}
+annotations:
+  {{- toYaml $all | nindent 2 }}
+{{- end -}}
+{{- end -}}
+
+{{/* The CronJob's name: Kubernetes allows 52 characters (its Jobs add 11). */}}
+{{- define "etcd.backupCronJob" -}}
+{{- printf "%s-backup" (include "etcd.fullname" . | trunc 45 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/*
+The etcd-pilot image: [registry/]repository, then @digest or :tag. The registry is
+global.imageRegistry, else image.registry, else the one image.repository names (its first part
+when that has a dot, a colon or is localhost, as in incubator/etcd's values); either of the
+first two replaces the third.
+*/}}
 {{- define "etcd.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) -}}
+{{- $image := .Values.image -}}
+{{- $repository := $image.repository -}}
+{{- $registry := "" -}}
+{{- $parts := splitn "/" 2 $repository -}}
+{{- if and (contains "/" $repository) (regexMatch "[.:]|^localhost$" $parts._0) -}}
+{{- $registry = $parts._0 -}}
+{{- $repository = $parts._1 -}}
+{{- end -}}
+{{- with ((.Values.global | default dict).imageRegistry | default $image.registry) -}}
+{{- $registry = . -}}
+{{- end -}}
+{{- $name := $repository -}}
+{{- if $registry -}}
+{{- $name = printf "%s/%s" $registry $repository -}}
+{{- end -}}
+{{- if $image.digest -}}
+{{- printf "%s@%s" $name $image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $name (include "etcd.imageTag" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+image.tag as text. A values file (or --set-json) gives a number as a float: a whole one is
+written without exponent; a decimal is refused, its trailing zeros are already lost (3.10 is 3.1).
+*/}}
+{{- define "etcd.imageTag" -}}
+{{- $tag := .Values.image.tag -}}
+{{- if kindIs "float64" $tag -}}
+{{- if ne (float64 (int64 $tag)) $tag -}}
+{{- fail (printf "image.tag is the number %v: YAML read it as a decimal and dropped any trailing zero (3.10 becomes 3.1); quote it, e.g. image.tag: \"%v\"" $tag $tag) -}}
+{{- end -}}
+{{- printf "%d" (int64 $tag) -}}
+{{- else if kindIs "invalid" $tag -}}
+{{- .Chart.AppVersion -}}
+{{- else -}}
+{{- default .Chart.AppVersion (toString $tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The imagePullSecrets of every pod: imagePullSecrets, then global.imagePullSecrets (names or {name}). */}}
+{{- define "etcd.imagePullSecrets" -}}
+{{- $names := list -}}
+{{- range concat (.Values.imagePullSecrets | default list) ((.Values.global | default dict).imagePullSecrets | default list) -}}
+{{- if kindIs "string" . -}}
+{{- $names = append $names . -}}
+{{- else if kindIs "map" . -}}
+{{- $names = append $names (.name | default "") -}}
+{{- end -}}
+{{- end -}}
+{{- $secrets := list -}}
+{{- range $names | compact | uniq -}}
+{{- $secrets = append $secrets (dict "name" .) -}}
+{{- end -}}
+{{- with $secrets -}}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A claim's storageClassName line from its own class (.class): that, else global.defaultStorageClass
+(or Bitnami's older global.storageClass); "-" means "" (no dynamic provisioning), empty means
+the cluster's default (no line). Takes (dict "root" $ "class" <value>).
+*/}}
+{{- define "etcd.storageClassName" -}}
+{{- $global := .root.Values.global | default dict -}}
+{{- $class := .class | default $global.defaultStorageClass | default $global.storageClass | default "" -}}
+{{- if eq $class "-" -}}
+storageClassName: ""
+{{- else if $class -}}
+storageClassName: {{ $class | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+An incubator/etcd key (.old, text) standing in for this chart's (.new, whose default is
+.default): the old one is used when it is set and the new one still has its default. Takes
+(dict "old" <value or nil> "new" <value> "default" <value>).
+*/}}
+{{- define "etcd.aliased" -}}
+{{- if and .old (eq (toString .new) (toString .default)) -}}
+{{- .old -}}
+{{- else -}}
+{{- .new -}}
+{{- end -}}
+{{- end -}}
+
+{{/* etcd's peer port: peerPorts, or incubator/etcd's peerPort while peerPorts has its default (2380). */}}
+{{- define "etcd.peerPort" -}}
+{{- if and (not (kindIs "invalid" .Values.peerPort)) (eq (int .Values.peerPorts) 2380) -}}
+{{- int .Values.peerPort -}}
+{{- else -}}
+{{- int .Values.peerPorts -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Each member's volume size and class: storage and storageClass, or persistentVolume.*. */}}
+{{- define "etcd.storage" -}}
+{{- include "etcd.aliased" (dict "old" (.Values.persistentVolume | default dict).storage "new" .Values.storage "default" "1Gi") -}}
+{{- end -}}
+{{- define "etcd.storageClass" -}}
+{{- include "etcd.aliased" (dict "old" (.Values.persistentVolume | default dict).storageClass "new" (.Values.storageClass | default "") "default" "") -}}
+{{- end -}}
+
+{{/* The port names etcd's DNS discovery looks up as SRV records (_etcd-client-ssl._tcp.<domain>, ...). */}}
+{{- define "etcd.clientPortName" -}}
+{{- if .Values.tls.enabled -}}etcd-client-ssl{{- else -}}etcd-client{{- end -}}
+{{- end -}}
+{{- define "etcd.peerPortName" -}}
+{{- if .Values.tls.enabled -}}etcd-server-ssl{{- else -}}etcd-server{{- end -}}
+{{- end -}}
+
+{{/* The annotation recording the `replicas` value the chart last applied to the StatefulSet. */}}
+{{- define "etcd.replicasAnnotation" -}}etcd-pilot.io/chart-replicas{{- end -}}
+
+{{/* The live StatefulSet (JSON), {} when there is none or no cluster (helm template). */}}
+{{- define "etcd.liveStatefulSet" -}}
+{{- lookup "apps/v1" "StatefulSet" .Release.Namespace (include "etcd.fullname" .) | toJson -}}
+{{- end -}}
+
+{{/*
+The member count to render (JSON: replicas, kept), one truth for `kubectl scale` and
+`helm upgrade`: the StatefulSet records the `replicas` value applied in etcd.replicasAnnotation.
+While the value is the one recorded, the count the StatefulSet runs is kept (a kubectl scale
+stays; Helm 4's server-side apply sees no change to conflict over); a changed value is applied.
+A StatefulSet without the record whose count differs from the value is refused: Helm cannot
+tell a kubectl scale from a change, and guessing wrong removes members.
+*/}}
+{{- define "etcd.replicas" -}}
+{{- $value := int .Values.replicas -}}
+{{- $result := dict "replicas" $value "kept" false -}}
+{{- $live := include "etcd.liveStatefulSet" . | fromJson -}}
+{{- if $live -}}
+{{- $name := printf "%s/%s" .Release.Namespace (include "etcd.fullname" .) -}}
+{{- $key := include "etcd.replicasAnnotation" . -}}
+{{- $running := int (dig "spec" "replicas" 1 $live) -}}
+{{- $annotations := dig "metadata" "annotations" (dict) $live -}}
+{{- if hasKey $annotations $key -}}
+{{- $recorded := get $annotations $key | toString -}}
+{{- if not (regexMatch "^[0-9]+$" $recorded) -}}
+{{- fail (printf "%s on StatefulSet %s is %q, not a count: set it to the replicas value last applied (kubectl annotate statefulset -n %s %s %s=<n> --overwrite) or remove it" $key $name $recorded .Release.Namespace (include "etcd.fullname" .) $key) -}}
+{{- end -}}
+{{- if eq (atoi $recorded) $value -}}
+{{- $_ := set $result "replicas" $running -}}
+{{- $_ := set $result "kept" (ne $running $value) -}}
+{{- end -}}
+{{- else if ne $running $value -}}
+{{- fail (printf "replicas is %d but StatefulSet %s runs %d and has no %s record (an older chart version made it), so Helm cannot tell a kubectl scale from a change of replicas: upgrade once with --set replicas=%d, then change replicas or kubectl scale freely" $value $name $running $key $running) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $result -}}
+{{- end -}}
+
+{{/*
+Defaults of the settings added in chart 0.2.0, the same as values.yaml's: `helm upgrade
+--reuse-values` renders with the old release's chart defaults, which lack these keys.
+*/}}
+{{- define "etcd.addedDefaults" -}}
+startupProbe: {enabled: true, initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60}
+livenessProbe: {enabled: true, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6}
+readinessProbe: {initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1}
+service: {type: ClusterIP, annotations: {}, loadBalancerSourceRanges: []}
+consistencyCheck: {action: replace}
+tmpSizeLimit: 3Gi
+maxUnavailable: 1
+{{- end -}}
+
+{{/*
+The setting .key as JSON {"value": ...}: the given value, with etcd.addedDefaults filling what
+it lacks (key by key, so a false or 0 that was given stays). Takes (dict "key" <name> "value"
+<the value in .Values>).
+*/}}
+{{- define "etcd.setting" -}}
+{{- $default := get (include "etcd.addedDefaults" . | fromYaml) .key -}}
+{{- $value := .value -}}
+{{- if kindIs "map" $default -}}
+{{- $value = deepCopy (.value | default dict) -}}
+{{- range $key, $fallback := $default -}}
+{{- if not (hasKey $value $key) -}}
+{{- $_ := set $value $key $fallback -}}
+{{- end -}}
+{{- end -}}
+{{- else if kindIs "invalid" $value -}}
+{{- $value = $default -}}
+{{- end -}}
+{{- toJson (dict "value" $value) -}}
+{{- end -}}
+
+{{/* consistencyCheck.action: replace (the default) or report. */}}
+{{- define "etcd.consistencyCheckAction" -}}
+{{- (include "etcd.setting" (dict "key" "consistencyCheck" "value" .Values.consistencyCheck) | fromJson).value.action -}}
 {{- end -}}
 
 {{/* The URL scheme of the client and peer URLs. */}}
@@ -132,9 +360,34 @@ own certificate, which the agent writes below its data dir or cert-manager provi
 {{- end -}}
 {{- end -}}
 
-{{/* A majority of the members: floor(replicas/2)+1. */}}
-{{- define "etcd.quorum" -}}
-{{- add1 (div (int .Values.replicas) 2) -}}
+{{/*
+Why etcd-pilot refuses the etcd flag .flag (its name without dashes) from the user, or nothing:
+flags it sets itself, flags that would re-form or replace the cluster, and the TLS flags while
+it manages TLS. Takes (dict "root" $ "flag" <name>). The pilot refuses the same at start.
+*/}}
+{{- define "etcd.refusedFlag" -}}
+{{- $flag := .flag -}}
+{{- $owned := "is set by etcd-pilot itself (it names each member after its pod, derives its URLs from the pod, the ports and tls.*, and decides how it starts: bootstrap, join as a learner, re-join)" -}}
+{{- $reasons := dict
+  "name" $owned "data-dir" $owned
+  "listen-client-urls" $owned "listen-client-http-urls" $owned "listen-peer-urls" $owned
+  "advertise-client-urls" $owned "initial-advertise-peer-urls" $owned
+  "initial-cluster" $owned "initial-cluster-state" $owned "initial-cluster-token" $owned
+  "wal-dir" "is refused: etcd-pilot reads the WAL in the data directory to decide recoveries and moves that directory aside as one"
+  "force-new-cluster" "is refused: every member would form a cluster of its own on every start (etcd-pilot passes it only for the one recovery that needs it)"
+  "enable-v2" "is refused: the v2 API is not part of what etcd-pilot manages, and etcd 3.6 removed it"
+  "config-file" "is refused: a config file replaces every flag etcd-pilot sets"
+  "logger" "is set by etcd-pilot itself (it reads etcd's log from stderr, which kubectl logs shows)"
+  "log-outputs" "is set by etcd-pilot itself (it reads etcd's log from stderr, which kubectl logs shows)"
+-}}
+{{- $tlsFlags := list "cert-file" "key-file" "trusted-ca-file" "client-cert-auth" "auto-tls" "client-cert-file" "client-key-file" "peer-cert-file" "peer-key-file" "peer-trusted-ca-file" "peer-client-cert-auth" "peer-auto-tls" "peer-client-cert-file" "peer-client-key-file" -}}
+{{- if hasKey $reasons $flag -}}
+{{- get $reasons $flag -}}
+{{- else if hasPrefix "discovery" $flag -}}
+is refused: etcd-pilot forms the cluster itself, and a discovery service would form another
+{{- else if and .root.Values.tls.enabled (has $flag $tlsFlags) -}}
+is set by etcd-pilot itself when tls.enabled is true (it runs etcd with the member's certificate, client and peer TLS and client-certificate auth)
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -142,7 +395,7 @@ Checks of what a schema cannot express. Included by every template that depends 
 bad combination fails `helm install`/`helm template` with one clear line.
 */}}
 {{- define "etcd.validate" -}}
-{{- $ports := dict "clientPort" (int .Values.clientPort) "peerPorts" (int .Values.peerPorts) "pilotPort" (int .Values.pilotPort) -}}
+{{- $ports := dict "clientPort" (int .Values.clientPort) "peerPorts" (int (include "etcd.peerPort" .)) "pilotPort" (int .Values.pilotPort) -}}
 {{- $names := list "clientPort" "peerPorts" "pilotPort" -}}
 {{- range $i, $a := $names -}}
 {{- range $j, $b := $names -}}
@@ -162,40 +415,191 @@ bad combination fails `helm install`/`helm template` with one clear line.
 {{- if and .Values.auth.enabled (not .Values.tls.enabled) -}}
 {{- fail "auth.enabled needs tls.enabled: the root password would cross the network in plain http; set tls.enabled=true or auth.enabled=false" -}}
 {{- end -}}
-{{- $managed := list "name" "data-dir" "listen-client-urls" "advertise-client-urls" "listen-peer-urls" "initial-advertise-peer-urls" "initial-cluster" "initial-cluster-state" "initial-cluster-token" -}}
-{{- $tlsFlags := list "cert-file" "key-file" "trusted-ca-file" "client-cert-auth" "auto-tls" "peer-cert-file" "peer-key-file" "peer-trusted-ca-file" "peer-client-cert-auth" "peer-auto-tls" -}}
+{{- include "etcd.validateIncubatorValues" . -}}
+{{- include "etcd.validateImage" . -}}
 {{- range .Values.extraArgs -}}
-{{- $flag := regexReplaceAll "^-{1,2}([^=]*).*$" . "${1}" -}}
-{{- if has $flag $managed -}}
-{{- fail (printf "extraArgs: %s is set by etcd-pilot itself (it decides each member's name, URLs and cluster state); remove it" .) -}}
+{{- $arg := trim (toString .) -}}
+{{- if hasPrefix "-" $arg -}}
+{{- $flag := regexReplaceAll "^-{1,2}([^=\\s]*)(?s:.*)$" $arg "${1}" -}}
+{{- with include "etcd.refusedFlag" (dict "root" $ "flag" $flag) -}}
+{{- fail (printf "extraArgs: %s %s; remove it%s" $arg . (ternary " and use tls.*" "" (contains "tls.enabled" .))) -}}
 {{- end -}}
-{{- if and $.Values.tls.enabled (has $flag $tlsFlags) -}}
-{{- fail (printf "extraArgs: %s is set by etcd-pilot itself when tls.enabled is true (it runs etcd with the member's certificate, client and peer TLS and client-certificate auth); remove it and use tls.*" .) -}}
+{{- end -}}
+{{- end -}}
+{{- range .Values.extraEnv -}}
+{{- $name := .name | default "" -}}
+{{- if hasPrefix "ETCD_" $name -}}
+{{- $flag := $name | trimPrefix "ETCD_" | lower | replace "_" "-" -}}
+{{- with include "etcd.refusedFlag" (dict "root" $ "flag" $flag) -}}
+{{- fail (printf "extraEnv: %s is etcd's --%s (etcd reads ETCD_* variables as flags), which %s; remove it" $name $flag .) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- include "etcd.validateConventions" . -}}
+{{- end -}}
+
+{{/* commonLabels, podLabels, commonAnnotations, extra volumes and containers, the Service: no collision with the chart's own. */}}
+{{- define "etcd.validateConventions" -}}
+{{- $chartKeys := include "etcd.chartLabelKeys" . | fromJsonArray -}}
+{{- range $value := list "commonLabels" "podLabels" -}}
+{{- range $key, $_ := (get $.Values $value | default dict) -}}
+{{- if has $key $chartKeys -}}
+{{- fail (printf "%s: %s is a label the chart sets (the members' selectors, Services and tools rely on it); use another key" $value $key) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $key, $_ := (.Values.commonAnnotations | default dict) -}}
+{{- if or (has $key (list "helm.sh/hook" "helm.sh/hook-weight" "helm.sh/hook-delete-policy" "helm.sh/resource-policy")) (hasPrefix "checkov.io/skip" $key) (hasPrefix "etcd-pilot.io/" $key) -}}
+{{- fail (printf "commonAnnotations: %s is an annotation the chart sets (hooks, kept Secrets, policy-scan reasons, the replicas record); use another key" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- range .Values.extraVolumes -}}
+{{- if has .name (list "data" "tmp" "ca" "tls" "auth") -}}
+{{- fail (printf "extraVolumes: %s is a volume the chart mounts (data, tmp, ca, tls and auth are its own); name it differently" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- range .Values.extraVolumeMounts -}}
+{{- $path := .mountPath -}}
+{{- range $own := list "/var/run/etcd" "/tmp" "/etc/etcd-pilot" -}}
+{{- if or (eq (trimSuffix "/" $path) $own) (hasPrefix (printf "%s/" $own) $path) -}}
+{{- fail (printf "extraVolumeMounts: %s is inside %s, where the chart mounts its own volume; mount it elsewhere" $path $own) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $value := list "initContainers" "sidecars" -}}
+{{- range (get $.Values $value | default list) -}}
+{{- if eq .name "etcd" -}}
+{{- fail (printf "%s: etcd is the chart's container (etcd-pilot running etcd); name yours differently" $value) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $service := (include "etcd.setting" (dict "key" "service" "value" .Values.service) | fromJson).value -}}
+{{- if and $service.loadBalancerSourceRanges (ne $service.type "LoadBalancer") -}}
+{{- fail (printf "service.loadBalancerSourceRanges applies to service.type LoadBalancer only (it is %s): set service.type=LoadBalancer or remove the ranges" $service.type) -}}
+{{- end -}}
+{{- if and $service.nodePort (eq $service.type "ClusterIP") -}}
+{{- fail "service.nodePort needs service.type NodePort or LoadBalancer: set service.type or remove service.nodePort" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The image: a digest given once, not etcd's own image (it has no etcd-pilot to run). */}}
+{{- define "etcd.validateImage" -}}
+{{- $image := .Values.image -}}
+{{- if and $image.digest (contains "@" (toString $image.tag)) -}}
+{{- fail (printf "image.tag already carries a digest (%s) and image.digest is %s: set the digest once, in image.digest" $image.tag $image.digest) -}}
+{{- end -}}
+{{- if regexMatch "^((docker\\.io/)?bitnami/etcd|(k8s\\.gcr\\.io|registry\\.k8s\\.io|gcr\\.io/google[-_]containers)/etcd(-amd64|-arm64)?|quay\\.io/coreos/etcd|gcr\\.io/etcd-development/etcd)$" $image.repository -}}
+{{- fail (printf "image.repository %s is etcd's own image, which has no etcd-pilot to run: this chart's image (ghcr.io/etcd-pilot/etcd-pilot) carries etcd, etcdctl and etcdutl; remove image.repository and image.tag" $image.repository) -}}
+{{- end -}}
+{{- include "etcd.imageTag" . | trunc 0 -}}
+{{- end -}}
+
+{{/*
+The incubator/etcd chart's keys: what cannot carry over is refused, an old key and its new
+name that disagree are refused; the rest are aliases (see etcd.deprecatedValues for NOTES).
+*/}}
+{{- define "etcd.validateIncubatorValues" -}}
+{{- if and (not (kindIs "invalid" .Values.peerPort)) (ne (int .Values.peerPorts) 2380) (ne (int .Values.peerPort) (int .Values.peerPorts)) -}}
+{{- fail (printf "peerPort (%d) and peerPorts (%d) disagree: peerPort is incubator/etcd's name for peerPorts; set only peerPorts" (int .Values.peerPort) (int .Values.peerPorts)) -}}
+{{- end -}}
+{{- $volume := .Values.persistentVolume | default dict -}}
+{{- range $key, $default := dict "storage" "1Gi" "storageClass" "" -}}
+{{- $old := toString (get $volume $key | default "") -}}
+{{- $new := toString (get $.Values $key | default "") -}}
+{{- if and $old (ne $new $default) (ne $new $old) -}}
+{{- fail (printf "persistentVolume.%s (%s) and %s (%s) disagree: persistentVolume.%s is incubator/etcd's name for %s; set only %s" $key $old $key $new $key $key $key) -}}
+{{- end -}}
+{{- end -}}
+{{- $auth := .Values.auth -}}
+{{- $client := $auth.client | default dict -}}
+{{- $peer := $auth.peer | default dict -}}
+{{- if $client.existingSecret -}}
+{{- fail "auth.client.existingSecret: this chart does not use a fixed certificate Secret (cert.pem, key.pem, ca.crt): give it the CA that signs the members' certificates (tls.ca.existingSecret with ca.crt and ca.key) or use tls.certManager; remove auth.client.existingSecret" -}}
+{{- end -}}
+{{- if not .Values.tls.enabled -}}
+{{- range $key, $on := dict "auth.client.secureTransport" $client.secureTransport "auth.client.enableAuthentication" $client.enableAuthentication "auth.peer.secureTransport" $peer.secureTransport "auth.peer.enableAuthentication" $peer.enableAuthentication "auth.peer.useAutoTLS" $peer.useAutoTLS -}}
+{{- if $on -}}
+{{- fail (printf "%s asks for TLS but tls.enabled is false: set tls.enabled=true (client and peer TLS from the chart's CA) or remove %s" $key $key) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 
-{{/* The pod anti-affinity preset used when .Values.affinity is empty. */}}
-{{- define "etcd.affinity" -}}
-{{- if .Values.affinity -}}
-{{- toYaml .Values.affinity -}}
-{{- else if eq .Values.podAntiAffinityPreset "soft" -}}
-podAntiAffinity:
-  preferredDuringSchedulingIgnoredDuringExecution:
-    - weight: 100
-      podAffinityTerm:
-        topologyKey: kubernetes.io/hostname
-        labelSelector:
-          matchLabels:
-            {{- include "etcd.selectorLabels" . | nindent 12 }}
-{{- else if eq .Values.podAntiAffinityPreset "hard" -}}
-podAntiAffinity:
-  requiredDuringSchedulingIgnoredDuringExecution:
-    - topologyKey: kubernetes.io/hostname
-      labelSelector:
-        matchLabels:
-          {{- include "etcd.selectorLabels" . | nindent 10 }}
+{{/* NOTES lines (JSON list) for each incubator/etcd key in the values: what to rename or remove. */}}
+{{- define "etcd.deprecatedValues" -}}
+{{- $lines := list -}}
+{{- if not (kindIs "invalid" .Values.peerPort) -}}
+{{- $lines = append $lines (printf "peerPort: rename it to peerPorts (%s is used)" (include "etcd.peerPort" .)) -}}
 {{- end -}}
+{{- if hasKey .Values "component" -}}
+{{- $lines = append $lines "component: not used (the members are labelled app.kubernetes.io/component: etcd); remove it" -}}
+{{- end -}}
+{{- $volume := .Values.persistentVolume | default dict -}}
+{{- if hasKey $volume "enabled" -}}
+{{- $lines = append $lines "persistentVolume.enabled: not used: every member keeps its data on a PersistentVolumeClaim of its own (storage, storageClass); remove it" -}}
+{{- end -}}
+{{- if hasKey $volume "storage" -}}
+{{- $lines = append $lines (printf "persistentVolume.storage: rename it to storage (%s is used)" (include "etcd.storage" .)) -}}
+{{- end -}}
+{{- if hasKey $volume "storageClass" -}}
+{{- $lines = append $lines (printf "persistentVolume.storageClass: rename it to storageClass (%s is used)" (include "etcd.storageClass" . | default "the cluster's default")) -}}
+{{- end -}}
+{{- if hasKey .Values "memoryMode" -}}
+{{- $lines = append $lines "memoryMode: not used: etcd's data is on the member's volume claim, never in memory only; remove it" -}}
+{{- end -}}
+{{- $client := .Values.auth.client | default dict -}}
+{{- $peer := .Values.auth.peer | default dict -}}
+{{- $groups := list
+  (list "secureTransport" "replaced by tls.enabled (client and peer TLS together, on by default here; tls.enabled=false turns it off)")
+  (list "enableAuthentication" "not used: with TLS on, the members always require a client certificate from their CA") -}}
+{{- range $groups -}}
+{{- $field := first . -}}
+{{- $keys := list -}}
+{{- if hasKey $client $field -}}{{- $keys = append $keys (printf "auth.client.%s" $field) -}}{{- end -}}
+{{- if hasKey $peer $field -}}{{- $keys = append $keys (printf "auth.peer.%s" $field) -}}{{- end -}}
+{{- if $keys -}}
+{{- $lines = append $lines (printf "%s: %s; remove %s" (join ", " $keys) (last .) (ternary "them" "it" (gt (len $keys) 1))) -}}
+{{- end -}}
+{{- end -}}
+{{- if hasKey $peer "useAutoTLS" -}}
+{{- $lines = append $lines "auth.peer.useAutoTLS: not used: peers use certificates from the chart's CA (tls.*), not etcd's self-signed ones; remove it" -}}
+{{- end -}}
+{{- toJson $lines -}}
+{{- end -}}
+
+{{/*
+The pod affinity: `affinity` as given, with the podAntiAffinityPreset's podAntiAffinity added
+unless `affinity` has a podAntiAffinity of its own (node affinity alone keeps the preset).
+*/}}
+{{- define "etcd.affinity" -}}
+{{- $affinity := deepCopy (.Values.affinity | default dict) -}}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (include "etcd.selectorLabels" . | fromYaml)) -}}
+{{- if not (hasKey $affinity "podAntiAffinity") -}}
+{{- if eq .Values.podAntiAffinityPreset "soft" -}}
+{{- $_ := set $affinity "podAntiAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" (list (dict "weight" 100 "podAffinityTerm" $term))) -}}
+{{- else if eq .Values.podAntiAffinityPreset "hard" -}}
+{{- $_ := set $affinity "podAntiAffinity" (dict "requiredDuringSchedulingIgnoredDuringExecution" (list $term)) -}}
+{{- end -}}
+{{- end -}}
+{{- with $affinity -}}
+{{- toYaml . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A probe on the pilot's port at .path, with the timings of .probe (a *Probe value). */}}
+{{- define "etcd.probe" -}}
+httpGet:
+  path: {{ .path }}
+  port: pilot
+{{- with .probe.initialDelaySeconds }}
+initialDelaySeconds: {{ int . }}
+{{- end }}
+periodSeconds: {{ int .probe.periodSeconds }}
+timeoutSeconds: {{ int .probe.timeoutSeconds }}
+failureThreshold: {{ int .probe.failureThreshold }}
+{{- if and .probe.successThreshold (ne (int .probe.successThreshold) 1) }}
+successThreshold: {{ int .probe.successThreshold }}
+{{- end }}
 {{- end -}}
 
 {{/*
