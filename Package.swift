@@ -110,7 +110,7 @@ let package = Package(
     // `etcd-pilot verify`: a recorded workload under seeded faults on the local StatefulSet, and its checks.
     .target(
       name: "Verify",
-      dependencies: ["EtcdClient", "LocalCluster", "Linearizability", "Membership", logging],
+      dependencies: ["EtcdClient", "LocalCluster", "Linearizability", "Membership", "Pilot", logging],
       swiftSettings: swiftSettings
     ),
 

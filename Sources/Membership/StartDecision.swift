@@ -19,6 +19,7 @@ enum StartDecision {
       return .wait("this pod (ordinal \(o.me.ordinal)) is above the \(desired) desired replicas; not starting etcd")
     }
     if o.volume.hasEtcdData { return startFromData(o, desired: desired) }
+    if o.volume.hasPartialData { return partialData(o) }
     return startWithoutData(o, desired: desired)
   }
 
@@ -51,6 +52,18 @@ enum StartDecision {
       return "the data on this volume is member \(String(data.memberID, radix: 16)), but this pod's notes say it is member \(ClusterIdentity.hex(noted))"
     }
     return nil
+  }
+
+  /// A backend without a WAL: etcd would start it as a new member over a database that may
+  /// claim applied entries. With a quorum of ours the cluster holds every committed entry: the
+  /// directory goes aside and the pod joins anew. Without one, it stays and the pod waits.
+  private static func partialData(_ o: Observation) -> Plan {
+    let what = "etcd's data directory holds a backend but no WAL (a start killed before it wrote its WAL, or a lost WAL): etcd cannot start from it"
+    guard let cluster = o.cluster, Quorum.hasQuorum(cluster) else {
+      return .wait("\(what); no quorum answers, so it is kept; waiting", releasing: o.holdsLock)
+    }
+    return ExitDecision.movingAside(
+      o, reason: "a backend without a WAL", redundant: true, because: "\(what); the cluster has a quorum: moving it aside and joining anew")
   }
 
   private static func startWithoutData(_ o: Observation, desired: Int) -> Plan {

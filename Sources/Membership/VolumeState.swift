@@ -1,7 +1,11 @@
 /// What the pilot found on its volume.
 public struct VolumeState: Sendable, Hashable {
-  /// etcd's data directory holds a member: a WAL segment, or a backend or snapshot file.
+  /// etcd's data directory holds a member: a WAL segment (etcd's own test of an initialized
+  /// member).
   public var hasEtcdData: Bool
+  /// No WAL, but a backend or snapshot files: what a start killed before it wrote its WAL leaves
+  /// (or data whose WAL was lost). etcd cannot start from it, and it is never taken for empty.
+  public var hasPartialData = false
   /// The pilot's own notes on the volume.
   public var notes: PilotNotes
   /// Copies of earlier data moved aside and still kept, oldest first.
@@ -36,7 +40,7 @@ public struct VolumeState: Sendable, Hashable {
   /// Copies moved aside do not count: they are kept for people, not used by the pilot. An
   /// unreadable volume is never fresh.
   public var isFresh: Bool {
-    readProblem == nil && !hasEtcdData && notes.marker == nil && !notes.formed && !notes.served
+    readProblem == nil && !hasEtcdData && !hasPartialData && notes.marker == nil && !notes.formed && !notes.served
   }
 }
 

@@ -4,6 +4,9 @@ import Logging
 import Membership
 
 extension Pilot {
+  /// Written when the voters' hashes differ, so that the next reading is at another revision.
+  static let consistencyProbeKey = "/etcd-pilot/consistency/probe"
+
   /// Beside the leader, every `consistencyCheckInterval`: every voter's HashKV at one revision,
   /// kept for the engine until the next reading. A child task of the pilot, so that a long
   /// HashKV of a large database never holds up the decisions (or a stop).
@@ -17,8 +20,12 @@ extension Pilot {
       guard let reading = await ConsistencyCheck(client: client).read(cluster, now: now) else { continue }
       record(reading, of: cluster)
       // A voter is replaced only when a second reading, at another revision, agrees: read again
-      // soon rather than a whole interval later.
-      if Set(reading.hashes.values.map(\.hash)).count > 1 { nextConsistencyCheck = min(nextConsistencyCheck, now + 5) }
+      // soon rather than a whole interval later, and move the revision on (an idle cluster's
+      // does not) with a write of the pilot's own key.
+      if Set(reading.hashes.values.map(\.hash)).count > 1 {
+        nextConsistencyCheck = min(nextConsistencyCheck, now + 5)
+        _ = try? await client.withTimeout(.seconds(5)).put(Self.consistencyProbeKey, String(Int(now)))
+      }
     }
   }
 

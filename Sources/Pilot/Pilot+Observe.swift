@@ -155,6 +155,7 @@ extension Pilot {
       reason: plan.reason + (context.problem.map { " [\($0)]" } ?? ""),
       waiting: plan.steps.last == .wait, stopping: o.stopping, etcdRestarts: crashRestarts)
     published?.served = o.volume.notes.served
+    if case .refused(let reason) = engine.memory.stranded { published?.operatorNeeded = reason }
     published?.etcdDataBytes = etcdDataBytes()
   }
 }

@@ -113,7 +113,7 @@ extension Pilot {
 
     case .forceNewCluster(let name):
       try await etcd.start(EtcdStart(state: .existing, initialCluster: "", token: "", forceNewCluster: true))
-      logger.info("etcd started alone with --force-new-cluster; \(name) is no longer a member")
+      logger.info("etcd restarted alone with --force-new-cluster; \(name) is no longer a member")
       await events.record(
         reason: "ForcedNewCluster",
         message: "\(name) left with its pod before its removal committed; continuing alone (--force-new-cluster)",

@@ -32,6 +32,9 @@ public struct PilotStatus: Sendable, Codable, Hashable {
   public var etcdRestarts: Int
   /// This pod's etcd served clients at least once (``PilotNotes/served``).
   public var served: Bool?
+  /// What this pilot waits for a person to do, when it will not go on alone (the stranded
+  /// two-voter case it refused); `nil` otherwise.
+  public var operatorNeeded: String?
   /// Bytes in etcd's snapshot directory: they grow while a joining learner receives a snapshot.
   public var etcdDataBytes: Int64?
 

@@ -17,15 +17,15 @@ public struct VolumeStore: Sendable {
   var notesFile: String { "\(root)/pilot.json" }
   var asideDirectory: String { "\(root)/aside" }
 
-  /// etcd has a member's data here: a WAL segment, or a backend or snapshot file (a data
-  /// directory with `member/snap` but no WAL is not empty: etcd refuses to start on it).
-  /// Throws when it cannot be read: an unreadable directory is never "empty".
-  public func etcdData() throws(PilotError) -> Bool {
+  /// What etcd's data directory holds: a member (a WAL segment, etcd's own test), or only a
+  /// backend or snapshot files (partial). Throws when it cannot be read: an unreadable
+  /// directory is never "empty".
+  public func etcdData() throws(PilotError) -> (member: Bool, partial: Bool) {
     do {
       let wal = try VolumeFiles.list("\(etcdDataDirectory)/member/wal", purpose: "etcd's WAL") ?? []
-      if wal.contains(where: { $0.hasSuffix(".wal") }) { return true }
+      if wal.contains(where: { $0.hasSuffix(".wal") }) { return (true, false) }
       let snap = try VolumeFiles.list("\(etcdDataDirectory)/member/snap", purpose: "etcd's snapshots") ?? []
-      return snap.contains { $0 == "db" || $0.hasSuffix(".snap") || $0.hasSuffix(".snap.db") }
+      return (false, snap.contains { $0 == "db" || $0.hasSuffix(".snap") || $0.hasSuffix(".snap.db") })
     } catch {
       throw PilotError(error.description)
     }
@@ -164,12 +164,14 @@ public struct VolumeStore: Sendable {
     let data = try etcdData()
     let identity: DataIdentity?
     do {
-      identity = data ? try WALReader.identity(dataDirectory: etcdDataDirectory) : nil
+      identity = data.member ? try WALReader.identity(dataDirectory: etcdDataDirectory) : nil
     } catch {
       throw PilotError(error.description)
     }
-    return VolumeState(
-      hasEtcdData: data, notes: try readNotes(), aside: try asideCopies(), freeBytes: freeBytes, dataIdentity: identity)
+    var state = VolumeState(
+      hasEtcdData: data.member, notes: try readNotes(), aside: try asideCopies(), freeBytes: freeBytes, dataIdentity: identity)
+    state.hasPartialData = data.partial
+    return state
   }
 
   static func timestamp(_ date: Date) -> String {

@@ -16,8 +16,21 @@ public enum Fault: String, CaseIterable, Sendable, Codable, Hashable {
   case delay = "peer traffic delayed"
   case drop = "peer traffic dropped"
   case rollingRestart = "rolling restart"
-  /// Schedule 2 on. Stays last: schedule 1 draws from the cases before it, in this order.
+  /// Schedule 2 on. Schedule 1 draws from the cases before it, in this order.
   case termQuorum = "SIGTERM a quorum"
+  // Schedule 3 on (issue 12): the conditions the earlier schedules never combined.
+  /// A member's whole pod stops dead (SIGSTOP: a node lost) for longer than the pilots'
+  /// bootstrap timeout, then returns.
+  case frozenMember = "member frozen (node lost) and back"
+  /// A member's etcd stalls (SIGSTOP) and its pod is then stopped: the pilot's stop of etcd must
+  /// give up on SIGTERM and kill it.
+  case stalledStop = "etcd stalled while its pod stops"
+  /// A member's volume cannot be read for a while (its WAL directory replaced by a file): the
+  /// pilot must not take it for empty.
+  case unreadableVolume = "volume unreadable for a while"
+  /// The cluster record is deleted (`kubectl delete sts --cascade=orphan`, by hand): the leader's
+  /// pilot writes it again.
+  case recordLost = "cluster record deleted"
 }
 
 /// A seeded pseudo-random sequence (SplitMix64): the same seed gives the same schedule, so a
@@ -42,8 +55,10 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 /// good, so the seeds recorded in `bench/` keep replaying what they recorded.
 public struct FaultSchedule: Sendable {
   public static let maxReplicas = 5
-  /// 1: the first sixteen kinds; 2: also SIGTERM of a quorum.
-  public static let versions = 1...2
+  /// 1: the first sixteen kinds; 2: also SIGTERM of a quorum; 3: also a frozen member, a stalled
+  /// stop, an unreadable volume and a lost cluster record — and no remedy by the harness: a state
+  /// that needs a person is a failure.
+  public static let versions = 1...3
   public static var latestVersion: Int { versions.upperBound }
   public let version: Int
   let kinds: [Fault]
@@ -58,7 +73,9 @@ public struct FaultSchedule: Sendable {
 
   /// The kinds of fault schedule `version` draws from, in the order it draws them.
   public static func kinds(version: Int) -> [Fault] {
-    version == 1 ? Fault.allCases.filter { $0 != .termQuorum } : Fault.allCases
+    let added: [Int: [Fault]] = [2: [.termQuorum], 3: [.frozenMember, .stalledStop, .unreadableVolume, .recordLost]]
+    let later = added.filter { $0.key > version }.values.flatMap { $0 }
+    return Fault.allCases.filter { !later.contains($0) }
   }
 
   /// The next fault and, for scaling, the new replica count.
@@ -78,7 +95,8 @@ public struct FaultSchedule: Sendable {
       case .crashDuringScaleDown:
         guard replicas > 1 else { continue }
         return (fault, replicas - 1)
-      case .killQuorum, .termQuorum, .killFollower, .termFollower, .lostVolume, .blackhole, .delay, .drop:
+      case .killQuorum, .termQuorum, .killFollower, .termFollower, .lostVolume, .blackhole, .delay, .drop, .frozenMember, .stalledStop,
+        .unreadableVolume:
         // A follower must exist, and a lost volume needs the rest to keep quorum.
         guard replicas >= 3 else { continue }
         return (fault, replicas)

@@ -2,6 +2,11 @@ import EtcdClient
 import Foundation
 import LocalCluster
 import Membership
+import Pilot
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Injects faults into a local StatefulSet through its supervisor, as a user would with
 /// `etcd-pilot local kill|wipe|scale|partition`.
@@ -71,51 +76,46 @@ public struct FaultInjector: Sendable {
     return clock.now - start
   }
 
-  /// The size of pod 0's pilot log now, to look only at what it writes after a fault.
-  func logSize() -> UInt64 {
-    let attributes = try? FileManager.default.attributesOfItem(atPath: control.layout.log(config.podName(0)))
-    return (attributes?[.size] as? UInt64) ?? 0
-  }
-
-  /// Whether pod 0's pilot refused to continue alone since its log was `size` long.
-  func refusedAlone(since size: UInt64) -> Bool {
-    guard let handle = FileHandle(forReadingAtPath: control.layout.log(config.podName(0))) else { return false }
-    defer { try? handle.close() }
-    try? handle.seek(toOffset: size)
-    let text = String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
-    return text.contains(StrandedDecision.refusalMarker)
+  /// What pod 0's pilot says it needs a person for, if anything.
+  func operatorNeeded() async -> String? {
+    await PilotStatusFetch.status(at: config.pilotURL(0))?.operatorNeeded
   }
 
   /// Heals after a crash during a scale-down to one member. The remaining member may refuse to
-  /// continue alone — its WAL holds entries the dead leader may have committed, which
-  /// --force-new-cluster would discard — and ask an operator to scale back to two; then this
-  /// does just that, as the pilot's log says, and scales to one again once the two are whole.
-  func healStranded(since size: UInt64, timeout: Duration) async throws -> (heal: Duration, remedy: String?) {
+  /// continue alone (it could lose an acknowledged write) and ask for a person: that is a
+  /// failure of the run, with the pilot's reason; the harness never does it for the agent.
+  func healStranded(timeout: Duration) async throws -> Duration {
     let clock = ContinuousClock()
     let start = clock.now
-    do {
-      _ = try await heal(replicas: 1, timeout: min(timeout, .seconds(60)))
-      return (clock.now - start, nil)
-    } catch {
-      guard refusedAlone(since: size) else {
-        // Not a refusal, only slow: the rest of the heal timeout.
-        _ = try await heal(replicas: 1, timeout: timeout - (clock.now - start))
-        return (clock.now - start, nil)
+    while true {
+      do {
+        _ = try await heal(replicas: 1, timeout: .seconds(10))
+        return clock.now - start
+      } catch {
+        if let reason = await operatorNeeded() {
+          throw VerifyFailure("\(config.podName(0)) asks for a person: \(reason)")
+        }
+        if clock.now - start >= timeout { throw error }
       }
-      try await scale(2)
-      _ = try await heal(replicas: 2, timeout: timeout)
-      try await scale(1)
-      _ = try await heal(replicas: 1, timeout: timeout)
-      return (
-        clock.now - start,
-        "\(config.podName(0)) would not continue alone (its WAL held entries the dead leader may have committed); scaled back to 2, then to 1, as its log asked"
-      )
     }
+  }
+
+  /// The processes of pod `ordinal` (its pilot and everything under it), from /proc.
+  func processes(of ordinal: Int) async throws -> [Int32] {
+    ProcessTree.descendants(of: try await runningPID(ordinal))
+  }
+
+  /// The etcd process pod `ordinal`'s pilot runs.
+  func etcdProcess(of ordinal: Int) async throws -> Int32 {
+    guard let pid = try await processes(of: ordinal).dropFirst().first(where: { ProcessTree.name(of: $0) == "etcd" }) else {
+      throw VerifyFailure("pod \(config.podName(ordinal)) runs no etcd")
+    }
+    return pid
   }
 
   /// Applies a planned fault; returns the replica count afterwards, the time it took to heal,
   /// and what an operator had to do for it, if the agent asked.
-  func apply(_ plan: FaultPlan, healTimeout: Duration) async throws -> (replicas: Int, heal: Duration, remedy: String?) {
+  func apply(_ plan: FaultPlan, healTimeout: Duration) async throws -> (replicas: Int, heal: Duration) {
     let replicas = plan.replicas
     let target = plan.target
     let leader = await leader(replicas: replicas)
@@ -138,17 +138,11 @@ public struct FaultInjector: Sendable {
       try await Task.sleep(for: plan.hold)
       await crash(target - 1)
     case .crashDuringScaleDown:
-      // Down to one member, pod 0's pilot may refuse to continue alone: only what it logs from
-      // now on counts.
-      let logSize = target == 1 ? logSize() : 0
       try await scale(target)
       try await Task.sleep(for: plan.hold)
       // The leaving pod (it may already be gone), or the leader doing the removals.
       await crash(plan.crashLeader ? (leader ?? 0) : target)
-      if target == 1 {
-        let (heal, remedy) = try await healStranded(since: logSize, timeout: healTimeout)
-        return (target, heal, remedy)
-      }
+      if target == 1 { return (target, try await healStranded(timeout: healTimeout)) }
     case .scaleUp, .scaleDown:
       try await scale(target)
     case .scaleToOneAndBack:
@@ -168,7 +162,36 @@ public struct FaultInjector: Sendable {
         try await kill(ordinal, signal: "TERM")
         _ = try await heal(replicas: replicas, timeout: healTimeout)
       }
+    case .frozenMember:
+      let pids = try await processes(of: follower)
+      for pid in pids { Glibc.kill(pid, SIGSTOP) }
+      try? await Task.sleep(for: plan.hold)
+      for pid in pids { Glibc.kill(pid, SIGCONT) }
+    case .stalledStop:
+      // The pod's pilot stops etcd with SIGTERM, waits its grace and must then kill it.
+      Glibc.kill(try await etcdProcess(of: follower), SIGSTOP)
+      try? await Task.sleep(for: plan.hold)
+      try await kill(follower, signal: "TERM")
+    case .unreadableVolume:
+      let wal = "\(control.layout.volume(config.podName(follower)))/etcd/member/wal"
+      guard rename(wal, wal + ".unreadable") == 0 else { throw VerifyFailure("cannot hide \(wal): \(String(cString: strerror(errno)))") }
+      FileManager.default.createFile(atPath: wal, contents: Data("not a directory".utf8))
+      try? await Task.sleep(for: plan.hold)
+      unlink(wal)
+      guard rename(wal + ".unreadable", wal) == 0 else { throw VerifyFailure("cannot restore \(wal): \(String(cString: strerror(errno)))") }
+    case .recordLost:
+      let record = control.layout.recordFile
+      guard FileManager.default.fileExists(atPath: record) else { throw VerifyFailure("no cluster record at \(record) to delete") }
+      try FileManager.default.removeItem(atPath: record)
+      let healed = try await heal(replicas: target, timeout: healTimeout)
+      let clock = ContinuousClock()
+      let start = clock.now
+      while !FileManager.default.fileExists(atPath: record) {
+        guard clock.now - start < healTimeout else { throw VerifyFailure("the cluster record was not written again within \(healTimeout)") }
+        try await Task.sleep(for: .milliseconds(200))
+      }
+      return (target, healed + (clock.now - start))
     }
-    return (target, try await heal(replicas: target, timeout: healTimeout), nil)
+    return (target, try await heal(replicas: target, timeout: healTimeout))
   }
 }

@@ -47,7 +47,13 @@ extension FaultSchedule {
     case .blackhole, .delay, .drop:
       plan.follower = pick(0...(replicas - 2))
       plan.hold = .seconds(pick(2...6))
-    case .killLeader, .termLeader, .scaleUp, .scaleDown, .scaleToOneAndBack, .fullRestart, .rollingRestart:
+    case .frozenMember:
+      plan.follower = pick(0...(replicas - 2))
+      plan.hold = .seconds(pick(20...45))
+    case .stalledStop, .unreadableVolume:
+      plan.follower = pick(0...(replicas - 2))
+      plan.hold = .seconds(pick(2...8))
+    case .killLeader, .termLeader, .scaleUp, .scaleDown, .scaleToOneAndBack, .fullRestart, .rollingRestart, .recordLost:
       break
     }
     plan.pause = .milliseconds(pick(200...2000))

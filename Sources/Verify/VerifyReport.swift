@@ -19,9 +19,6 @@ public struct VerifyReport: Sendable, Codable {
   /// nil when every member reports the same HashKV at the same revision.
   public var consistency: String?
   public var healSeconds: [Double] = []
-  /// What an operator had to do because the agent asked (it will not act where acting could
-  /// lose an acknowledged write), one line per fault.
-  public var remedies: [String] = []
   /// A fault that could not be carried out or healed, ending the run early.
   public var aborted: String?
 
@@ -60,10 +57,6 @@ public struct VerifyReport: Sendable, Codable {
     if !healSeconds.isEmpty {
       lines.append(
         "time to heal: p50 \(s(Self.percentile(healSeconds, 0.5))), p99 \(s(Self.percentile(healSeconds, 0.99))), max \(s(healSeconds.max() ?? 0))")
-    }
-    if !remedies.isEmpty {
-      lines.append("operator actions the agent asked for: \(remedies.count)")
-      lines += remedies.map { "  \($0)" }
     }
     if let aborted { lines.append("aborted: \(aborted)") }
     lines.append(passed ? "PASS" : "FAIL")

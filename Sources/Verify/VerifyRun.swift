@@ -3,6 +3,7 @@ import Foundation
 import LocalCluster
 import Linearizability
 import Logging
+import Pilot
 
 /// One verify run against a running local cluster: the workload under a seeded fault schedule,
 /// then the checks.
@@ -17,6 +18,9 @@ public struct VerifyRun: Sendable {
   public var from: Int
   public var healTimeout: Duration = .seconds(240)
   public var workload = Workload()
+  /// A fault made while the cluster bootstraps (schedule 3, from fault 1), carried out once the
+  /// workload runs.
+  public var opening: AbsentBootstrapMember?
   public var say: @Sendable (String) -> Void
 
   public init(
@@ -49,10 +53,21 @@ public struct VerifyRun: Sendable {
       var (faultSchedule, current) = FaultSchedule.positioned(seed: seed, version: schedule, replicas: replicas, at: from)
       let workload = self.workload
       let load = Task { await workload.run(using: etcd, into: history, clock: clock, start: start) }
+      if let opening {
+        say("fault 0: \(AbsentBootstrapMember.title)")
+        report.faults[AbsentBootstrapMember.title, default: 0] += 1
+        do {
+          let healed = try await opening.carryOut(injector, replicas: current, healTimeout: healTimeout, say: say)
+          report.healSeconds.append(healed.seconds)
+          say("  healed in \(String(format: "%.1f", healed.seconds)) s")
+        } catch {
+          report.aborted = "\(AbsentBootstrapMember.title): \(error)"
+        }
+      }
       // Let the workload get going before the first fault.
       try? await Task.sleep(for: .seconds(2))
       let last = from + faults - 1
-      for number in from...max(last, from) where faults > 0 {
+      for number in from...max(last, from) where faults > 0 && report.aborted == nil {
         let plan = faultSchedule.plan(replicas: current)
         say("fault \(number)/\(last): \(plan.title)")
         report.faults[plan.fault.rawValue, default: 0] += 1
@@ -61,10 +76,6 @@ public struct VerifyRun: Sendable {
           current = outcome.replicas
           report.healSeconds.append(Double(outcome.heal.components.seconds) + Double(outcome.heal.components.attoseconds) / 1e18)
           say("  healed in \(String(format: "%.1f", report.healSeconds.last ?? 0)) s")
-          if let remedy = outcome.remedy {
-            report.remedies.append("fault \(number): \(remedy)")
-            say("  \(remedy)")
-          }
         } catch {
           report.aborted = "\(plan.fault.rawValue): \(error)"
           break

@@ -33,24 +33,31 @@ struct VerifyTests {
     #expect(log.contains("restarted alone with --force-new-cluster"), "\(log.suffix(3000))")
   }
 
-  /// When the remaining member will not continue alone (its WAL holds entries the dead leader
-  /// may have committed), verify does what the pilot asks of an operator and says so.
-  @Test("a crash during 2 → 1 that the agent will not heal alone: verify scales back to 2 and to 1, as the pilot asks, and reports it")
-  func remedyForStrandedRefusal() async throws {
+  /// Issue 12: the harness used to scale back to 2 itself when the remaining member refused to
+  /// continue alone, so a state that needed a person counted as a pass.
+  @Test("a crash during 2 → 1 that the agent will not heal alone: verify does nothing for it and fails, with the pilot's reason from /status")
+  func strandedRefusalFails() async throws {
     try await withLocalCluster(replicas: 2, version: .v3_5, arguments: ["--grace-period", "5"]) { cluster in
       try await cluster.withClient { etcd in for index in 0..<40 { try await etcd.put("s/\(index)", "\(index)") } }
       let config = try cluster.layout.readConfig()
       let endpoints = try (0..<2).map { try EtcdEndpoint(parsing: config.clientURL($0)) }
       try await withEtcdClient(try config.clientConfiguration(endpoints, callTimeout: .seconds(5))) { etcd in
         let injector = FaultInjector(control: try cluster.control, config: config, etcd: etcd)
-        let size = injector.logSize()
         let frozen = try await cluster.strandWithAnotherLeadersEntry()
         defer { LocalTestCluster.thaw(frozen) }
         try await injector.scale(1)
-        let (_, remedy) = try await injector.healStranded(since: size, timeout: .seconds(180))
-        #expect(remedy?.contains("would not continue alone") == true, "\(String(describing: remedy))")
+        await #expect {
+          _ = try await injector.healStranded(timeout: .seconds(180))
+        } throws: { error in
+          "\(error)".contains("etcd-0 asks for a person") && "\(error)".contains("not continuing alone")
+        }
+        // Nothing was done for it: the StatefulSet still wants one pod.
+        #expect(try await cluster.control.status().replicas == 1)
+        LocalTestCluster.thaw(frozen)
       }
-      try await cluster.expectMembers(1)
+      // The way out the pilot names, taken by the test: every write is there.
+      try await cluster.scale(2)
+      try await cluster.expectMembers(2)
       #expect(try await cluster.withClient { try await $0.get(.prefix("s/"), countOnly: true).count } == 40)
     }
   }

@@ -20,14 +20,18 @@ struct VolumeStoreTests {
 
   /// Issue 12, finding 4: only `member/wal` counted, so a WAL kept elsewhere made a member with
   /// data look empty.
-  @Test("a backend or snapshot without a WAL is data; an empty or missing directory is not")
+  @Test("a backend or snapshot without a WAL is partial data, never empty; a WAL is a member; an empty or missing directory is neither")
   func dataWhereverItLies() throws {
     try withVolume { store, root in
-      #expect(try store.etcdData() == false)
+      #expect(try store.etcdData() == (false, false))
       try FileManager.default.createDirectory(atPath: "\(root)/etcd/member/snap", withIntermediateDirectories: true)
-      #expect(try store.etcdData() == false)
+      #expect(try store.etcdData() == (false, false))
       FileManager.default.createFile(atPath: "\(root)/etcd/member/snap/db", contents: Data([1]))
-      #expect(try store.etcdData() == true)
+      #expect(try store.etcdData() == (false, true))
+      #expect(try store.state().isFresh == false)
+      try FileManager.default.createDirectory(atPath: "\(root)/etcd/member/wal", withIntermediateDirectories: true)
+      FileManager.default.createFile(atPath: "\(root)/etcd/member/wal/0.wal", contents: Data([1]))
+      #expect(try store.etcdData() == (true, false))
     }
   }
 

@@ -61,7 +61,9 @@ struct WALReaderTests {
       #expect(identity == DataIdentity(memberID: status.header.memberID, clusterID: status.header.clusterID))
       let tail = try WALReader.tail(dataDirectory: server.dataDirectory)
       let applied = try #require(tail.appliedIndex, "no applied index read from the backend: \(tail)")
-      #expect(applied == tail.commit, "\(tail)")
+      // etcd records the index with the entries it applies to the backend: the last committed
+      // entry may be one that does not touch it (a leader's empty entry).
+      #expect(applied <= tail.commit && applied + 3 >= tail.commit, "\(tail)")
       #expect(applied >= 200, "\(tail)")
     }
   }

@@ -116,4 +116,20 @@ struct IdentityTests {
       return
     }
   }
+
+  /// Found by verify (seed 20261128, schedule 1, faults 8–11): a learner killed between opening
+  /// its backend and writing its WAL left `member/snap/db` only; counted as data, etcd was
+  /// restarted "from data" and failed discovery forever.
+  @Test("a backend without a WAL: with a quorum it goes aside and the pod joins anew; without one it is kept and the pod waits")
+  func partialData() {
+    var volume = VolumeState(hasEtcdData: false, notes: PilotNotes(formed: true, clusterID: "c1"))
+    volume.hasPartialData = true
+    let s = Scenario(me: 1)
+    let cluster = Scenario.cluster([Scenario.member(0), Scenario.member(1, learner: true, started: false)])
+    let plan = MemberEngine.plan(s.observe(volume: volume, record: .present(Scenario.record), cluster: cluster))
+    #expect(plan.steps == [.moveDataAside(reason: "a backend without a WAL", redundant: true)], "\(plan)")
+    let alone = MemberEngine.plan(s.observe(volume: volume, record: .present(Scenario.record), cluster: nil))
+    #expect(alone.isWait && alone.reason.contains("backend but no WAL"), "\(alone)")
+    #expect(!volume.isFresh)
+  }
 }

@@ -54,13 +54,17 @@ struct FaultScheduleTests {
     #expect(FaultSchedule.positioned(seed: 20_261_127, version: version, replicas: 3, at: 1).replicas == 3)
   }
 
-  @Test("schedule 1 never draws SIGTERM of a quorum; schedule 2 draws every kind, that one too")
+  @Test("schedule 1 never draws SIGTERM of a quorum; schedule 2 adds it; schedule 3 adds the faults of issue 12 and draws every kind")
   func versionsDrawTheirKinds() {
-    let one = Set(Self.titles(seed: 7, version: 1, replicas: 3, count: 3000).map { $0.split(separator: " (").first.map(String.init)! })
-    let two = Set(Self.titles(seed: 7, version: 2, replicas: 3, count: 3000).map { $0.split(separator: " (").first.map(String.init)! })
-    #expect(one == Set(Fault.allCases.filter { $0 != .termQuorum }.map(\.rawValue)))
-    #expect(two == Set(Fault.allCases.map(\.rawValue)))
+    func kinds(_ version: Int) -> Set<String> {
+      Set(Self.titles(seed: 7, version: version, replicas: 3, count: 3000).map { $0.split(separator: " (").first.map(String.init)! })
+    }
+    let added: [Fault] = [.frozenMember, .stalledStop, .unreadableVolume, .recordLost]
+    #expect(kinds(1) == Set(Fault.allCases.filter { $0 != .termQuorum && !added.contains($0) }.map(\.rawValue)))
+    #expect(kinds(2) == Set(Fault.allCases.filter { !added.contains($0) }.map(\.rawValue)))
+    #expect(kinds(3) == Set(Fault.allCases.map(\.rawValue)))
     #expect(FaultSchedule.kinds(version: 1) + [.termQuorum] == FaultSchedule.kinds(version: 2))
+    #expect(FaultSchedule.kinds(version: 2) + added == FaultSchedule.kinds(version: 3))
   }
 
   @Test("every plan is one a cluster of its size can take", arguments: FaultSchedule.versions)
