@@ -21,7 +21,7 @@ public enum Fault: String, CaseIterable, Sendable, Codable, Hashable {
   // Schedule 3 on (issue 12): the conditions the earlier schedules never combined.
   /// A member's whole pod stops dead (SIGSTOP: a node lost) for longer than the pilots'
   /// bootstrap timeout, then returns.
-  case frozenMember = "member frozen (node lost) and back"
+  case frozenMember = "member frozen, as on a lost node, then back"
   /// A member's etcd stalls (SIGSTOP) and its pod is then stopped: the pilot's stop of etcd must
   /// give up on SIGTERM and kill it.
   case stalledStop = "etcd stalled while its pod stops"
