@@ -44,7 +44,9 @@ public enum KubernetesObjects {
   }
 
   public struct Pod: Codable, Sendable {
+    public struct Status: Codable, Sendable { public var phase: String? }
     public var metadata: ObjectMeta
+    public var status: Status?
   }
 
   public struct PodList: Codable, Sendable {

@@ -61,7 +61,8 @@ public struct StatefulSetReplicaSource: ReplicaSource {
         guard let podName = pod.metadata.name, PodIdentity.statefulSetName(ofPodName: podName) == name,
           let ordinal = PodIdentity.ordinal(ofPodName: podName)
         else { continue }
-        states[ordinal] = pod.metadata.deletionTimestamp == nil ? .running : .terminating
+        states[ordinal] =
+          pod.metadata.deletionTimestamp != nil ? .terminating : pod.status?.phase == "Pending" ? .pending : .running
       }
       let highest = max(set.spec?.replicas ?? 0, (states.keys.max() ?? -1) + 1)
       return (0..<(highest + 1)).map { PodPhase(ordinal: $0, state: states[$0] ?? .absent) }

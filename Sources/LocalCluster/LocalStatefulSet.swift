@@ -199,7 +199,14 @@ public actor LocalStatefulSet {
     let pods = (0..<highest).compactMap { ordinal -> LocalStatefulSetFile.Pod? in
       let slot = slots[ordinal]
       let state: PodPhase.State =
-        if let slot, slot.terminatingSince != nil { .terminating } else if ordinal < replicas { .running } else { .absent }
+        if let slot, slot.terminatingSince != nil {
+          .terminating
+        } else if ordinal < replicas {
+          // Not started yet, or between restarts: as a Pending pod in Kubernetes.
+          slot?.process == nil ? .pending : .running
+        } else {
+          .absent
+        }
       return .init(name: config.podName(ordinal), ordinal: ordinal, uid: slot?.uid ?? "", state: state)
     }
     let file = LocalStatefulSetFile(

@@ -96,28 +96,44 @@ enum BootstrapDecision {
     }
     let expected = o.pods.filter { $0.ordinal < desired && $0.ordinal != o.me.ordinal }
     var uids: Set<String> = []
-    var missing: [String] = []
+    var missing: [PodAddress] = []
+    var answering: [PodAddress] = []
     for pod in expected {
       guard let report = o.peers.first(where: { $0.name == pod.name && $0.ordinal == pod.ordinal }),
         report.fresh, report.marker == nil, !uids.contains(report.uid)
       else {
-        missing.append(pod.name)
+        missing.append(pod)
         continue
       }
       uids.insert(report.uid)
-    }
-    if !missing.isEmpty {
-      return .wait("no cluster yet; waiting for \(missing.joined(separator: ", ")) to answer fresh")
+      answering.append(pod)
     }
     guard !o.proposalToken.isEmpty else { return .wait("no token to propose with") }
-    let members = ([o.me.ordinal] + expected.map(\.ordinal)).sorted().compactMap { ordinal -> BootstrapMarker.Member? in
-      if ordinal == o.me.ordinal { return .init(name: o.me.name, ordinal: ordinal, peerURL: o.me.peerURL) }
-      guard let pod = o.pods.first(where: { $0.ordinal == ordinal }) else { return nil }
-      return .init(name: pod.name, ordinal: ordinal, peerURL: pod.peerURL)
+    var why = "every pod of \(desired) answered fresh and no cluster exists"
+    if !missing.isEmpty {
+      let names = missing.map(\.name).joined(separator: ", ")
+      // Pods the platform does not run (unschedulable, a volume in another zone) may never
+      // come: past a timeout the others form the cluster, and they join later as learners. A
+      // pod that runs but does not answer fresh may hold data: for it, always wait.
+      let notRun = missing.allSatisfy { [.pending, .absent].contains(o.phase(ofOrdinal: $0.ordinal)) }
+      guard notRun else { return .wait("no cluster yet; waiting for \(names) to answer fresh") }
+      let waited = o.secondsWaitingForAbsentPods ?? 0
+      guard waited >= o.settings.absentPodTimeout else {
+        return Plan(
+          [.wait],
+          because:
+            "no cluster yet; waiting for \(names) to answer fresh; the platform does not run \(missing.count == 1 ? "it" : "them"): forming without \(missing.count == 1 ? "it" : "them") after \(Int(o.settings.absentPodTimeout)) s (now \(Int(waited)) s)",
+          remembering: .waitingForAbsentPods)
+      }
+      why =
+        "\(names) \(missing.count == 1 ? "has" : "have") not run for \(Int(waited)) s (unschedulable, or a volume that cannot attach); every pod that runs answered fresh and no cluster exists: forming without \(missing.count == 1 ? "it" : "them"), \(missing.count == 1 ? "it joins" : "they join") as learners when \(missing.count == 1 ? "it runs" : "they run")"
     }
+    let members = ([o.me] .map { BootstrapMarker.Member(name: $0.name, ordinal: $0.ordinal, peerURL: $0.peerURL) }
+      + answering.map { BootstrapMarker.Member(name: $0.name, ordinal: $0.ordinal, peerURL: $0.peerURL) })
+      .sorted { $0.ordinal < $1.ordinal }
     let marker = BootstrapMarker(token: o.proposalToken, members: members, proposedAt: o.now)
     return Plan(
       [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))],
-      because: "every pod of \(desired) answered fresh and no cluster exists: proposing cluster token \(marker.token)")
+      because: "\(why): proposing cluster token \(marker.token)")
   }
 }

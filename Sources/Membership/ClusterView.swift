@@ -114,7 +114,9 @@ public enum DesiredReplicas: Sendable, Hashable {
 /// A pod of the StatefulSet as the platform (Kubernetes or the local StatefulSet) shows it.
 public struct PodPhase: Sendable, Hashable, Codable {
   public enum State: String, Sendable, Hashable, Codable {
-    case running, terminating, absent
+    /// `pending`: the platform has the pod but does not run it (unschedulable, its volume bound
+    /// elsewhere, not started yet).
+    case running, pending, terminating, absent
   }
   public var ordinal: Int
   public var state: State

@@ -22,6 +22,8 @@ public struct EngineMemory: Sendable, Hashable {
   public var previousDivergence: Divergence?
   /// The leader the last observation showed: readings of another leadership do not count.
   public var leaderID: UInt64?
+  /// Since when (monotonic) the proposal has waited only on pods the platform does not run.
+  public var absentPodsSince: Double?
   /// Readings at or below this revision were taken before the current leadership.
   public var staleRevision: Int64?
 
@@ -78,6 +80,7 @@ public enum StepOutcome: Sendable, Hashable {
 enum PlanMemo: Sendable, Hashable {
   case strandedStopping(other: String)
   case strandedRefused(String)
+  case waitingForAbsentPods
 }
 
 extension EngineMemory {
@@ -132,14 +135,20 @@ extension EngineMemory {
     o.stranded = stranded
     o.failedHandoffs = failedHandoffs
     o.previousDivergence = previousDivergence
+    o.secondsWaitingForAbsentPods = absentPodsSince.map { o.monotonic - $0 }
   }
 
   /// Keeps what a plan asks to be remembered.
-  mutating func planned(_ plan: Plan) {
+  mutating func planned(_ plan: Plan, at monotonic: Double) {
+    if plan.memo == .waitingForAbsentPods {
+      absentPodsSince = absentPodsSince ?? monotonic
+    } else {
+      absentPodsSince = nil
+    }
     switch plan.memo {
     case .strandedStopping(let other): stranded = .stopping(other: other)
     case .strandedRefused(let reason): stranded = .refused(reason)
-    case nil: break
+    case .waitingForAbsentPods, nil: break
     }
   }
 

@@ -18,7 +18,7 @@ public struct MemberEngine: Sendable {
     memory.observe(o)
     memory.fill(&o)
     let plan = Self.plan(o)
-    memory.planned(plan)
+    memory.planned(plan, at: observation.monotonic)
     return plan
   }
 

@@ -63,6 +63,9 @@ public struct Observation: Sendable {
   /// A cluster that answered but is not this StatefulSet's (``ClusterIdentity``): it is never
   /// acted on, only named in the reasons.
   public var foreignCluster: ClusterView?
+  /// How long, on this pilot's clock, the proposal has waited only on pods the platform does not
+  /// run (``PodPhase/State/pending`` or absent); `nil` when not so.
+  public var secondsWaitingForAbsentPods: Double?
   /// The etcd release this pilot runs (`3.5.1`), when known.
   public var etcdVersion: String?
   /// The last consistency check the pilot beside the leader made (``ConsistencyReading``), if
@@ -159,6 +162,10 @@ public struct EngineSettings: Sendable, Hashable {
   /// A leaving leader whose handoff failed this many times in a row asks for its own removal
   /// anyway: etcd lets a leader remove itself (it steps down once the removal applies).
   public var handoffAttempts = 3
+  /// With no cluster record and every pod that runs answering fresh, a proposal that has waited
+  /// this long on pods the platform does not run forms the cluster without them; they join as
+  /// learners when they run.
+  public var absentPodTimeout: Double = 120
   /// The cluster turns etcd's auth on once, as it forms (the pilot has a root password).
   public var enablesAuth = false
   /// What the consistency check does with a voter whose data diverged: replace it (remove it,

@@ -16,6 +16,13 @@ extension Pilot {
       notes.token = marker.token
       try volume.writeNotes(notes)
       logger.info("wrote bootstrap marker \(marker.token): \(marker.initialCluster)")
+      if let desired = o.desired.count, marker.members.count < desired, marker.members.first?.name == o.me.name {
+        logger.warning("forming the cluster with \(marker.members.count) of \(desired) pods: \(o.me.name)'s plan says why")
+        await events.record(
+          reason: "FormingWithoutPods",
+          message: "forming the cluster with \(marker.members.map(\.name).joined(separator: ", ")); the pods the platform does not run join as learners when they run",
+          warning: true)
+      }
 
     case .enableAuth:
       guard let password = configuration.rootPassword else { throw PilotError("auth is to be enabled, but the pilot has no root password") }

@@ -109,6 +109,11 @@ struct MemberCommand: AsyncParsableCommand {
   var bootstrapTimeout = "300s"
 
   @Option(
+    name: .customLong("absent-pod-timeout"),
+    help: "With no cluster yet, how long the bootstrap waits for pods the platform does not run (unschedulable) before the others form the cluster without them.")
+  var absentPodTimeout = "120s"
+
+  @Option(
     name: .customLong("consistency-check-action"),
     help: "What the consistency check does with a voter whose data diverged from an agreeing quorum: replace (remove it, so that it joins again from a fresh copy) or report.")
   var consistencyCheckAction = "replace"
@@ -220,6 +225,7 @@ struct MemberCommand: AsyncParsableCommand {
       volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, tls: try makeTLS(),
       pollInterval: interval, rootPassword: try readRootPassword())
     configuration.engineSettings.handsOffLeadership = !noLeaderHandoff
+    configuration.engineSettings.absentPodTimeout = try DurationText.parse(absentPodTimeout, flag: "--absent-pod-timeout").seconds
     configuration.engineSettings.replacesDivergedMembers = consistencyCheckAction == "replace"
     configuration.engineSettings.bootstrapTimeout = try DurationText.parse(bootstrapTimeout, flag: "--bootstrap-timeout").seconds
     configuration.engineSettings.minimumLearnerUptime = try DurationText.parse(promoteAfter, flag: "--promote-after").seconds

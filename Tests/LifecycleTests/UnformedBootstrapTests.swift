@@ -62,4 +62,24 @@ struct UnformedBootstrapTests {
       LocalTestCluster.thaw(frozen)
     }
   }
+
+  /// Issue 13, item 7: the bootstrap waited for every desired pod to answer fresh, so one
+  /// unschedulable pod kept the whole cluster from ever forming.
+  @Test("a pod the platform does not run (scheduled late): the others form the cluster after the timeout, and it joins as a learner when it runs")
+  func podNotRunForms() async throws {
+    try await withStartingLocalCluster(
+      replicas: 3, version: .v3_5, arguments: ["--start-delay", "2=40", "--pilot-arg=--absent-pod-timeout=5s"]
+    ) { cluster in
+      let survivors = [cluster.endpoint(0), cluster.endpoint(1)]
+      try await eventually("etcd-0 and etcd-1 to form a cluster of two and serve", timeout: .seconds(35)) {
+        try await cluster.withClient(endpoints: survivors, timeout: .seconds(2)) { etcd in
+          try await etcd.put("early", "1")
+          return try await etcd.memberList().members.count == 2 ? true : nil
+        }
+      }
+      let log = String(decoding: FileManager.default.contents(atPath: cluster.layout.log("etcd-0")) ?? Data(), as: UTF8.self)
+      #expect(log.contains("etcd-2 has not run for"), "\(log.suffix(2000))")
+      // `up` converges once etcd-2 runs and joins.
+    }
+  }
 }

@@ -19,6 +19,33 @@ struct BootstrapTests {
     #expect(plan.steps == [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: "t-new"))])
   }
 
+  /// Issue 13, item 7: one unschedulable pod kept the whole cluster from ever forming.
+  @Test("pods the platform does not run: after the timeout the others form the cluster; a pod that runs but is not fresh always blocks")
+  func absentPods() {
+    var engine = MemberEngine()
+    let s = Scenario(me: 0)
+    let phases = [PodPhase(ordinal: 0, state: .running), PodPhase(ordinal: 1, state: .running), PodPhase(ordinal: 2, state: .pending)]
+    var o = s.observe(peers: [Scenario.fresh(1)], phases: phases)
+    o.monotonic = 0
+    let first = engine.plan(o)
+    #expect(first.isWait && first.reason.contains("the platform does not run it: forming without it after 120 s"), "\(first.reason)")
+    o.monotonic = 119
+    #expect(engine.plan(o).isWait)
+    o.monotonic = 121
+    let formed = engine.plan(o)
+    let marker = Scenario.marker([0, 1], token: "t-new", at: 1000)
+    #expect(formed.steps == [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: "t-new"))], "\(formed)")
+    #expect(formed.reason.contains("etcd-2 has not run for 121 s"), "\(formed.reason)")
+    // etcd-2 runs but does not answer fresh (it may hold data): never without it.
+    var running = s.observe(peers: [Scenario.fresh(1)], phases: phases.map { PodPhase(ordinal: $0.ordinal, state: .running) })
+    running.secondsWaitingForAbsentPods = 500
+    #expect(MemberEngine.plan(running).isWait)
+    // With a record, never.
+    var recorded = s.observe(record: .present(Scenario.record), peers: [Scenario.fresh(1)], phases: phases)
+    recorded.secondsWaitingForAbsentPods = 500
+    #expect(MemberEngine.plan(recorded).isWait)
+  }
+
   @Test("a peer that is not fresh prevents the proposal")
   func notFreshPeer() {
     let s = Scenario(me: 0)

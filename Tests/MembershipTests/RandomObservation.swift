@@ -57,13 +57,15 @@ enum RandomObservation {
       default: .exited(exits.randomElement(using: &rng)!)
       }
     let phases = (0..<(size + 1)).map {
-      PodPhase(ordinal: $0, state: [PodPhase.State.running, .terminating, .absent].randomElement(using: &rng)!)
+      PodPhase(ordinal: $0, state: [PodPhase.State.running, .pending, .terminating, .absent].randomElement(using: &rng)!)
     }
     var stalled: [UInt64: Double] = [:]
     for member in cluster?.members ?? [] { stalled[member.id] = Double.random(in: 0...600, using: &rng) }
     var observation = scenario.observe(
       volume: volume, record: record, cluster: cluster, peers: peers, etcd: etcd, holdsLock: Bool.random(using: &rng),
       stopping: Int.random(in: 0..<4, using: &rng) == 0, phases: phases, now: 1000, stalled: stalled)
+    if Bool.random(using: &rng) { observation.secondsWaitingForAbsentPods = Double.random(in: 0...300, using: &rng) }
+    if Int.random(in: 0..<4, using: &rng) == 0 { observation.volume.hasPartialData = !observation.volume.hasEtcdData }
     // A consistency check's reading: some members answering, a few distinct hashes, now and
     // then from another compaction.
     if Int.random(in: 0..<3, using: &rng) == 0, let members = cluster?.members {
