@@ -34,7 +34,7 @@ struct BackupCommand: AsyncParsableCommand {
   @Option(help: "Backup files are named <prefix>-<UTC time>.db.")
   var prefix = "etcd"
 
-  @Option(name: [.customShort("w"), .long], help: "line or json.")
+  @Option(name: [.customShort("w"), .long, .customLong("write-out")], help: "line or json.")
   var output: Output = .line
 
   func run() async throws {

@@ -10,8 +10,8 @@ struct LocalStatusCommand: AsyncParsableCommand {
 
   @OptionGroup var options: LocalOptions
 
-  enum Output: String, ExpressibleByArgument { case table, json }
-  @Option(name: [.customShort("w"), .long]) var output: Output = .table
+  enum Output: String, ExpressibleByArgument, CaseIterable { case table, json }
+  @Option(name: [.customShort("w"), .long, .customLong("write-out")], help: "table or json.") var output: Output = .table
 
   struct PodReport: Codable {
     var name: String
