@@ -53,8 +53,12 @@ public struct SnapshotBackup: Sendable {
     let list: MemberListResult
     let leader: UInt64
     do {
-      list = try await etcd.memberList()
-      leader = try await etcd.status().leader
+      // Every endpoint at once, one deadline: the first member that answers is asked the rest.
+      let (members, answering) = try await etcd.firstAnswer("member list") { client throws(EtcdError) in
+        try await client.memberList()
+      }
+      list = members
+      leader = try await answering.status().leader
     } catch {
       throw BackupError(.cluster, "cannot read the cluster's members: \(error)", cause: error)
     }

@@ -117,6 +117,37 @@ struct HealthCommandTests {
     }
   }
 
+  @Test("49 silent endpoints and one live: health and backup ask all at once and answer within seconds")
+  func silentEndpoints() async throws {
+    try await withCluster(size: 1, version: .v3_5) { cluster in
+      let silent = try SilentEndpoints(count: 49)
+      // The live one last: asked one at a time, every silent one would use its whole deadline first.
+      let endpoints = (silent.urls + [cluster.servers[0].clientURL]).joined(separator: ",")
+      let clock = ContinuousClock()
+      var started = clock.now
+      let health = try PilotBinary.run(["health", "--endpoints", endpoints, "--command-timeout", "3s"], timeout: 30)
+      let healthTook = clock.now - started
+      #expect(health.exitCode == 0, "\(health.output)")
+      #expect(health.output.hasSuffix("cluster is healthy\n"), "\(health.output)")
+      #expect(healthTook < .seconds(8), "health took \(healthTook)")
+
+      let backups = "\(cluster.directory)/backups"
+      try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
+      started = clock.now
+      let backup = try PilotBinary.run(["backup", "--endpoints", endpoints, "--dir", backups, "--command-timeout", "3s"], timeout: 30)
+      let backupTook = clock.now - started
+      #expect(backup.exitCode == 0, "\(backup.output)")
+      #expect(backupTook < .seconds(8), "backup took \(backupTook)")
+      print("49 silent endpoints + 1 live: health \(healthTook), backup \(backupTook)")
+
+      // None answering: one line naming them, within the one deadline.
+      started = clock.now
+      let none = try PilotBinary.run(["health", "--endpoints", silent.urls.joined(separator: ","), "--command-timeout", "2s"], timeout: 30)
+      #expect(clock.now - started < .seconds(8))
+      expectOneLineError(none, mentions: ["no endpoint answered member list", silent.urls[0], silent.urls[48]], exitCode: 1)
+    }
+  }
+
   @Test("durations: 0s and -5s are called zero and negative, in one line")
   func durations() throws {
     expectOneLineError(
