@@ -78,10 +78,22 @@ public final class ChildProcess: Sendable {
   ///   - output: where stdout and stderr go.
   ///   - newProcessGroup: put the child in a process group of its own, as a container's init.
   ///   - newSession: start a new session (a daemon: no controlling terminal, no SIGHUP from it).
+  ///   - deathSignal: a signal the child gets when this process dies, however it dies (SIGKILL
+  ///     included): the child is started through util-linux `setpriv --pdeathsig`, from a
+  ///     thread that lives as long as this process (see ``deathSignalAvailable``).
   public static func start(
     _ executable: String, arguments: [String], environment: [String: String?] = [:], inheritEnvironment: Bool = true,
-    workingDirectory: String? = nil, output: Output, newProcessGroup: Bool = false, newSession: Bool = false
+    workingDirectory: String? = nil, output: Output, newProcessGroup: Bool = false, newSession: Bool = false,
+    deathSignal: Int32? = nil
   ) async throws -> ChildProcess {
+    var executable = executable
+    var arguments = arguments
+    if let deathSignal, let setpriv = setprivPath {
+      // setpriv takes the name without SIG.
+      let name = signalName(deathSignal)
+      arguments = ["--pdeathsig", name.hasPrefix("SIG") ? String(name.dropFirst(3)) : String(deathSignal), "--", executable] + arguments
+      executable = setpriv
+    }
     var options = PlatformOptions()
     if newSession {
       options.createSession = true
@@ -101,7 +113,8 @@ public final class ChildProcess: Sendable {
       workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: options)
 
     let (pids, pidContinuation) = AsyncStream.makeStream(of: Int32.self)
-    let exit = Task<Termination, any Error> {
+    let spawnExecutor: (any TaskExecutor)? = deathSignal != nil && setprivPath != nil ? SpawnThread.shared : nil
+    let exit = Task<Termination, any Error>(executorPreference: spawnExecutor) {
       defer { pidContinuation.finish() }
       let status: TerminationStatus
       switch output {
@@ -147,13 +160,23 @@ public final class ChildProcess: Sendable {
   /// Starts `executable` with its output appended to `logFile` (or discarded when `nil`).
   public static func start(
     _ executable: String, arguments: [String], environment: [String: String?] = [:], inheritEnvironment: Bool = true,
-    workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false, newSession: Bool = false
+    workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false, newSession: Bool = false,
+    deathSignal: Int32? = nil
   ) async throws -> ChildProcess {
     try await start(
       executable, arguments: arguments, environment: environment, inheritEnvironment: inheritEnvironment,
       workingDirectory: workingDirectory,
-      output: logFile.map { .file($0) } ?? .discard, newProcessGroup: newProcessGroup, newSession: newSession)
+      output: logFile.map { .file($0) } ?? .discard, newProcessGroup: newProcessGroup, newSession: newSession,
+      deathSignal: deathSignal)
   }
+
+  /// util-linux `setpriv`, which sets the death signal and then runs the child in its place.
+  private static let setprivPath: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { access($0, X_OK) == 0 }
+
+  /// Whether ``start(_:arguments:environment:inheritEnvironment:workingDirectory:output:newProcessGroup:newSession:deathSignal:)``
+  /// can give a child a death signal here (Linux with util-linux `setpriv`); without it the
+  /// child starts without one.
+  public static var deathSignalAvailable: Bool { setprivPath != nil }
 
   /// Lets the child outlive this object (a daemon started on purpose, such as the local
   /// StatefulSet's supervisor with `--detach`).

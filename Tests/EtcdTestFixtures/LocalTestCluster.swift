@@ -243,6 +243,42 @@ public func withLocalCluster<R: Sendable>(
   }
 }
 
+/// Runs `body` with a fresh directory and loopback block for a local cluster that `body` starts
+/// itself (tests of `local up`); afterwards brings down whatever runs there, stops every process
+/// that mentions the directory, and removes it, also on failure.
+public func withLocalClusterDirectory<R: Sendable>(
+  version: EtcdVersion, addressBase: String? = nil, _ body: (LocalTestCluster) async throws -> R
+) async throws -> R {
+  try version.requireInstalled()
+  let directory = FileManager.default.temporaryDirectory
+    .appendingPathComponent("etcd-pilot-test-local-\(UUID().uuidString.prefix(8))").path
+  let cluster = LocalTestCluster(version: version, directory: directory, addressBase: try addressBase ?? Loopback.block())
+  do {
+    let result = try await body(cluster)
+    await cluster.tearDown()
+    try? FileManager.default.removeItem(atPath: directory)
+    return result
+  } catch {
+    let diagnostics = cluster.diagnostics()
+    await cluster.tearDown()
+    try? FileManager.default.removeItem(atPath: directory)
+    throw FixtureError("\(error)\n\(diagnostics)")
+  }
+}
+
+extension LocalTestCluster {
+  /// Processes whose command line names `text` (e.g. a cluster's volumes folder), other than
+  /// this one, that have not exited.
+  public static func runningProcesses(mentioning text: String) -> [Int32] {
+    processes(mentioning: text).filter { pid in
+      let stat = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/stat") ?? Data(), as: UTF8.self)
+      guard let close = stat.lastIndex(of: ")") else { return false }
+      let state = stat[stat.index(after: close)...].split(separator: " ").first
+      return state != "Z" && state != "X"
+    }
+  }
+}
+
 /// Writes unique keys in the background and remembers each acknowledged one, to prove
 /// afterwards that none was lost.
 public final class AcknowledgedWriter: Sendable {
