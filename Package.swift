@@ -223,7 +223,7 @@ let package = Package(
     // The local StatefulSet's parts without etcd: its controller, its control server, its children.
     .testTarget(
       name: "LocalClusterTests",
-      dependencies: ["LocalCluster", "HTTPEndpoints", "ChildProcess"],
+      dependencies: ["LocalCluster", "HTTPEndpoints", "ChildProcess", "EtcdTestFixtures", logging],
       swiftSettings: swiftSettings
     ),
     .testTarget(

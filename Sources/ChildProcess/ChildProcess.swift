@@ -81,11 +81,15 @@ public final class ChildProcess: Sendable {
   ///   - deathSignal: a signal the child gets when this process dies, however it dies (SIGKILL
   ///     included): the child is started through util-linux `setpriv --pdeathsig`, from a
   ///     thread that lives as long as this process (see ``deathSignalAvailable``).
+  ///   - standardInput: an open file descriptor the child gets as its stdin (a copy of it; the
+  ///     caller keeps its own), e.g. to hand over a lock held on it; `/dev/null` when nil.
   public static func start(
     _ executable: String, arguments: [String], environment: [String: String?] = [:], inheritEnvironment: Bool = true,
     workingDirectory: String? = nil, output: Output, newProcessGroup: Bool = false, newSession: Bool = false,
-    deathSignal: Int32? = nil
+    deathSignal: Int32? = nil, standardInput: Int32? = nil
   ) async throws -> ChildProcess {
+    // Opened (or copied) now, so the caller may close its descriptor as soon as this returns.
+    let input = try standardInput.map { try FileDescriptor(rawValue: $0).duplicate() } ?? FileDescriptor.open("/dev/null", .readOnly)
     var executable = executable
     var arguments = arguments
     if let deathSignal, let setpriv = setprivPath {
@@ -120,7 +124,8 @@ public final class ChildProcess: Sendable {
       switch output {
       case .lines(let handler):
         status = try await Subprocess.run(
-          configuration, input: .none, output: .sequence, error: .combinedWithOutput
+          configuration, input: .fileDescriptor(input, closeAfterSpawningProcess: true), output: .sequence,
+          error: .combinedWithOutput
         ) { execution in
           pidContinuation.yield(execution.processIdentifier.value)
           pidContinuation.finish()
@@ -132,7 +137,7 @@ public final class ChildProcess: Sendable {
           FilePath(path), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
         defer { try? descriptor.close() }
         status = try await Subprocess.run(
-          configuration, input: .none,
+          configuration, input: .fileDescriptor(input, closeAfterSpawningProcess: true),
           output: .fileDescriptor(descriptor, closeAfterSpawningProcess: false),
           error: .fileDescriptor(descriptor, closeAfterSpawningProcess: false)
         ) { execution in
@@ -161,19 +166,19 @@ public final class ChildProcess: Sendable {
   public static func start(
     _ executable: String, arguments: [String], environment: [String: String?] = [:], inheritEnvironment: Bool = true,
     workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false, newSession: Bool = false,
-    deathSignal: Int32? = nil
+    deathSignal: Int32? = nil, standardInput: Int32? = nil
   ) async throws -> ChildProcess {
     try await start(
       executable, arguments: arguments, environment: environment, inheritEnvironment: inheritEnvironment,
       workingDirectory: workingDirectory,
       output: logFile.map { .file($0) } ?? .discard, newProcessGroup: newProcessGroup, newSession: newSession,
-      deathSignal: deathSignal)
+      deathSignal: deathSignal, standardInput: standardInput)
   }
 
   /// util-linux `setpriv`, which sets the death signal and then runs the child in its place.
   private static let setprivPath: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { access($0, X_OK) == 0 }
 
-  /// Whether ``start(_:arguments:environment:inheritEnvironment:workingDirectory:output:newProcessGroup:newSession:deathSignal:)``
+  /// Whether ``start(_:arguments:environment:inheritEnvironment:workingDirectory:output:newProcessGroup:newSession:deathSignal:standardInput:)``
   /// can give a child a death signal here (Linux with util-linux `setpriv`); without it the
   /// child starts without one.
   public static var deathSignalAvailable: Bool { setprivPath != nil }

@@ -89,9 +89,15 @@ public enum LocalClusterFolder {
       `etcd-pilot local down --purge` deletes only what the cluster made here; other files stay.
 
       """
+    // Written in place (no temporary file beside it): another `up` looking at the folder at
+    // this moment sees an empty or a marked folder, nothing foreign.
     let marker = "\(layout.directory)/\(markerName)"
-    guard FileManager.default.createFile(atPath: marker, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-      throw LocalClusterError("cannot write \(marker): check the folder's permissions")
+    let descriptor = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { throw LocalClusterError(FileSystemError("write", path: marker, errno: errno).description) }
+    defer { close(descriptor) }
+    let bytes = Array(text.utf8)
+    guard bytes.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == bytes.count else {
+      throw LocalClusterError(FileSystemError("write", path: marker, errno: errno).description)
     }
   }
 

@@ -30,6 +30,26 @@ public final class SupervisorLock: Sendable {
     return SupervisorLock(descriptor: descriptor)
   }
 
+  /// The descriptor the lock is held on: a child given it (as its stdin) holds the lock too,
+  /// and keeps holding it after this process lets go — `up --detach` hands the lock to its
+  /// supervisor without a moment in which another `up` could take the folder.
+  public var fileDescriptor: Int32 { descriptor }
+
+  /// The lock handed over on `descriptor` (a supervisor's stdin), checked to be `layout`'s lock
+  /// file and held.
+  public static func inherited(_ descriptor: Int32, layout: LocalClusterLayout) throws(LocalClusterError) -> SupervisorLock {
+    var given = stat()
+    var file = stat()
+    guard fstat(descriptor, &given) == 0, stat("\(layout.directory)/supervisor.lock", &file) == 0,
+      given.st_dev == file.st_dev, given.st_ino == file.st_ino, flock(descriptor, LOCK_EX | LOCK_NB) == 0
+    else {
+      throw LocalClusterError("descriptor \(descriptor) is not the held lock of \(layout.directory): start the supervisor with `local up --detach`")
+    }
+    let own = fcntl(descriptor, F_DUPFD_CLOEXEC, 3)
+    guard own >= 0 else { throw LocalClusterError("cannot keep the lock of \(layout.directory): \(String(cString: strerror(errno)))") }
+    return SupervisorLock(descriptor: own)
+  }
+
   /// Whether a supervisor holds the lock of `layout` now.
   public static func isHeld(_ layout: LocalClusterLayout) -> Bool {
     let descriptor = open("\(layout.directory)/supervisor.lock", O_RDONLY | O_CLOEXEC)

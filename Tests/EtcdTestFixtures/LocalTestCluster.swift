@@ -310,3 +310,42 @@ public final class AcknowledgedWriter: Sendable {
     return acknowledged.get().filter { values[$0.key] != $0.value }.map(\.key).sorted()
   }
 }
+
+/// A raw TCP client on loopback, to send half a request the way a slow or hostile client would.
+public struct RawTCPConnection: ~Copyable {
+  public let descriptor: Int32
+
+  public init(host: String = "127.0.0.1", port: Int) throws {
+    descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    inet_pton(AF_INET, host, &address.sin_addr)
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+  }
+
+  deinit { close(descriptor) }
+
+  public func send(_ text: String) {
+    _ = text.utf8CString.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+  }
+
+  /// Everything the server sends until it closes the connection, or nil if it has not closed it
+  /// within `limit`.
+  public func readUntilClosed(limit: Duration) -> String? {
+    var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+      let count = recv(descriptor, &buffer, buffer.count, 0)
+      if count == 0 { return String(decoding: received, as: UTF8.self) }
+      if count > 0 { received += buffer[..<count] } else if errno != EAGAIN && errno != EINTR { return String(decoding: received, as: UTF8.self) }
+    }
+    return nil
+  }
+}

@@ -157,6 +157,8 @@ extension LocalControlClient {
     do {
       return try LocalControlClient(layout: layout)
     } catch {
+      // Only for a cluster this user may see into, whose supervisor is gone.
+      guard (try? layout.readConfig()) != nil, !SupervisorLock.isHeld(layout) else { throw error }
       let orphans = ClusterProcesses.orphans(layout)
       guard !orphans.isEmpty else { throw error }
       throw LocalClusterError(

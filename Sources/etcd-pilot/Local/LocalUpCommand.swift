@@ -136,10 +136,16 @@ struct LocalUpCommand: AsyncParsableCommand {
       }
     }
     if let tlsValidity { _ = try DurationText.parse(tlsValidity, flag: "--tls-validity") }
-    // Nothing is created or started before every check has passed.
-    try LocalClusterFolder.checkUsable(layout)
+    // Nothing is created or started before every check has passed. A supervisor that runs is
+    // said first: the folder it writes in may hold its temporary files at any moment.
+    if SupervisorLock.isHeld(layout) { _ = try SupervisorLock.acquire(layout) }
+    do {
+      try LocalClusterFolder.checkUsable(layout)
+    } catch {
+      if SupervisorLock.isHeld(layout) { _ = try SupervisorLock.acquire(layout) }
+      throw error
+    }
     let existing = FileManager.default.fileExists(atPath: layout.configFile) ? try layout.readConfig() : nil
-    if existing != nil, SupervisorLock.isHeld(layout) { _ = try SupervisorLock.acquire(layout) }
     let binary = try RememberedSettings.etcd(given: etcd, existing: existing, layout: layout)
     var config = existing ?? LocalClusterConfig(etcd: binary.path)
     try RememberedSettings.check(addressBase: addressBase, existing: existing, layout: layout)
@@ -166,12 +172,18 @@ struct LocalUpCommand: AsyncParsableCommand {
         "--replicas \(count) is more than the \(config.maximumReplicas) pod addresses of \(config.addressBase).\(config.firstHost)-254: give at most \(config.maximumReplicas)")
     }
     // Pods of an earlier run whose supervisor died, and foreign programs on the pods' ports.
-    let orphans = ClusterProcesses.orphans(layout)
-    guard orphans.isEmpty else {
-      throw LocalClusterError(
-        "processes of this cluster's pods from an earlier run still run (pids \(ClusterProcesses.describe(orphans))): stop them with `etcd-pilot local down --dir \(options.dir)`")
+    // Either may be a supervisor that another `up` started meanwhile: then that is said.
+    do {
+      let orphans = ClusterProcesses.orphans(layout)
+      guard orphans.isEmpty else {
+        throw LocalClusterError(
+          "processes of this cluster's pods from an earlier run still run (pids \(ClusterProcesses.describe(orphans))): stop them with `etcd-pilot local down --dir \(options.dir)`")
+      }
+      if manifest == nil { try PodPorts.checkFree(config, replicas: count) }
+    } catch {
+      if SupervisorLock.isHeld(layout) { _ = try SupervisorLock.acquire(layout) }
+      throw error
     }
-    if manifest == nil { try PodPorts.checkFree(config, replicas: count) }
 
     try LocalClusterFolder.claim(layout)
     var lock: SupervisorLock? = try SupervisorLock.acquire(layout)
@@ -184,13 +196,14 @@ struct LocalUpCommand: AsyncParsableCommand {
     print("starting \(count) members in \(layout.directory) (etcd \(binary.version) at \(binary.path), pods on \(config.addressBase).\(config.firstHost)…)")
 
     if detach {
-      // The supervisor takes the folder's lock itself: another `up` that takes it in between
-      // makes this supervisor refuse, and this `up` says so.
-      lock = nil
+      // The lock goes to the supervisor on its stdin: held all along, from this `up`'s checks
+      // to the supervisor's end, so a second `up` always finds it taken.
       let supervisor = try await ChildProcess.start(
-        SelfExecutable.path, arguments: ["local", "supervise", "--dir", layout.directory, "--replicas", String(count)],
-        logFile: layout.supervisorLog, newSession: true)
+        SelfExecutable.path,
+        arguments: ["local", "supervise", "--dir", layout.directory, "--replicas", String(count), "--lock-on-stdin"],
+        logFile: layout.supervisorLog, newSession: true, standardInput: lock?.fileDescriptor)
       supervisor.disown()
+      lock = nil
       do {
         try await DetachedSupervisor.waitUntilRunning(supervisor, layout: layout)
         try await LocalWait.untilConverged(layout, replicas: count, timeout: timeout)
@@ -287,11 +300,14 @@ struct LocalSuperviseCommand: AsyncParsableCommand {
 
   @OptionGroup var options: LocalOptions
   @Option var replicas: Int
+  @Flag(name: .customLong("lock-on-stdin"), help: "The folder's lock is held on stdin (`up --detach` hands it over).")
+  var lockOnStandardInput = false
 
   func run() async throws {
     do {
+      let lock = lockOnStandardInput ? try SupervisorLock.inherited(STDIN_FILENO, layout: options.layout) : nil
       try await LocalSupervisor.run(
-        layout: options.layout, replicas: replicas, pilotBinary: SelfExecutable.path,
+        layout: options.layout, replicas: replicas, pilotBinary: SelfExecutable.path, lock: lock,
         logger: PilotLogging.logger(for: "local"))
     } catch {
       throw Failure.exit("local supervise", error)
