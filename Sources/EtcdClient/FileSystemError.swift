@@ -60,3 +60,12 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable {
     "cannot \(operation) \(path.isEmpty ? "''" : path): \(reason)"
   }
 }
+
+extension EtcdError {
+  /// A local file this client could not write (a snapshot's): said as the system says it, with
+  /// the ``FileSystemError`` as its cause and no endpoint (the member is not to blame).
+  static func localFile(_ operation: String, _ path: String, _ code: Int32) -> EtcdError {
+    let problem = FileSystemError(operation, path: path, errno: code)
+    return EtcdError(.other, problem.description, cause: problem)
+  }
+}

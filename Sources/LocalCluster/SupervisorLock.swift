@@ -38,10 +38,11 @@ public final class SupervisorLock: Sendable {
   /// The lock handed over on `descriptor` (a supervisor's stdin), checked to be `layout`'s lock
   /// file and held.
   public static func inherited(_ descriptor: Int32, layout: LocalClusterLayout) throws(LocalClusterError) -> SupervisorLock {
-    var given = stat()
-    var file = stat()
-    guard fstat(descriptor, &given) == 0, stat("\(layout.directory)/supervisor.lock", &file) == 0,
-      given.st_dev == file.st_dev, given.st_ino == file.st_ino, flock(descriptor, LOCK_EX | LOCK_NB) == 0
+    let opened = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")
+    let lockFile = (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(layout.directory)/supervisor.lock"))
+      ?? "\(layout.directory)/supervisor.lock"
+    guard let opened, URL(fileURLWithPath: opened).resolvingSymlinksInPath() == URL(fileURLWithPath: lockFile).resolvingSymlinksInPath(),
+      flock(descriptor, LOCK_EX | LOCK_NB) == 0
     else {
       throw LocalClusterError("descriptor \(descriptor) is not the held lock of \(layout.directory): start the supervisor with `local up --detach`")
     }
