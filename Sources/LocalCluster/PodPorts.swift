@@ -29,7 +29,7 @@ public enum PodPorts {
         }
         let who = holder.map { "pid \($0) (\(ClusterProcesses.name($0)))" } ?? "another program"
         throw LocalClusterError(
-          "\(address):\(port), the \(name) port of \(config.podName(ordinal)), is in use by \(who), not by this cluster: stop it, or give the cluster other addresses with --address-base (a new --dir)")
+          "\(address):\(port), the \(name) port of \(config.podName(ordinal)), is in use by \(who), not by this cluster: stop it, or run the cluster on other addresses (--address-base; a new --dir for a cluster with data)")
       }
     }
   }
