@@ -9,8 +9,8 @@ import Glibc
 /// did not stop on it). `status`, `down` and `up` look for them, so a new run never mistakes
 /// them for its own pods and `down --purge` never deletes a folder under them.
 ///
-/// A pod's processes are known two ways: their command lines name the cluster's folder
-/// (`--data-dir <dir>/volumes/…`), and the supervisor records each pod's process group
+/// A pod's processes are known two ways: their command lines give a data directory in the
+/// cluster's volumes (`--data-dir <dir>/volumes/…`), and the supervisor records each pod's process group
 /// (`pod-processes.json`; a chart's pods name only their mount points).
 public enum ClusterProcesses {
   /// A pod process as the supervisor records it: its PID leads the pod's process group;
@@ -64,7 +64,9 @@ public enum ClusterProcesses {
   /// supervisor holds the folder's ``SupervisorLock``. Zombies (dead, not yet reaped) are not
   /// counted: they hold no port and no file.
   public static func orphans(_ layout: LocalClusterLayout) -> [Int32] {
-    let volumes = "\(layout.directory)/volumes/"
+    // A pilot's and its etcd's `--data-dir` is a pod's volume (or a folder in it); another
+    // program that merely names a file there (`less …/volumes/etcd-0/…`) is not a pod.
+    let dataDirectory = "--data-dir\0\(layout.directory)/volumes/"
     let records = records(layout).values
     var found: [Stat] = []
     let stats = allProcesses().filter { $0 != getpid() }.compactMap(stat)
@@ -81,7 +83,7 @@ public enum ClusterProcesses {
       let commandLine = FileManager.default.contents(atPath: "/proc/\(process.pid)/cmdline").map {
         String(decoding: $0, as: UTF8.self)
       }
-      if let commandLine, commandLine.contains(volumes) { found.append(process) }
+      if let commandLine, commandLine.contains(dataDirectory) { found.append(process) }
     }
     return found.sorted { $0.startTime < $1.startTime }.map(\.pid)
   }

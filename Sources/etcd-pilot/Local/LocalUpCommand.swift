@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(Glibc)
+// C's `stdout`, made line-buffered once before anything prints (before Foundation, which
+// brings Glibc in without the annotation).
 @preconcurrency import Glibc
+#endif
 import ChildProcess
 import Foundation
 import LocalCluster
