@@ -223,23 +223,11 @@ public func withLocalCluster<R: Sendable>(
   replicas: Int, version: EtcdVersion, arguments: [String] = [], statefulSet: String = "etcd", addressBase: String? = nil,
   _ body: (LocalTestCluster) async throws -> R
 ) async throws -> R {
-  try version.requireInstalled()
-  let directory = FileManager.default.temporaryDirectory
-    .appendingPathComponent("etcd-pilot-test-local-\(UUID().uuidString.prefix(8))").path
-  let cluster = LocalTestCluster(version: version, directory: directory, addressBase: try addressBase ?? Loopback.block())
-  do {
+  try await withLocalClusterDirectory(version: version, addressBase: addressBase) { cluster in
     try await cluster.local(
       ["up", "--replicas", String(replicas), "--etcd", version.etcd, "--detach", "--address-base", cluster.addressBase]
         + arguments)
-    let result = try await body(cluster)
-    await cluster.tearDown()
-    try? FileManager.default.removeItem(atPath: directory)
-    return result
-  } catch {
-    let diagnostics = cluster.diagnostics()
-    await cluster.tearDown()
-    try? FileManager.default.removeItem(atPath: directory)
-    throw FixtureError("\(error)\n\(diagnostics)")
+    return try await body(cluster)
   }
 }
 
