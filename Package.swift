@@ -220,9 +220,17 @@ let package = Package(
       dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "PKI", .product(name: "Yams", package: "Yams")],
       swiftSettings: swiftSettings
     ),
+    // The local StatefulSet's parts without etcd: its controller, its control server, its children.
+    .testTarget(
+      name: "LocalClusterTests",
+      dependencies: ["LocalCluster", "HTTPEndpoints", "ChildProcess", "EtcdTestFixtures", logging],
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "EtcdPilotCLITests",
-      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "PKI", .product(name: "X509", package: "swift-certificates")],
+      dependencies: [
+        "etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "PKI", .product(name: "X509", package: "swift-certificates"),
+      ],
       swiftSettings: swiftSettings
     ),
   ]

@@ -7,6 +7,11 @@ public struct BackupError: Error, CustomStringConvertible, Sendable {
     case directory
     /// No member could be asked or could stream its snapshot.
     case cluster
+    /// The snapshot could not be written to the folder (a full disk, a read-only mount): not
+    /// the member's fault, so no other member is asked.
+    case storage
+    /// The backup was stopped (a signal); nothing unfinished was left.
+    case interrupted
     /// The backup was written, but something after it (its record, the removal of old ones) failed.
     case files
   }

@@ -29,6 +29,8 @@ public struct SnapshotBackup: Sendable {
     public var record: BackupRecord
     /// Older backups removed to keep `keep` (file names).
     public var removed: [String]
+    /// Unfinished files of earlier backups that were killed while writing (`.part`), removed.
+    public var removedUnfinished: [String] = []
   }
 
   /// Checks the options without touching anything: one line for each kind of bad input.
@@ -53,8 +55,12 @@ public struct SnapshotBackup: Sendable {
     let list: MemberListResult
     let leader: UInt64
     do {
-      list = try await etcd.memberList()
-      leader = try await etcd.status().leader
+      // Every endpoint at once, one deadline: the first member that answers is asked the rest.
+      let (members, answering) = try await etcd.firstAnswer("member list") { client throws(EtcdError) in
+        try await client.memberList()
+      }
+      list = members
+      leader = try await answering.status().leader
     } catch {
       throw BackupError(.cluster, "cannot read the cluster's members: \(error)", cause: error)
     }
@@ -64,6 +70,7 @@ public struct SnapshotBackup: Sendable {
     let candidates = voters.filter { $0.id == leader } + voters.filter { $0.id != leader }
     guard !candidates.isEmpty else { throw BackupError(.cluster, "the cluster lists no started voter to take a snapshot from") }
 
+    let unfinished = removeUnfinished(logger: logger)
     let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     let name = BackupRetention.nextName(prefix: prefix, time: Int64(now.timeIntervalSince1970), existing: files)
     let path = (directory as NSString).appendingPathComponent(name.description)
@@ -86,10 +93,17 @@ public struct SnapshotBackup: Sendable {
         logger.info("backup: streamed \(snapshot.size) bytes from \(member.name) at \(url)\(member.id == leader ? " (leader)" : ""), revision ≥ \(revision)")
         try writeRecord(record, besides: path)
         let removed = try removeExpired(keeping: name)
-        return Result(path: path, record: record, removed: removed)
+        return Result(path: path, record: record, removed: removed, removedUnfinished: unfinished)
       } catch let error as BackupError {
         throw error
       } catch {
+        if Task.isCancelled {
+          throw BackupError(.interrupted, "the backup was stopped before it was complete; no unfinished file was left", cause: error)
+        }
+        // The folder's fault, not the member's: asking another member would fail the same way.
+        if let problem = (error as? EtcdError)?.cause as? FileSystemError {
+          throw BackupError(.storage, "\(problem.description): no backup was written; free space in \(directory) or choose another --dir", cause: problem)
+        }
         logger.warning("backup: \(member.name) at \(url) gave no snapshot: \(error)")
         failures.append("\(member.name): \(error)")
       }
@@ -97,14 +111,49 @@ public struct SnapshotBackup: Sendable {
     throw BackupError(.cluster, "no member gave a snapshot: " + failures.joined(separator: "; "))
   }
 
+  /// Removes the `.part` files of earlier backups that no writer holds locked (each backup
+  /// locks its own while it writes); returns their names.
+  private func removeUnfinished(logger: Logger) -> [String] {
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    var removed: [String] = []
+    for name in BackupRetention.unfinished(files, prefix: prefix) {
+      let path = (directory as NSString).appendingPathComponent(name)
+      let file = open(path, O_RDONLY | O_CLOEXEC)
+      guard file >= 0 else { continue }
+      defer { close(file) }
+      guard flock(file, LOCK_EX | LOCK_NB) == 0 else {
+        logger.info("backup: \(name) is being written by another backup; kept")
+        continue
+      }
+      if unlink(path) == 0 {
+        logger.info("backup: removed \(name), left unfinished by a backup that was stopped")
+        removed.append(name)
+      }
+    }
+    return removed
+  }
+
+  /// Writes the record (mode 0600, as the backup: both may say more than the data's owner
+  /// wants others to read) through a temporary file.
   private func writeRecord(_ record: BackupRecord, besides path: String) throws(BackupError) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let target = path + ".json"
-    do {
-      try (try encoder.encode(record) + Data("\n".utf8)).write(to: URL(fileURLWithPath: target), options: .atomic)
-    } catch {
-      throw BackupError(.files, "the backup \(path) was written, but its record \(target) was not: \(error)", cause: error)
+    let temporary = target + ".part"
+    let bytes = Array(((try? encoder.encode(record)) ?? Data()) + Data("\n".utf8))
+    let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    var failure: Int32? = file < 0 ? errno : nil
+    if file >= 0 {
+      fchmod(file, 0o600)
+      let written = bytes.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
+      if written != bytes.count { failure = written < 0 ? errno : ENOSPC } else if fsync(file) != 0 { failure = errno }
+      close(file)
+    }
+    if failure == nil, rename(temporary, target) != 0 { failure = errno }
+    if let failure {
+      unlink(temporary)
+      let problem = FileSystemError("write the record", path: target, errno: failure)
+      throw BackupError(.files, "the backup \(path) was written, but \(problem.description)", cause: problem)
     }
     // The new names are durable only once the folder itself is synced.
     let folder = open(directory, O_RDONLY | O_DIRECTORY)
@@ -125,7 +174,8 @@ public struct SnapshotBackup: Sendable {
         try FileManager.default.removeItem(atPath: path)
         if FileManager.default.fileExists(atPath: path + ".json") { try FileManager.default.removeItem(atPath: path + ".json") }
       } catch {
-        throw BackupError(.files, "the new backup was written, but the old backup \(path) could not be removed: \(error)", cause: error)
+        let reason = FileSystemError("remove", path: path, foundation: error)?.reason ?? "\(error)"
+        throw BackupError(.files, "the new backup was written, but the old backup \(path) could not be removed: \(reason)", cause: error)
       }
       removed.append(name.description)
     }

@@ -78,10 +78,26 @@ public final class ChildProcess: Sendable {
   ///   - output: where stdout and stderr go.
   ///   - newProcessGroup: put the child in a process group of its own, as a container's init.
   ///   - newSession: start a new session (a daemon: no controlling terminal, no SIGHUP from it).
+  ///   - deathSignal: a signal the child gets when this process dies, however it dies (SIGKILL
+  ///     included): the child is started through util-linux `setpriv --pdeathsig`, from a
+  ///     thread that lives as long as this process (see ``deathSignalAvailable``).
+  ///   - standardInput: an open file descriptor the child gets as its stdin (a copy of it; the
+  ///     caller keeps its own), e.g. to hand over a lock held on it; `/dev/null` when nil.
   public static func start(
     _ executable: String, arguments: [String], environment: [String: String?] = [:], inheritEnvironment: Bool = true,
-    workingDirectory: String? = nil, output: Output, newProcessGroup: Bool = false, newSession: Bool = false
+    workingDirectory: String? = nil, output: Output, newProcessGroup: Bool = false, newSession: Bool = false,
+    deathSignal: Int32? = nil, standardInput: Int32? = nil
   ) async throws -> ChildProcess {
+    // Opened (or copied) now, so the caller may close its descriptor as soon as this returns.
+    let input = try standardInput.map { try FileDescriptor(rawValue: $0).duplicate() } ?? FileDescriptor.open("/dev/null", .readOnly)
+    var executable = executable
+    var arguments = arguments
+    if let deathSignal, let setpriv = setprivPath {
+      // setpriv takes the name without SIG.
+      let name = signalName(deathSignal)
+      arguments = ["--pdeathsig", name.hasPrefix("SIG") ? String(name.dropFirst(3)) : String(deathSignal), "--", executable] + arguments
+      executable = setpriv
+    }
     var options = PlatformOptions()
     if newSession {
       options.createSession = true
@@ -101,13 +117,15 @@ public final class ChildProcess: Sendable {
       workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: options)
 
     let (pids, pidContinuation) = AsyncStream.makeStream(of: Int32.self)
-    let exit = Task<Termination, any Error> {
+    let spawnExecutor: (any TaskExecutor)? = deathSignal != nil && setprivPath != nil ? SpawnThread.shared : nil
+    let exit = Task<Termination, any Error>(executorPreference: spawnExecutor) {
       defer { pidContinuation.finish() }
       let status: TerminationStatus
       switch output {
       case .lines(let handler):
         status = try await Subprocess.run(
-          configuration, input: .none, output: .sequence, error: .combinedWithOutput
+          configuration, input: .fileDescriptor(input, closeAfterSpawningProcess: true), output: .sequence,
+          error: .combinedWithOutput
         ) { execution in
           pidContinuation.yield(execution.processIdentifier.value)
           pidContinuation.finish()
@@ -119,7 +137,7 @@ public final class ChildProcess: Sendable {
           FilePath(path), .writeOnly, options: [.append, .create], permissions: [.ownerReadWrite, .groupRead])
         defer { try? descriptor.close() }
         status = try await Subprocess.run(
-          configuration, input: .none,
+          configuration, input: .fileDescriptor(input, closeAfterSpawningProcess: true),
           output: .fileDescriptor(descriptor, closeAfterSpawningProcess: false),
           error: .fileDescriptor(descriptor, closeAfterSpawningProcess: false)
         ) { execution in
@@ -147,13 +165,23 @@ public final class ChildProcess: Sendable {
   /// Starts `executable` with its output appended to `logFile` (or discarded when `nil`).
   public static func start(
     _ executable: String, arguments: [String], environment: [String: String?] = [:], inheritEnvironment: Bool = true,
-    workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false, newSession: Bool = false
+    workingDirectory: String? = nil, logFile: String?, newProcessGroup: Bool = false, newSession: Bool = false,
+    deathSignal: Int32? = nil, standardInput: Int32? = nil
   ) async throws -> ChildProcess {
     try await start(
       executable, arguments: arguments, environment: environment, inheritEnvironment: inheritEnvironment,
       workingDirectory: workingDirectory,
-      output: logFile.map { .file($0) } ?? .discard, newProcessGroup: newProcessGroup, newSession: newSession)
+      output: logFile.map { .file($0) } ?? .discard, newProcessGroup: newProcessGroup, newSession: newSession,
+      deathSignal: deathSignal, standardInput: standardInput)
   }
+
+  /// util-linux `setpriv`, which sets the death signal and then runs the child in its place.
+  private static let setprivPath: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { access($0, X_OK) == 0 }
+
+  /// Whether ``start(_:arguments:environment:inheritEnvironment:workingDirectory:output:newProcessGroup:newSession:deathSignal:standardInput:)``
+  /// can give a child a death signal here (Linux with util-linux `setpriv`); without it the
+  /// child starts without one.
+  public static var deathSignalAvailable: Bool { setprivPath != nil }
 
   /// Lets the child outlive this object (a daemon started on purpose, such as the local
   /// StatefulSet's supervisor with `--detach`).

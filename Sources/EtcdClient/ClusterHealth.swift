@@ -47,17 +47,20 @@ public struct ClusterHealthReport: Sendable, Hashable, Codable {
 }
 
 extension EtcdClient {
-  /// Checks every member of the cluster: reads the member list from any endpoint, then asks each
-  /// member at its own client URL for its status and a read, all at once, each within `timeout`.
+  /// Checks every member of the cluster: reads the member list from the first endpoint that
+  /// answers (all are asked at once), then asks each member at its own client URL for its status
+  /// and a read, all at once, each member within `timeout`.
   ///
   /// `reach` can name another endpoint for a member, when its published client URL cannot be
   /// dialed from here (a DNS name only resolvable inside the cluster).
   public func clusterHealth(
     timeout: Duration = .seconds(5), reach: (@Sendable (Member) -> EtcdEndpoint?)? = nil
   ) async throws(EtcdError) -> ClusterHealthReport {
-    let list = try await withTimeout(timeout).memberList(linearizable: false)
-    let alarms = (try? await withTimeout(timeout).alarms()) ?? []
-    let scheme = preferredEndpoint?.scheme ?? .http
+    let (list, answering) = try await firstAnswer("member list", timeout: configuration.dialTimeout ?? timeout) { client throws(EtcdError) in
+      try await client.memberList(linearizable: false)
+    }
+    let alarms = (try? await answering.withTimeout(timeout).alarms()) ?? []
+    let scheme = answering.preferredEndpoint?.scheme ?? .http
     let checks = await withTaskGroup(of: (Int, MemberHealth).self) { group in
       for (index, member) in list.members.enumerated() {
         group.addTask {
@@ -105,6 +108,8 @@ extension EtcdClient {
       return finish()
     }
     health.endpoint = endpoint.description
+    // One deadline for the member's two calls.
+    let deadline = clock.now + timeout
     let client = pinned(to: endpoint).withTimeout(timeout)
     do {
       let status = try await client.status()
@@ -119,10 +124,12 @@ extension EtcdClient {
       health.reason = error.message
       return finish()
     }
-    do {
+    do throws(EtcdError) {
       // A quorum read proves the member is connected to a leader; learners only serve
       // serializable reads.
-      _ = try await client.get("health", serializable: member.isLearner, countOnly: true)
+      let remaining = deadline - clock.now
+      guard remaining > .zero else { throw EtcdError(.deadlineExceeded, "deadline exceeded", endpoint: endpoint.description) }
+      _ = try await client.withTimeout(remaining).get("health", serializable: member.isLearner, countOnly: true)
     } catch where error.code == .permissionDenied {
       // Auth is on and this user may not read "health": the member answered, which is the point.
     } catch {

@@ -101,17 +101,12 @@ final class ConnectionPool: Sendable {
   ) throws(EtcdError) -> HTTP2ClientTransport.Posix.TransportSecurity {
     guard endpoint.scheme == .https else { return .plaintext }
     let tls = tls ?? .init()
-    for (flag, path) in [("--cacert", tls.caFile), ("--cert", tls.certificateFile), ("--key", tls.keyFile)] {
-      if let path, !FileCheck.isReadable(path) {
-        throw EtcdError(
-          .invalidConfiguration, "cannot read \(flag) file \(path): check the path and its permissions",
-          endpoint: endpoint.description)
-      }
-    }
-    if (tls.certificateFile == nil) != (tls.keyFile == nil) {
-      throw EtcdError(
-        .invalidConfiguration, "--cert and --key go together: give both or neither",
-        endpoint: endpoint.description)
+    do {
+      try tls.checkFiles()
+    } catch {
+      var named = error
+      named.endpoint = endpoint.description
+      throw named
     }
     return .tls { config in
       if let ca = tls.caFile {

@@ -159,16 +159,20 @@ extension EtcdClient {
 
   /// Streams a snapshot of the member's database to `path` and checks the SHA-256 etcd appends.
   ///
-  /// The file is written next to `path` and renamed into place only once complete and checked,
-  /// so `path` never holds a partial snapshot; a snapshot that fails leaves no file behind. The
-  /// result is what `etcdctl snapshot restore` (3.4) or `etcdutl snapshot restore` (3.5+) takes.
+  /// The file is written next to `path` (`<path>.part`, mode 0600, locked with `flock` while it
+  /// is written) and renamed into place only once complete and checked, so `path` never holds a
+  /// partial snapshot; a snapshot that fails or is cancelled leaves no file behind. A `.part`
+  /// that nobody holds locked was left by a writer that died. A local file that cannot be
+  /// written throws an error whose `cause` is a ``FileSystemError`` (a full disk is not the
+  /// member's fault). The result is what `etcdctl snapshot restore` (3.4) or `etcdutl snapshot
+  /// restore` (3.5+) takes.
   @discardableResult
   public func snapshot(to path: String) async throws(EtcdError) -> SnapshotResult {
     let partial = path + ".part"
     do {
       return try await streamSnapshot(to: path, through: partial)
     } catch {
-      try? FileManager.default.removeItem(atPath: partial)
+      unlink(partial)
       throw error
     }
   }
@@ -177,30 +181,37 @@ extension EtcdClient {
     let result = try await perform("snapshot", retry: .idempotent) { target in
       var options = target.options
       options.timeout = nil
-      guard FileManager.default.createFile(atPath: partial, contents: nil),
-        let file = FileHandle(forWritingAtPath: partial)
-      else {
-        throw EtcdError(.invalidConfiguration, "cannot create \(partial): check the directory and its permissions")
-      }
-      defer { try? file.close() }
+      let file = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+      guard file >= 0 else { throw EtcdError.localFile("create", partial, errno) }
+      defer { close(file) }
+      // Held until the file is closed: retention removes only a .part no writer holds.
+      flock(file, LOCK_EX)
+      fchmod(file, 0o600)
       return try await Etcdserverpb_Maintenance.Client(wrapping: target.connection).snapshot(
         Etcdserverpb_SnapshotRequest(), metadata: target.metadata, options: options
       ) { response in
         var checksum = TrailingChecksum()
         for try await message in response.messages {
-          try file.write(contentsOf: message.blob)
+          let failure = message.blob.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Int32? in
+            var offset = 0
+            while offset < bytes.count {
+              let written = write(file, bytes.baseAddress! + offset, bytes.count - offset)
+              if written < 0 {
+                if errno == EINTR { continue }
+                return errno
+              }
+              offset += written
+            }
+            return nil
+          }
+          if let failure { throw EtcdError.localFile("write the snapshot to", partial, failure) }
           checksum.consume(message.blob)
         }
-        try file.synchronize()
+        guard fsync(file) == 0 else { throw EtcdError.localFile("sync the snapshot to", partial, errno) }
         return try checksum.verify(endpoint: target.endpoint.description)
       }
     }
-    do {
-      if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-      try FileManager.default.moveItem(atPath: partial, toPath: path)
-    } catch {
-      throw EtcdError(.other, "cannot move the snapshot to \(path): \(error)", cause: error)
-    }
+    guard rename(partial, path) == 0 else { throw EtcdError.localFile("move the snapshot to", path, errno) }
     return SnapshotResult(path: path, size: result.size, sha256: result.sha256)
   }
 }

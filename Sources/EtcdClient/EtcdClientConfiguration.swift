@@ -12,6 +12,10 @@ public struct EtcdClientConfiguration: Sendable {
   /// Ask servers to refuse a call at once (`noLeader`) when they know no leader, instead of
   /// letting it wait for one until its deadline (etcd's `hasleader` metadata).
   public var requireLeader = false
+  /// The deadline for reaching a first endpoint, when it should differ from `callTimeout`
+  /// (etcdctl's `--dial-timeout`): bounds ``EtcdClient/firstAnswer(_:timeout:_:)`` when it is
+  /// given no timeout of its own.
+  public var dialTimeout: Duration?
 
   public init(
     endpoints: [EtcdEndpoint],
@@ -44,6 +48,51 @@ public struct EtcdClientConfiguration: Sendable {
       self.certificateFile = certificateFile
       self.keyFile = keyFile
       self.skipVerification = skipVerification
+    }
+
+    /// Checks the files before any connection uses them: each readable and of the kind its flag
+    /// takes (a certificate for `--cacert` and `--cert`, a private key for `--key`), and `--cert`
+    /// with `--key`. One line each, naming the file: swapped files are told apart here, not by
+    /// the TLS library's "failed to load" later.
+    public func checkFiles() throws(EtcdError) {
+      let files: [(flag: String, path: String?, holds: PEMKind)] = [
+        ("--cacert", caFile, .certificate), ("--cert", certificateFile, .certificate), ("--key", keyFile, .privateKey),
+      ]
+      for (flag, path, kind) in files {
+        guard let path else { continue }
+        guard FileCheck.isReadable(path), let text = FileCheck.contents(path) else {
+          throw EtcdError(.invalidConfiguration, "cannot read \(flag) file \(path): check the path and its permissions")
+        }
+        guard PEMKind.of(text).contains(kind) else {
+          let found = PEMKind.of(text)
+          let swapped = found.contains(kind == .certificate ? .privateKey : .certificate)
+          throw EtcdError(
+            .invalidConfiguration,
+            "\(flag) file \(path) holds no PEM \(kind.name)"
+              + (swapped ? " but a \(kind == .certificate ? "private key" : "certificate"): are --cert and --key swapped?" : ": give a PEM file"))
+        }
+      }
+      if (certificateFile == nil) != (keyFile == nil) {
+        throw EtcdError(.invalidConfiguration, "--cert and --key go together: give both or neither")
+      }
+    }
+  }
+
+  /// What a PEM file holds, by its `-----BEGIN …-----` lines.
+  struct PEMKind: OptionSet, Sendable {
+    let rawValue: Int
+    static let certificate = PEMKind(rawValue: 1)
+    static let privateKey = PEMKind(rawValue: 2)
+
+    var name: String { self == .certificate ? "certificate" : "private key" }
+
+    static func of(_ text: String) -> PEMKind {
+      var kinds: PEMKind = []
+      for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("-----BEGIN ") {
+        if line.hasSuffix(" CERTIFICATE-----") || line == "-----BEGIN CERTIFICATE-----" { kinds.insert(.certificate) }
+        if line.hasSuffix("PRIVATE KEY-----") { kinds.insert(.privateKey) }
+      }
+      return kinds
     }
   }
 

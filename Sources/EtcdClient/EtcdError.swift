@@ -151,7 +151,7 @@ extension EtcdError {
     case .cancelled:
       return EtcdError(.cancelled, "cancelled", endpoint: endpoint, cause: rpc)
     case .unavailable:
-      let text = Self.transportMessage(rpc)
+      let text = Self.transportMessage(rpc, overTLS: endpoint?.hasPrefix("https://") == true)
       // Some handshake failures surface only as an alert in the message (a TLS 1.2 server).
       var transport = EtcdError(
         Self.isTLSFailure(rpc) || text.hasPrefix("TLS handshake failed") ? .tls : .unavailable, text, endpoint: endpoint,
@@ -218,8 +218,14 @@ extension EtcdError {
   }
 
   /// A transport failure said the way an operator needs it: what failed and what to check.
-  private static func transportMessage(_ error: RPCError) -> String {
+  private static func transportMessage(_ error: RPCError, overTLS: Bool) -> String {
     let text = String(reflecting: error)
+    // A server that closes the connection before HTTP/2 begins speaks the other protocol: a TLS
+    // server hangs up on plaintext, a plaintext etcd on a TLS ClientHello.
+    let wrongProtocol =
+      overTLS
+      ? "the server closed the connection during the TLS handshake: it serves plain http here; use http://"
+      : "the server closed the connection before HTTP/2 began: if it serves TLS, use https://"
     let diagnoses: [(String, String)] = [
       ("CERTIFICATE_VERIFY_FAILED",
        "TLS handshake failed: the server's certificate could not be verified with --cacert (signed by another CA, expired, or not yet valid)"),
@@ -237,8 +243,7 @@ extension EtcdError {
       ("No route to host", "no route to host"),
       ("Network is unreachable", "network is unreachable"),
       ("Failed to resolve", "cannot resolve the host name"),
-      ("before completing the HTTP/2 connection preface",
-       "the server closed the connection before HTTP/2 began: if it serves TLS, use https://"),
+      ("before completing the HTTP/2 connection preface", wrongProtocol),
     ]
     if let match = diagnoses.first(where: { text.contains($0.0) }) { return match.1 }
     var reasons: [String] = []

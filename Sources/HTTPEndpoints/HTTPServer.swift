@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// A request as the handlers see it.
 public struct HTTPRequest: Sendable {
@@ -41,10 +42,29 @@ public struct HTTPResponse: Sendable {
 
 /// A small HTTP/1.1 server for the pilot's endpoints and the local StatefulSet's control API:
 /// one request per connection, handlers are async functions.
+///
+/// A connection must deliver its request head within ``Timeouts/header`` and then never go
+/// quiet for longer than ``Timeouts/idle`` until the request ends; otherwise it is closed. A
+/// client that sends half a request and waits would otherwise hold its connection (and a task)
+/// forever, and enough of them would exhaust the server.
 public struct HTTPServer: Sendable {
   public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
+  /// How long a connection may take to send its request.
+  public struct Timeouts: Sendable, Hashable {
+    /// From accepting the connection to the end of the request head.
+    public var header: Duration
+    /// The longest pause between parts of the request after its head.
+    public var idle: Duration
+
+    public init(header: Duration = .seconds(10), idle: Duration = .seconds(10)) {
+      self.header = header
+      self.idle = idle
+    }
+  }
+
   private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+  private let timeouts: Timeouts
 
   /// The port actually bound (useful with port 0).
   public let port: Int
@@ -60,7 +80,7 @@ public struct HTTPServer: Sendable {
   }
 
   /// Binds `host:port` (HTTPS with `tls`); call ``serve(_:)`` to answer requests.
-  public static func bind(host: String, port: Int, tls: TLSFiles? = nil) async throws -> HTTPServer {
+  public static func bind(host: String, port: Int, tls: TLSFiles? = nil, timeouts: Timeouts = .init()) async throws -> HTTPServer {
     let context = try tls.map { files in
       try NIOSSLContext(
         configuration: .makeServerConfiguration(
@@ -78,12 +98,15 @@ public struct HTTPServer: Sendable {
           return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
         }
       }
-    return HTTPServer(channel: channel, port: channel.channel.localAddress?.port ?? port)
+    return HTTPServer(channel: channel, port: channel.channel.localAddress?.port ?? port, timeouts: timeouts)
   }
 
-  private init(channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>, port: Int) {
+  private init(
+    channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>, port: Int, timeouts: Timeouts
+  ) {
     self.channel = channel
     self.port = port
+    self.timeouts = timeouts
   }
 
   /// Answers requests with `handler` until the calling task is cancelled.
@@ -92,7 +115,7 @@ public struct HTTPServer: Sendable {
       try await withThrowingDiscardingTaskGroup { group in
         try await channel.executeThenClose { connections in
           for try await connection in connections {
-            group.addTask { await Self.answer(connection, with: handler) }
+            group.addTask { [timeouts] in await Self.answer(connection, with: handler, timeouts: timeouts) }
           }
         }
       }
@@ -102,16 +125,34 @@ public struct HTTPServer: Sendable {
   }
 
   private static func answer(
-    _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, with handler: Handler
+    _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, with handler: Handler, timeouts: Timeouts
   ) async {
+    // Closing the channel ends the read below: the watchdog closes it once the request is late.
+    let deadline = Mutex(ContinuousClock.now + timeouts.header)
+    let watchdog = Task {
+      while !Task.isCancelled {
+        let due = deadline.withLock { $0 }
+        if ContinuousClock.now >= due {
+          connection.channel.close(promise: nil)
+          return
+        }
+        try? await Task.sleep(until: due, clock: .continuous)
+      }
+    }
+    defer { watchdog.cancel() }
     try? await connection.executeThenClose { inbound, outbound in
       var head: HTTPRequestHead?
       var body: [UInt8] = []
       for try await part in inbound {
         switch part {
-        case .head(let value): head = value
-        case .body(var buffer): body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .head(let value):
+          head = value
+          deadline.withLock { $0 = .now + timeouts.idle }
+        case .body(var buffer):
+          body += buffer.readBytes(length: buffer.readableBytes) ?? []
+          deadline.withLock { $0 = .now + timeouts.idle }
         case .end:
+          watchdog.cancel()
           guard let head else { return }
           let request = Self.request(head, body: body)
           let response = await handler(request)

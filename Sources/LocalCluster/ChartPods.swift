@@ -154,7 +154,9 @@ struct ChartPods: Sendable {
         _ = chown(mount.source, uid_t(user), gid_t(group ?? user))
       }
       script.append("cd /tmp")
-      script.append("exec setpriv --reuid=\(user) --regid=\(group ?? user) --clear-groups -- \(argv.map(quote).joined(separator: " "))")
+      // A change of user clears the death signal the supervisor gave the pod: set it again.
+      script.append(
+        "exec setpriv --reuid=\(user) --regid=\(group ?? user) --clear-groups --pdeathsig TERM -- \(argv.map(quote).joined(separator: " "))")
     } else {
       script.append("exec \(argv.map(quote).joined(separator: " "))")
     }

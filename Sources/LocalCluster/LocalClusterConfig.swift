@@ -12,6 +12,9 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   /// The last octet of pod 0's address; pod i gets `firstHost + i`.
   public var firstHost: Int
   public var etcd: String
+  /// The version of `etcd` when the cluster was made or last started (`3.5.1`): a later `up`
+  /// refuses an etcd of another version, whose data format may differ.
+  public var etcdVersion: String?
   public var clientPort: Int
   public var peerPort: Int
   public var pilotPort: Int
@@ -110,11 +113,20 @@ public struct LocalClusterLayout: Sendable {
   public var statefulSetFile: String { "\(directory)/statefulset.json" }
   public var recordFile: String { "\(directory)/cluster-record.json" }
   public var supervisorLog: String { "\(directory)/supervisor.log" }
+  /// The running supervisor's control token (0600).
+  public var controlTokenFile: String { "\(directory)/control.token" }
+  /// The running pods' process groups, for finding them should the supervisor die.
+  var podProcessesFile: String { "\(directory)/pod-processes.json" }
   public func volume(_ name: String) -> String { "\(directory)/volumes/\(name)" }
   public func log(_ name: String) -> String { "\(directory)/logs/\(name).log" }
 
   public func readConfig() throws -> LocalClusterConfig {
     guard let data = FileManager.default.contents(atPath: configFile) else {
+      let unreadable = access(configFile, F_OK) == 0 || (FileManager.default.fileExists(atPath: directory) && access(directory, X_OK) != 0)
+      if unreadable {
+        throw LocalClusterError(
+          "cannot read \(configFile): the local cluster in \(directory) belongs to uid \(LocalClusterFolder.owner(of: directory)); run local commands as that user")
+      }
       throw LocalClusterError("no local cluster in \(directory): start one with `etcd-pilot local up --dir \(directory)`")
     }
     do {
@@ -122,6 +134,14 @@ public struct LocalClusterLayout: Sendable {
     } catch {
       throw LocalClusterError("\(configFile) is not a local cluster's settings: \(error)")
     }
+  }
+
+  /// Whether any pod's volume holds etcd data: the cluster has formed, and how it was made
+  /// (its etcd, its addresses, TLS) is in that data.
+  public var hasMemberData: Bool {
+    let volumes = "\(directory)/volumes"
+    let pods = (try? FileManager.default.contentsOfDirectory(atPath: volumes)) ?? []
+    return pods.contains { FileManager.default.fileExists(atPath: "\(volumes)/\($0)/etcd/member") }
   }
 
   public func writeConfig(_ config: LocalClusterConfig) throws {

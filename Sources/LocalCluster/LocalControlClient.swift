@@ -7,16 +7,19 @@ import NIOHTTP1
 public struct LocalControlClient: Sendable {
   public let layout: LocalClusterLayout
   let port: Int
+  let token: ControlToken
 
   /// Finds the supervisor of `layout`; throws a clear error when none runs.
   public init(layout: LocalClusterLayout) throws {
     let config = try layout.readConfig()
-    guard let pid = config.supervisorPID, let port = config.controlPort, kill(pid, 0) == 0 else {
+    // The lock, not the PID: a supervisor killed outright may linger as an unreaped zombie.
+    guard let port = config.controlPort, SupervisorLock.isHeld(layout) else {
       throw LocalClusterError(
         "the local cluster in \(layout.directory) is not running: start it with `etcd-pilot local up --dir \(layout.directory)`")
     }
     self.layout = layout
     self.port = port
+    token = try ControlToken.read(layout)
   }
 
   /// Sends a control request; throws the supervisor's one-line error on failure.
@@ -25,6 +28,7 @@ public struct LocalControlClient: Sendable {
     let items = query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
     var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)\(items.isEmpty ? "" : "?" + items)")
     request.method = .init(rawValue: method)
+    request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
     let response: HTTPClientResponse
     do {
       response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))

@@ -9,7 +9,7 @@ public enum LocalSecurity {
   public static func configure(
     _ config: inout LocalClusterConfig, layout: LocalClusterLayout, tls: Bool, auth: Bool, validity: String?
   ) throws {
-    let hasData = hasMemberData(layout)
+    let hasData = layout.hasMemberData
     if tls, config.tlsDirectory == nil, hasData {
       throw LocalClusterError(
         "the cluster in \(layout.directory) was created without TLS and its members' URLs are http: use a new --dir for a TLS cluster")
@@ -105,10 +105,4 @@ public enum LocalSecurity {
     return try chart.secret(secretName)
   }
 
-  /// Whether any pod's volume holds etcd data.
-  static func hasMemberData(_ layout: LocalClusterLayout) -> Bool {
-    let volumes = "\(layout.directory)/volumes"
-    let pods = (try? FileManager.default.contentsOfDirectory(atPath: volumes)) ?? []
-    return pods.contains { FileManager.default.fileExists(atPath: "\(volumes)/\($0)/etcd/member") }
-  }
 }

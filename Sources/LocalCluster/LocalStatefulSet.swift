@@ -100,6 +100,8 @@ public actor LocalStatefulSet {
     }
     guard !deleting else { return }
     for ordinal in 0..<replicas {
+      // Starting a pod suspends this loop: a `down` (a SIGTERM) may have begun meanwhile.
+      guard !deleting else { return }
       let slot = slots[ordinal] ?? Slot()
       if slot.process == nil, ContinuousClock.now >= slot.nextStart { await start(ordinal, slot) }
     }
@@ -128,15 +130,18 @@ public actor LocalStatefulSet {
     slot.livenessKill = nil
     let name = config.podName(ordinal)
     do {
+      // A pod dies with its supervisor: SIGTERM, a pod's ordinary stop, when this process
+      // ends however it ends (SIGKILL included), so no pilot or etcd outlives it.
       switch mode {
       case .pilot:
         slot.process = try await ChildProcess.start(
-          pilotBinary, arguments: pilotArguments(ordinal), logFile: layout.log(name), newProcessGroup: true)
+          pilotBinary, arguments: pilotArguments(ordinal), logFile: layout.log(name), newProcessGroup: true,
+          deathSignal: SIGTERM)
       case .chart(let chart):
         let launch = try chart.launch(ordinal: ordinal, uid: slot.uid)
         slot.process = try await ChildProcess.start(
           launch.executable, arguments: launch.arguments, environment: launch.environment.mapValues { Optional($0) },
-          inheritEnvironment: false, logFile: layout.log(name), newProcessGroup: true)
+          inheritEnvironment: false, logFile: layout.log(name), newProcessGroup: true, deathSignal: SIGTERM)
       }
       slot.startedAt = .now
       slot.terminatingSince = nil
@@ -193,8 +198,15 @@ public actor LocalStatefulSet {
     logger.info("\(config.podName(ordinal)): preStop hook done")
   }
 
-  /// The state file every pilot reads its desired count and pod phases from.
+  /// The state file every pilot reads its desired count and pod phases from, and the record
+  /// of the pods' process groups (for finding them should this supervisor die).
   private func writeFile() {
+    var records: [String: ClusterProcesses.Record] = [:]
+    for (ordinal, slot) in slots {
+      guard let pid = slot.process?.pid, let stat = ClusterProcesses.stat(pid) else { continue }
+      records[config.podName(ordinal)] = .init(pid: pid, startTime: stat.startTime)
+    }
+    do { try ClusterProcesses.write(records, to: layout) } catch { logger.error("cannot record the pods' processes: \(error)") }
     let highest = max(replicas, (slots.keys.max() ?? -1) + 1)
     let pods = (0..<highest).compactMap { ordinal -> LocalStatefulSetFile.Pod? in
       let slot = slots[ordinal]
@@ -235,6 +247,7 @@ public actor LocalStatefulSet {
   ///
   /// With `hold`, the pod stays down that long first (a node that is gone for a while).
   public func kill(_ ordinal: Int, signal: Int32, hold: Duration = .zero) throws(LocalClusterError) {
+    try checkPod(ordinal)
     guard let slot = slots[ordinal], let process = slot.process else {
       throw LocalClusterError("pod \(config.podName(ordinal)) is not running")
     }
@@ -244,8 +257,17 @@ public actor LocalStatefulSet {
     logger.info("sent \(ChildProcess.signalName(signal)) to \(config.podName(ordinal))")
   }
 
+  /// Throws unless pod `ordinal` is one of the StatefulSet's (0 up to its replica count).
+  func checkPod(_ ordinal: Int) throws(LocalClusterError) {
+    guard (0..<replicas).contains(ordinal) || slots[ordinal]?.process != nil else {
+      let pods = replicas == 0 ? "no pods (scaled to 0)" : "\(replicas) pods, \(config.podName(0))…\(config.podName(replicas - 1))"
+      throw LocalClusterError("pod \(config.podName(ordinal)) does not exist: the StatefulSet has \(pods)")
+    }
+  }
+
   /// A lost disk: the pod is killed and its volume deleted; it comes back empty.
   public func wipe(_ ordinal: Int) async throws(LocalClusterError) {
+    try checkPod(ordinal)
     let name = config.podName(ordinal)
     if let process = slots[ordinal]?.process {
       process.signalGroup(SIGKILL)
@@ -269,21 +291,32 @@ public actor LocalStatefulSet {
     deleting = true
     writeFile()
     logger.info("stopping every pod; data is kept")
-    for (ordinal, slot) in slots {
-      if let process = slot.process {
-        await preStop(ordinal, process)
-        process.signal(SIGTERM)
-      }
-    }
+    // A start under way when `down` began may still add a pod: every pod seen running gets its
+    // SIGTERM, not only those of the first look.
+    var signalled = await terminate(alreadySignalled: [])
     let deadline = ContinuousClock.now + .seconds(gracePeriodSeconds)
     while slots.values.contains(where: { $0.process?.isRunning == true }), ContinuousClock.now < deadline {
       try? await Task.sleep(for: .milliseconds(100))
+      signalled = await terminate(alreadySignalled: signalled)
     }
     for slot in slots.values where slot.process?.isRunning == true { slot.process?.signalGroup(SIGKILL) }
     for slot in slots.values { await slot.process?.wait() }
     slots.removeAll()
     deleted = true
     finished = true
+  }
+
+  /// Runs the preStop hook of and sends SIGTERM to every running pod not in
+  /// `alreadySignalled` (pilot PIDs); returns the PIDs signalled so far.
+  private func terminate(alreadySignalled: Set<Int32>) async -> Set<Int32> {
+    var signalled = alreadySignalled
+    for (ordinal, slot) in slots {
+      guard let process = slot.process, !signalled.contains(process.pid) else { continue }
+      signalled.insert(process.pid)
+      await preStop(ordinal, process)
+      process.signal(SIGTERM)
+    }
+    return signalled
   }
 
   /// What the local Kubernetes API shows of the StatefulSet and its pods.

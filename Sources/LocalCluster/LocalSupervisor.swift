@@ -3,14 +3,20 @@ import HTTPEndpoints
 import Logging
 import UnixSignals
 
-/// Runs a local StatefulSet and its control API until `local down` (or SIGINT/SIGTERM, which
-/// do the same: pods stop, data stays).
+/// Runs a local StatefulSet and its control API until `local down` (or SIGINT, SIGTERM or
+/// SIGHUP — a foreground `up` whose terminal closed — which do the same: pods stop, data stays).
+///
+/// It holds the folder's ``SupervisorLock`` while it runs; its control API answers only requests
+/// that carry its ``ControlToken``; its pods get SIGTERM should it die without stopping them.
 public enum LocalSupervisor {
-  public static func run(layout: LocalClusterLayout, replicas: Int, pilotBinary: String, logger: Logger) async throws {
+  /// Runs the cluster of `layout`; `lock` is the folder's lock when the caller took it already
+  /// (a foreground `up`), otherwise it is taken here.
+  public static func run(
+    layout: LocalClusterLayout, replicas: Int, pilotBinary: String, lock: SupervisorLock? = nil, logger: Logger
+  ) async throws {
+    let lock = try lock ?? SupervisorLock.acquire(layout)
     var config = try layout.readConfig()
-    if let pid = config.supervisorPID, kill(pid, 0) == 0, pid != getpid() {
-      throw LocalClusterError("a supervisor already runs for \(layout.directory) (pid \(pid)): use `etcd-pilot local status` or `local down`")
-    }
+    let token = try ControlToken.create(layout)
     let control = try await HTTPServer.bind(host: "127.0.0.1", port: 0)
     config.supervisorPID = getpid()
     config.controlPort = control.port
@@ -20,7 +26,7 @@ public enum LocalSupervisor {
       layout: layout, config: config, replicas: replicas, pilotBinary: pilotBinary,
       mode: chart.map { .chart($0.pods) } ?? .pilot, logger: logger)
     let proxies = config.proxies && chart == nil ? PeerProxies(config: config, logger: logger) : nil
-    let api = LocalControlAPI(statefulSet: statefulSet, proxies: proxies)
+    let api = LocalControlAPI(statefulSet: statefulSet, proxies: proxies, token: token)
     let kubernetes = try await chart?.serveAPI(statefulSet: statefulSet)
     logger.info("local StatefulSet \(config.statefulSet) in \(layout.directory): \(replicas) replicas, control on 127.0.0.1:\(control.port)")
     await withTaskGroup(of: Void.self) { group in
@@ -28,8 +34,8 @@ public enum LocalSupervisor {
       if let proxies { group.addTask { await proxies.run(statefulSet: statefulSet) } }
       if let kubernetes { group.addTask { try? await kubernetes.server.serve { request in await kubernetes.api.answer(request) } } }
       group.addTask {
-        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-          logger.info("signal received: stopping the local cluster (data kept)")
+        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup) {
+          logger.info("\(signal) received: stopping the local cluster (data kept)")
           await statefulSet.down()
           return
         }
@@ -41,7 +47,9 @@ public enum LocalSupervisor {
     final.supervisorPID = nil
     final.controlPort = nil
     try? layout.writeConfig(final)
+    unlink(layout.controlTokenFile)
     logger.info("local cluster stopped; volumes kept in \(layout.directory)/volumes")
+    withExtendedLifetime(lock) {}
   }
 }
 
@@ -49,6 +57,7 @@ public enum LocalSupervisor {
 struct LocalControlAPI: Sendable {
   let statefulSet: LocalStatefulSet
   let proxies: PeerProxies?
+  let token: ControlToken
 
   struct Status: Codable, Sendable {
     var replicas: Int
@@ -56,6 +65,11 @@ struct LocalControlAPI: Sendable {
   }
 
   func answer(_ request: HTTPRequest) async -> HTTPResponse {
+    guard token.authorizes(request.header("Authorization")) else {
+      return .text(
+        "the control token is missing or wrong: local commands send it from control.token in the cluster's folder, readable by its owner only",
+        status: 401)
+    }
     do {
       switch (request.method, request.path) {
       case ("GET", "/status"):
@@ -78,6 +92,7 @@ struct LocalControlAPI: Sendable {
         guard let proxies else {
           throw LocalClusterError("this cluster runs without peer proxies: start it without --no-proxies to inject network faults")
         }
+        try await statefulSet.checkPod(try int(request, "ordinal"))
         try proxies.set(
           mode: request.query["mode"] ?? "none", ordinal: try int(request, "ordinal"),
           delayMilliseconds: request.query["delay"].flatMap { Int($0) },

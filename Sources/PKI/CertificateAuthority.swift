@@ -3,6 +3,10 @@ import Foundation
 import SwiftASN1
 import X509
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A certificate authority that issues the certificates etcd needs: serving and peer
 /// certificates for members, client certificates for people and programs.
 ///
@@ -217,10 +221,17 @@ public struct IssuedCertificate: Sendable {
   }
 
   /// Writes `<name>.crt` and `<name>.key` (mode 0600) into `directory`, replacing each file in
-  /// one rename so a reader never sees half a file.
-  public func write(to directory: String, name: String) throws(PKIError) {
-    try PEMFile.write(try certificatePEM, to: "\(directory)/\(name).crt", private: false)
-    try PEMFile.write(keyPEM, to: "\(directory)/\(name).key", private: true)
+  /// one rename so a reader never sees half a file. Without `replacing`, existing files are
+  /// never touched: the key is written first, and a name already taken stops the write.
+  public func write(to directory: String, name: String, replacing: Bool = true) throws(PKIError) {
+    try PEMFile.write(keyPEM, to: "\(directory)/\(name).key", private: true, replacing: replacing)
+    do {
+      try PEMFile.write(try certificatePEM, to: "\(directory)/\(name).crt", private: false, replacing: replacing)
+    } catch {
+      // A key without its certificate is of no use to anyone: the one just written goes.
+      if !replacing { unlink("\(directory)/\(name).key") }
+      throw error
+    }
   }
 
   /// Replaces only `<name>.crt` (a renewal for the same key).
@@ -230,10 +241,11 @@ public struct IssuedCertificate: Sendable {
 }
 
 extension CertificateAuthority {
-  /// Writes `ca.crt` and, when `includeKey`, `ca.key` into `directory`.
-  public func write(to directory: String, includeKey: Bool) throws(PKIError) {
-    try PEMFile.write(try certificatePEM, to: "\(directory)/ca.crt", private: false)
-    if includeKey { try PEMFile.write(keyPEM, to: "\(directory)/ca.key", private: true) }
+  /// Writes `ca.crt` and, when `includeKey`, `ca.key` into `directory`. Without `replacing`,
+  /// existing files are never touched (a `ca.key` lost is a CA lost).
+  public func write(to directory: String, includeKey: Bool, replacing: Bool = true) throws(PKIError) {
+    if includeKey { try PEMFile.write(keyPEM, to: "\(directory)/ca.key", private: true, replacing: replacing) }
+    try PEMFile.write(try certificatePEM, to: "\(directory)/ca.crt", private: false, replacing: replacing)
   }
 
   /// The CA kept in `directory`, created there (`ca.crt`, `ca.key`) the first time.
@@ -258,17 +270,37 @@ public struct PKIError: Error, CustomStringConvertible, Sendable {
 }
 
 enum PEMFile {
-  static func write(_ text: String, to path: String, private isPrivate: Bool) throws(PKIError) {
+  /// Writes `text` to `path` through a temporary file, so a reader never sees half a file.
+  /// Without `replacing`, an existing `path` (a file, or a link to one) is never touched: the
+  /// new file is linked into place, which fails if the name is taken.
+  static func write(_ text: String, to path: String, private isPrivate: Bool, replacing: Bool = true) throws(PKIError) {
     let temporary = path + ".tmp"
-    let manager = FileManager.default
-    guard manager.createFile(
-      atPath: temporary, contents: Data(text.utf8),
-      attributes: [.posixPermissions: isPrivate ? 0o600 : 0o644])
-    else {
-      throw PKIError("cannot write \(temporary): check the directory and its permissions")
+    unlink(temporary)
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, isPrivate ? 0o600 : 0o644)
+    guard descriptor >= 0 else { throw PKIError("cannot write \(temporary): \(reason(errno))") }
+    let bytes = Array(text.utf8)
+    let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+    let writeError = errno
+    // The mode asked for, whatever the umask.
+    fchmod(descriptor, isPrivate ? 0o600 : 0o644)
+    close(descriptor)
+    guard written == bytes.count else {
+      unlink(temporary)
+      throw PKIError("cannot write \(temporary): \(reason(written < 0 ? writeError : ENOSPC))")
     }
-    if rename(temporary, path) != 0 {
-      throw PKIError("cannot move \(temporary) to \(path)")
+    if replacing {
+      guard rename(temporary, path) == 0 else {
+        let error = errno
+        unlink(temporary)
+        throw PKIError("cannot move \(temporary) to \(path): \(reason(error))")
+      }
+      return
+    }
+    defer { unlink(temporary) }
+    guard link(temporary, path) == 0 else {
+      let error = errno
+      if error == EEXIST { throw PKIError("\(path) exists: it is kept") }
+      throw PKIError("cannot write \(path): \(reason(error))")
     }
   }
 
@@ -278,6 +310,8 @@ enum PEMFile {
     }
     return String(decoding: data, as: UTF8.self)
   }
+
+  static func reason(_ code: Int32) -> String { String(cString: strerror(code)).lowercased() }
 }
 
 enum IPAddressBytes {

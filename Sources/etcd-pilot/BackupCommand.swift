@@ -1,5 +1,7 @@
 import ArgumentParser
 import Backup
+import ChildProcess
+import Dispatch
 import EtcdClient
 import Foundation
 import Logging
@@ -34,7 +36,7 @@ struct BackupCommand: AsyncParsableCommand {
   @Option(help: "Backup files are named <prefix>-<UTC time>.db.")
   var prefix = "etcd"
 
-  @Option(name: [.customShort("w"), .long], help: "line or json.")
+  @Option(name: [.customShort("w"), .long, .customLong("write-out")], help: "line or json.")
   var output: Output = .line
 
   func run() async throws {
@@ -46,19 +48,35 @@ struct BackupCommand: AsyncParsableCommand {
     } catch {
       throw Failure.exit("backup", error)
     }
-    var logger = Logger(label: "etcd-pilot.backup")
-    logger.logLevel = .error
+    var quiet = Logger(label: "etcd-pilot.backup")
+    quiet.logLevel = .error
+    let logger = quiet
     let result: SnapshotBackup.Result
     do {
-      result = try await withEtcdClient(configuration, logger: logger) { client in
-        // A snapshot of a large database streams for longer than one call's deadline.
-        try await backup.take(using: client, logger: logger)
+      // Ctrl-C, SIGTERM or SIGHUP stop the backup, which then removes what it had written.
+      let outcome = try await StopSignals.run {
+        try await withEtcdClient(configuration, logger: logger) { client in
+          // A snapshot of a large database streams for longer than one call's deadline.
+          try await backup.take(using: client, logger: logger)
+        }
       }
+      switch outcome {
+      case .finished(let value): result = value
+      case .stopped(let signal):
+        Failure.printError("etcd-pilot backup: stopped by \(ChildProcess.signalName(signal)); the unfinished file was removed, no backup written")
+        throw ExitCode(128 + signal)
+      }
+    } catch let error as ExitCode {
+      throw error
     } catch {
       throw Failure.exit("backup", error)
     }
     switch output {
-    case .line: print(Self.line(result))
+    case .line:
+      if !result.removedUnfinished.isEmpty {
+        print("backup: removed \(result.removedUnfinished.count) unfinished, left by a stopped backup: \(result.removedUnfinished.joined(separator: ", "))")
+      }
+      print(Self.line(result))
     case .json:
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -66,8 +84,10 @@ struct BackupCommand: AsyncParsableCommand {
         var path: String
         var record: BackupRecord
         var removed: [String]
+        var removedUnfinished: [String]
       }
-      let data = try encoder.encode(Printed(path: result.path, record: result.record, removed: result.removed))
+      let data = try encoder.encode(
+        Printed(path: result.path, record: result.record, removed: result.removed, removedUnfinished: result.removedUnfinished))
       print(String(decoding: data, as: UTF8.self))
     }
   }
@@ -78,5 +98,51 @@ struct BackupCommand: AsyncParsableCommand {
     let source = "\(record.memberName) (\(record.fromLeader ? "leader, " : "")etcd \(record.etcdVersion))"
     let removed = result.removed.isEmpty ? "" : "; removed \(result.removed.count) older: \(result.removed.joined(separator: ", "))"
     return "backup: \(result.path): \(size), revision ≥ \(record.revision), sha256 \(record.sha256.prefix(16))…, from \(source) of cluster \(record.clusterID)\(removed)"
+  }
+}
+
+/// Runs a job until it ends or SIGINT, SIGTERM or SIGHUP arrives; on a signal the job is
+/// cancelled and awaited, so its cleanup (an unfinished file removed) is done before the exit.
+enum StopSignals {
+  enum Outcome<T: Sendable>: Sendable {
+    case finished(T)
+    case stopped(Int32)
+  }
+
+  static func run<T: Sendable>(_ job: @escaping @Sendable () async throws -> T) async throws -> Outcome<T> {
+    let signals = [SIGINT, SIGTERM, SIGHUP]
+    let (caught, continuation) = AsyncStream.makeStream(of: Int32.self)
+    // The default action (exit at once) is replaced by a dispatch source for each.
+    let sources = signals.map { number in
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler { continuation.yield(number) }
+      source.resume()
+      return source
+    }
+    defer {
+      for source in sources { source.cancel() }
+      for number in signals { signal(number, SIG_DFL) }
+      continuation.finish()
+    }
+    return try await withThrowingTaskGroup(of: Outcome<T>?.self) { group in
+      group.addTask { .finished(try await job()) }
+      group.addTask {
+        for await number in caught { return .stopped(number) }
+        return nil
+      }
+      while let next = try await group.next() {
+        guard let outcome = next else { continue }
+        if case .stopped = outcome {
+          group.cancelAll()
+          // The job's own cleanup runs while it unwinds; its error is the signal's doing.
+          while (try? await group.next()) != nil {}
+        } else {
+          group.cancelAll()
+        }
+        return outcome
+      }
+      throw CancellationError()
+    }
   }
 }

@@ -30,8 +30,12 @@ enum Failure {
     case let error as PKIError:
       message = error.description
       code = 2
+    case let error as FileSystemError:
+      message = error.description
     default:
-      message = String(describing: error)
+      // Foundation's file errors carry an errno: said as the system says it, never as
+      // NSCocoaErrorDomain text.
+      message = FileSystemError("use", foundation: error)?.description ?? String(describing: error)
     }
     printError("etcd-pilot \(command): error: \(message)")
     return ExitCode(code)

@@ -20,7 +20,7 @@ struct HealthCommand: AsyncParsableCommand {
 
   @OptionGroup var connection: ConnectionOptions
 
-  @Option(name: [.customShort("w"), .long], help: "lines (etcd's cluster-health), table or json.")
+  @Option(name: [.customShort("w"), .long, .customLong("write-out")], help: "lines (etcd's cluster-health), table or json.")
   var output: Output = .lines
 
   func run() async throws {

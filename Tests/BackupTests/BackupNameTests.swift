@@ -51,4 +51,13 @@ struct BackupNameTests {
     #expect(BackupRetention.expired(files, prefix: "etcd", keep: 2, written: written) == Array(future.prefix(2)))
     #expect(!BackupRetention.expired(files, prefix: "etcd", keep: 1, written: written).contains(written))
   }
+
+  @Test("unfinished files are a backup's name with .part (or its record's .json.part), of this prefix only")
+  func unfinished() {
+    let name = BackupName(prefix: "etcd", time: time).description
+    let files = [
+      name + ".part", name + ".json.part", name, "other-20261201T201500Z.db.part", "etcd-notes.part", "etcd-x.db.part", "notes.txt",
+    ]
+    #expect(BackupRetention.unfinished(files, prefix: "etcd") == [name + ".json.part", name + ".part"])
+  }
 }

@@ -3,6 +3,10 @@ import EtcdTestFixtures
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `etcd-pilot backup` against real etcd: the backup is what a user restores, so the proof is a
 /// restore — etcd's own tool takes the file, and a new etcd started on it serves every write.
 @Suite("etcd-pilot backup", .serialized, .timeLimit(.minutes(10)))
@@ -81,23 +85,127 @@ struct BackupCommandTests {
       let backups = try folder(in: cluster)
       let other = "\(backups)/etcd-notes.txt"
       try Data("mine".utf8).write(to: URL(fileURLWithPath: other))
+      // An unfinished file a killed backup left, and one another backup is writing (locked).
+      let left = "\(backups)/etcd-20200101T000000Z.db.part"
+      let writing = "\(backups)/etcd-20200101T000001Z.db.part"
+      FileManager.default.createFile(atPath: left, contents: Data("half".utf8))
+      FileManager.default.createFile(atPath: writing, contents: Data("half".utf8))
+      let writer = open(writing, O_RDWR)
+      defer { close(writer) }
+      #expect(flock(writer, LOCK_EX) == 0)
       var lines: [String] = []
       for _ in 0..<3 {
         let result = try PilotBinary.run(["backup", "--endpoints", endpoints(cluster), "--dir", backups, "--keep", "2"])
         #expect(result.exitCode == 0, "\(result.output)")
         lines.append(result.output)
       }
+      #expect(lines[0].contains("removed 1 unfinished, left by a stopped backup: etcd-20200101T000000Z.db.part"), "\(lines[0])")
+      #expect(!FileManager.default.fileExists(atPath: left))
+      #expect(FileManager.default.fileExists(atPath: writing), "a .part being written was removed")
+      unlink(writing)
       let files = try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
       let kept = try self.backups(in: backups)
+      // Backups and records are the data's owner's only, as etcdctl writes them.
+      for name in kept {
+        for path in ["\(backups)/\(name)", "\(backups)/\(name).json"] {
+          #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o600, "\(path)")
+        }
+      }
       #expect(kept.count == 2, "\(files)")
       for name in kept { #expect(files.contains(name + ".json"), "\(files)") }
       #expect(files.filter { $0.hasSuffix(".json") }.count == 2, "\(files)")
       #expect(FileManager.default.fileExists(atPath: other))
       // The third run names what it removed: the first backup, which is gone.
-      let first = try #require(lines[0].split(separator: " ").dropFirst().first.map { String($0.dropLast()) })
+      let first = try #require(lines[0].split(separator: "\n").last?.split(separator: " ").dropFirst().first.map { String($0.dropLast()) })
       #expect(lines[2].contains("removed 1 older: \((first as NSString).lastPathComponent)"), "\(lines)")
       #expect(!FileManager.default.fileExists(atPath: first))
-      #expect(lines[0].hasPrefix("backup: \(backups)/etcd-"), "\(lines[0])")
+      #expect(lines[1].hasPrefix("backup: \(backups)/etcd-"), "\(lines[1])")
+    }
+  }
+
+  /// `etcd-pilot backup` in the background, its output in a file.
+  private func startBackup(_ arguments: [String], output: String) throws -> Process {
+    FileManager.default.createFile(atPath: output, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try PilotBinary.path)
+    process.arguments = ["backup"] + arguments
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+    process.standardError = process.standardOutput
+    try process.run()
+    return process
+  }
+
+  /// The backup's unfinished file, once it holds data and has stopped growing (the member
+  /// stopped sending in the middle of the snapshot).
+  private func stalledPart(in folder: String) async throws -> String {
+    var last: (String, Int)?
+    return try await eventually("a .part file that stops growing", timeout: .seconds(30), every: .milliseconds(300)) {
+      let part = try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".db.part") }
+      guard let part else { return nil }
+      let size = (try FileManager.default.attributesOfItem(atPath: "\(folder)/\(part)")[.size] as? Int) ?? 0
+      defer { last = (part, size) }
+      return size > 0 && last.map { $0 == (part, size) } == true ? part : nil
+    }
+  }
+
+  @Test("stopped mid-snapshot by SIGINT or SIGTERM, the unfinished file is removed; killed, the next backup removes it; a full disk is named, not blamed on the member")
+  func stoppedMidSnapshot() async throws {
+    try await withCluster(size: 1, version: .v3_5) { cluster in
+      // A member whose client URL is a relay that stops passing its snapshot part way.
+      let server = try cluster.makeServer(name: "relayed")
+      let relay = try StallingRelay(host: "127.0.0.1", to: (server.address, 2379), budget: 0)
+      defer { relay.close() }
+      relay.pass()
+      try await server.start(
+        initialCluster: "relayed=\(server.peerURL)", state: "new", token: "relayed",
+        extraArguments: ["--advertise-client-urls", "http://127.0.0.1:\(relay.port)"])
+      try await cluster.waitUntilHealthy([server])
+      try await cluster.withClient(endpoints: [server.endpoint]) { etcd in
+        for index in 0..<40 { _ = try await etcd.put("big/\(index)", String(repeating: "x", count: 100_000)) }
+      }
+      let relayed = EtcdEndpoint(host: "127.0.0.1", port: relay.port)
+      _ = try await cluster.withClient(endpoints: [relayed]) { try await $0.get("big/0", countOnly: true) }
+      let backups = try folder(in: cluster)
+      let output = "\(cluster.directory)/backup.out"
+      let arguments = ["--endpoints", server.endpoint.description, "--dir", backups]
+      for signal in [SIGINT, SIGTERM, SIGKILL] {
+        relay.limit(512 * 1024)
+        let process = try startBackup(arguments, output: output)
+        let part: String
+        do {
+          part = try await stalledPart(in: backups)
+        } catch {
+          let text = String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
+          process.terminate()
+          throw FixtureError("\(error); the backup said: \(text); the folder holds \(try FileManager.default.contentsOfDirectory(atPath: backups))")
+        }
+        kill(process.processIdentifier, signal)
+        _ = try await eventually("the backup to end on signal \(signal)", timeout: .seconds(20)) { process.isRunning ? nil : true }
+        let text = String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
+        if signal == SIGKILL {
+          #expect(FileManager.default.fileExists(atPath: "\(backups)/\(part)"))
+        } else {
+          #expect(process.terminationStatus == 128 + signal, "\(text)")
+          let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+          #expect(!line.contains("\n") && line.contains("stopped by SIG") && line.contains("removed"), "\(text)")
+          #expect(try FileManager.default.contentsOfDirectory(atPath: backups).isEmpty, "left behind after signal \(signal)")
+        }
+      }
+      relay.pass()
+      let next = try PilotBinary.run(["backup"] + arguments)
+      #expect(next.exitCode == 0, "\(next.output)")
+      #expect(next.output.contains("removed 1 unfinished"), "\(next.output)")
+      #expect(try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".part") }.isEmpty)
+
+      // A folder on a full disk: a 256 KiB tmpfs for a 4 MB snapshot (mounting needs root).
+      guard getuid() == 0 else { return }
+      let small = try folder(in: cluster, "small")
+      #expect(try ProcessOutput.run("/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", small]).exitCode == 0)
+      defer { _ = try? ProcessOutput.run("/bin/umount", [small]) }
+      let full = try PilotBinary.run(["backup", "--endpoints", server.endpoint.description, "--dir", small])
+      expectOneLineError(full, mentions: ["no space left on device (ENOSPC)", small, "free space"], exitCode: 1)
+      #expect(!full.output.contains("no member gave"), "\(full.output)")
+      #expect(try FileManager.default.contentsOfDirectory(atPath: small).isEmpty)
     }
   }
 

@@ -1,6 +1,7 @@
 import EtcdClient
 import EtcdTestFixtures
 import Foundation
+import PKI
 import Testing
 
 @Suite("etcd-pilot health", .serialized, .timeLimit(.minutes(10)))
@@ -82,7 +83,86 @@ struct HealthCommandTests {
 
       let plaintext = try PilotBinary.run(["health", "--endpoints", endpoint.replacingOccurrences(of: "https", with: "http")])
       expectOneLineError(plaintext, mentions: ["https://"])
+
+      // Swapped files name the file and say so, before any handshake.
+      let swapped = try PilotBinary.run(
+        ["health", "--endpoints", endpoint, "--cacert", pki.caFile, "--cert", pki.clientFiles.key, "--key", pki.clientFiles.certificate])
+      expectOneLineError(swapped, mentions: ["--cert file \(pki.clientFiles.key)", "swapped"], exitCode: 2)
+      let keyAsCA = try PilotBinary.run(["health", "--endpoints", endpoint, "--cacert", pki.clientFiles.key])
+      expectOneLineError(keyAsCA, mentions: ["--cacert file \(pki.clientFiles.key)", "no PEM certificate"], exitCode: 2)
+
+      // An expired client certificate of the cluster's own CA is called expired.
+      let expired = try pki.authority.issue(
+        commonName: "root", usage: .client, validity: .seconds(3600), now: Date().addingTimeInterval(-7200))
+      try expired.write(to: cluster.directory, name: "expired")
+      let expiredResult = try PilotBinary.run(
+        ["health", "--endpoints", endpoint, "--cacert", pki.caFile, "--cert", "\(cluster.directory)/expired.crt", "--key",
+         "\(cluster.directory)/expired.key"])
+      expectOneLineError(expiredResult, mentions: ["\(cluster.directory)/expired.crt", "expired at"], exitCode: 2)
     }
+  }
+
+  @Test("https:// against a plain-http etcd says use http://; etcdctl's --write-out and --dial-timeout are taken")
+  func plainServerAndAliases() async throws {
+    try await withCluster(size: 1, version: .v3_4) { cluster in
+      let plain = cluster.servers[0].clientURL
+      let https = plain.replacingOccurrences(of: "http://", with: "https://")
+      let result = try PilotBinary.run(["health", "--endpoints", https, "--insecure-skip-tls-verify", "--command-timeout", "3s"])
+      expectOneLineError(result, mentions: [https, "plain http", "use http://"])
+      #expect(!result.output.contains("use https://"), "\(result.output)")
+
+      let json = try PilotBinary.run(["health", "--endpoints", plain, "--write-out", "json", "--dial-timeout", "2s"])
+      #expect(json.exitCode == 0, "\(json.output)")
+      #expect(try JSONDecoder().decode(ClusterHealthReport.self, from: Data(json.output.utf8)).state == .healthy)
+    }
+  }
+
+  @Test("49 silent endpoints and one live: health and backup ask all at once and answer within seconds")
+  func silentEndpoints() async throws {
+    try await withCluster(size: 1, version: .v3_5) { cluster in
+      let silent = try SilentEndpoints(count: 49)
+      // The live one last: asked one at a time, every silent one would use its whole deadline first.
+      let endpoints = (silent.urls + [cluster.servers[0].clientURL]).joined(separator: ",")
+      let clock = ContinuousClock()
+      var started = clock.now
+      let health = try PilotBinary.run(["health", "--endpoints", endpoints, "--command-timeout", "3s"], timeout: 30)
+      let healthTook = clock.now - started
+      #expect(health.exitCode == 0, "\(health.output)")
+      #expect(health.output.hasSuffix("cluster is healthy\n"), "\(health.output)")
+      #expect(healthTook < .seconds(8), "health took \(healthTook)")
+
+      let backups = "\(cluster.directory)/backups"
+      try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
+      started = clock.now
+      let backup = try PilotBinary.run(["backup", "--endpoints", endpoints, "--dir", backups, "--command-timeout", "3s"], timeout: 30)
+      let backupTook = clock.now - started
+      #expect(backup.exitCode == 0, "\(backup.output)")
+      #expect(backupTook < .seconds(8), "backup took \(backupTook)")
+      print("49 silent endpoints + 1 live: health \(healthTook), backup \(backupTook)")
+
+      // None answering: one line naming them, within the one deadline.
+      started = clock.now
+      let none = try PilotBinary.run(["health", "--endpoints", silent.urls.joined(separator: ","), "--command-timeout", "2s"], timeout: 30)
+      #expect(clock.now - started < .seconds(8))
+      expectOneLineError(none, mentions: ["no endpoint answered member list", silent.urls[0], silent.urls[48]], exitCode: 1)
+    }
+  }
+
+  @Test("durations: 0s and -5s are called zero and negative, in one line")
+  func durations() throws {
+    expectOneLineError(
+      try PilotBinary.run(["health", "--command-timeout", "0s"]), mentions: ["--command-timeout '0s' is zero"], exitCode: 2)
+    expectOneLineError(
+      try PilotBinary.run(["health", "--command-timeout", "-5s"]), mentions: ["--command-timeout '-5s' is negative"], exitCode: 2)
+    expectOneLineError(
+      try PilotBinary.run(["health", "--dial-timeout", "-1s"]), mentions: ["--dial-timeout '-1s' is negative"], exitCode: 2)
+    expectOneLineError(
+      try PilotBinary.run(["certs", "ca", "--out", "/nonexistent/x", "--validity", "0d"]), mentions: ["--validity '0d' is zero"])
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-none-\(UUID().uuidString)").path
+    expectOneLineError(
+      try PilotBinary.run(["local", "up", "--dir", dir, "--timeout", "-5s", "--etcd", EtcdVersion.v3_4.etcd]),
+      mentions: ["--timeout '-5s' is negative"])
+    #expect(!FileManager.default.fileExists(atPath: dir))
   }
 
   @Test("bad input: unreachable endpoints, a malformed URL, a bad timeout")

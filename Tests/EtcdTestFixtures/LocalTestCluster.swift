@@ -223,14 +223,25 @@ public func withLocalCluster<R: Sendable>(
   replicas: Int, version: EtcdVersion, arguments: [String] = [], statefulSet: String = "etcd", addressBase: String? = nil,
   _ body: (LocalTestCluster) async throws -> R
 ) async throws -> R {
+  try await withLocalClusterDirectory(version: version, addressBase: addressBase) { cluster in
+    try await cluster.local(
+      ["up", "--replicas", String(replicas), "--etcd", version.etcd, "--detach", "--address-base", cluster.addressBase]
+        + arguments)
+    return try await body(cluster)
+  }
+}
+
+/// Runs `body` with a fresh directory and loopback block for a local cluster that `body` starts
+/// itself (tests of `local up`); afterwards brings down whatever runs there, stops every process
+/// that mentions the directory, and removes it, also on failure.
+public func withLocalClusterDirectory<R: Sendable>(
+  version: EtcdVersion, addressBase: String? = nil, _ body: (LocalTestCluster) async throws -> R
+) async throws -> R {
   try version.requireInstalled()
   let directory = FileManager.default.temporaryDirectory
     .appendingPathComponent("etcd-pilot-test-local-\(UUID().uuidString.prefix(8))").path
   let cluster = LocalTestCluster(version: version, directory: directory, addressBase: try addressBase ?? Loopback.block())
   do {
-    try await cluster.local(
-      ["up", "--replicas", String(replicas), "--etcd", version.etcd, "--detach", "--address-base", cluster.addressBase]
-        + arguments)
     let result = try await body(cluster)
     await cluster.tearDown()
     try? FileManager.default.removeItem(atPath: directory)
@@ -240,6 +251,19 @@ public func withLocalCluster<R: Sendable>(
     await cluster.tearDown()
     try? FileManager.default.removeItem(atPath: directory)
     throw FixtureError("\(error)\n\(diagnostics)")
+  }
+}
+
+extension LocalTestCluster {
+  /// Processes whose command line names `text` (e.g. a cluster's volumes folder), other than
+  /// this one, that have not exited.
+  public static func runningProcesses(mentioning text: String) -> [Int32] {
+    processes(mentioning: text).filter { pid in
+      let stat = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/stat") ?? Data(), as: UTF8.self)
+      guard let close = stat.lastIndex(of: ")") else { return false }
+      let state = stat[stat.index(after: close)...].split(separator: " ").first
+      return state != "Z" && state != "X"
+    }
   }
 }
 
@@ -308,5 +332,44 @@ public func withStartingLocalCluster<R: Sendable>(
     await cluster.tearDown()
     try? FileManager.default.removeItem(atPath: directory)
     throw FixtureError("\(error)\n\(diagnostics)")
+  }
+}
+
+/// A raw TCP client on loopback, to send half a request the way a slow or hostile client would.
+public struct RawTCPConnection: ~Copyable {
+  public let descriptor: Int32
+
+  public init(host: String = "127.0.0.1", port: Int) throws {
+    descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    inet_pton(AF_INET, host, &address.sin_addr)
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+  }
+
+  deinit { close(descriptor) }
+
+  public func send(_ text: String) {
+    _ = text.utf8CString.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+  }
+
+  /// Everything the server sends until it closes the connection, or nil if it has not closed it
+  /// within `limit`.
+  public func readUntilClosed(limit: Duration) -> String? {
+    var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+      let count = recv(descriptor, &buffer, buffer.count, 0)
+      if count == 0 { return String(decoding: received, as: UTF8.self) }
+      if count > 0 { received += buffer[..<count] } else if errno != EAGAIN && errno != EINTR { return String(decoding: received, as: UTF8.self) }
+    }
+    return nil
   }
 }

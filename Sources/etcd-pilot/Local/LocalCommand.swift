@@ -22,7 +22,7 @@ struct LocalOptions: ParsableArguments {
   @Option(help: "The local cluster's directory: volumes, logs, state.")
   var dir = "./etcd-local"
 
-  @Option(help: "How long a command waits for the cluster, e.g. 120s.")
+  @Option(parsing: .unconditional, help: "How long a command waits for the cluster, e.g. 120s.")
   var timeout = "120s"
 
   var layout: LocalClusterLayout { LocalClusterLayout(directory: dir) }

@@ -16,7 +16,7 @@ struct LocalExecCommand: AsyncParsableCommand {
   func run() async throws {
     do {
       guard !command.isEmpty else { throw LocalClusterError("no command: write it after --, e.g. -- etcd-pilot health") }
-      let client = try LocalControlClient(layout: options.layout)
+      let client = try LocalControlClient.orOrphans(options.layout, dir: options.dir)
       guard let pod = try await client.status().pods.first(where: { $0.ordinal == ordinal }), let pid = pod.pid else {
         throw LocalClusterError("pod \(ordinal) is not running")
       }

@@ -16,7 +16,7 @@ struct LocalKillCommand: AsyncParsableCommand {
 
   func run() async throws {
     do {
-      let client = try LocalControlClient(layout: options.layout)
+      let client = try LocalControlClient.orOrphans(options.layout, dir: options.dir)
       let before = try await client.status().pods.first { $0.ordinal == ordinal }?.pid
       try await client.send("POST", "/kill", query: ["ordinal": String(ordinal), "signal": signal, "hold": String(hold)])
       print("sent \(signal.uppercased()) to \(try options.layout.readConfig().podName(ordinal))")
@@ -40,7 +40,7 @@ struct LocalWipeCommand: AsyncParsableCommand {
 
   func run() async throws {
     do {
-      let client = try LocalControlClient(layout: options.layout)
+      let client = try LocalControlClient.orOrphans(options.layout, dir: options.dir)
       let before = try await client.status().pods.first { $0.ordinal == ordinal }?.pid
       try await client.send("POST", "/wipe", query: ["ordinal": String(ordinal)])
       print("wiped \(try options.layout.readConfig().podName(ordinal)): pod killed, volume deleted")
@@ -63,7 +63,7 @@ struct LocalPartitionCommand: AsyncParsableCommand {
 
   func run() async throws {
     do {
-      let client = try LocalControlClient(layout: options.layout)
+      let client = try LocalControlClient.orOrphans(options.layout, dir: options.dir)
       try await client.send("POST", "/fault", query: ["ordinal": String(ordinal), "mode": "blackhole"])
       print("partitioned \(try options.layout.readConfig().podName(ordinal)) from its peers")
     } catch {
@@ -83,7 +83,7 @@ struct LocalHealCommand: AsyncParsableCommand {
 
   func run() async throws {
     do {
-      let client = try LocalControlClient(layout: options.layout)
+      let client = try LocalControlClient.orOrphans(options.layout, dir: options.dir)
       try await client.send("POST", "/fault", query: ["ordinal": String(ordinal), "mode": "none"])
       print("healed \(try options.layout.readConfig().podName(ordinal))")
       if !noWait {

@@ -13,7 +13,7 @@ struct LocalScaleCommand: AsyncParsableCommand {
   func run() async throws {
     do {
       guard replicas >= 0 else { throw LocalClusterError("--replicas \(replicas) is negative: give 0 or more") }
-      let client = try LocalControlClient(layout: options.layout)
+      let client = try LocalControlClient.orOrphans(options.layout, dir: options.dir)
       try await client.send("POST", "/scale", query: ["replicas": String(replicas)])
       print("scaling to \(replicas)")
       try await LocalWait.untilConverged(options.layout, replicas: replicas, timeout: try options.waitLimit())

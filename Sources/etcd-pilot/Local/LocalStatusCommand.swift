@@ -10,8 +10,8 @@ struct LocalStatusCommand: AsyncParsableCommand {
 
   @OptionGroup var options: LocalOptions
 
-  enum Output: String, ExpressibleByArgument { case table, json }
-  @Option(name: [.customShort("w"), .long]) var output: Output = .table
+  enum Output: String, ExpressibleByArgument, CaseIterable { case table, json }
+  @Option(name: [.customShort("w"), .long, .customLong("write-out")], help: "table or json.") var output: Output = .table
 
   struct PodReport: Codable {
     var name: String
@@ -44,7 +44,7 @@ struct LocalStatusCommand: AsyncParsableCommand {
 
   func run() async throws {
     do {
-      let client = try LocalControlClient(layout: options.layout)
+      let client = try LocalControlClient.orOrphans(options.layout, dir: options.dir)
       let status = try await client.status()
       var pods: [PodReport] = []
       for pod in status.pods {
@@ -91,35 +91,78 @@ struct LocalStatusCommand: AsyncParsableCommand {
 
 }
 
-/// `etcd-pilot local down`: stop every pod, keeping the data (or everything gone with --purge).
+/// `etcd-pilot local down`: stop every pod, keeping the data (or, with --purge, the cluster's
+/// files gone).
 struct LocalDownCommand: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "down", abstract: "Stops the local cluster; --purge also deletes its directory.")
+  static let configuration = CommandConfiguration(
+    commandName: "down", abstract: "Stops the local cluster; --purge also deletes the files it made in its directory.")
 
   @OptionGroup var options: LocalOptions
-  @Flag(help: "Delete the directory with every volume after stopping.") var purge = false
+  @Flag(help: "Delete the cluster's files (volumes, logs, state) after stopping; files it did not make stay.") var purge = false
 
   func run() async throws {
     do {
       let layout = options.layout
+      if purge { try LocalClusterFolder.checkPurgeable(layout) }
       if let client = try? LocalControlClient(layout: layout) {
         try await client.send("POST", "/down")
         print("waiting for: every pod to stop")
         let deadline = ContinuousClock.now + (try options.waitLimit())
-        while let config = try? layout.readConfig(), let pid = config.supervisorPID, kill(pid, 0) == 0 {
-          guard ContinuousClock.now < deadline else { throw LocalClusterError("the supervisor (pid \(pid)) did not stop") }
+        while SupervisorLock.isHeld(layout) {
+          guard ContinuousClock.now < deadline else {
+            throw LocalClusterError("the supervisor (pid \((try? layout.readConfig())?.supervisorPID ?? 0)) did not stop")
+          }
           try await Task.sleep(for: .milliseconds(200))
         }
         print("stopped; volumes kept in \(layout.directory)/volumes")
       } else {
-        _ = try layout.readConfig()
-        print("the local cluster in \(layout.directory) is not running")
+        if !LocalClusterFolder.isMarked(layout) { _ = try layout.readConfig() }
+        let orphans = ClusterProcesses.orphans(layout)
+        if orphans.isEmpty {
+          print("the local cluster in \(layout.directory) is not running")
+        } else {
+          // A supervisor killed outright: its pods are still this cluster's to stop.
+          print("the supervisor of \(layout.directory) is gone, but \(orphans.count) processes of its pods still run (pids \(ClusterProcesses.describe(orphans))): stopping them")
+          let left = await ClusterProcesses.stop(orphans, grace: .seconds(30))
+          guard left.isEmpty else {
+            throw LocalClusterError("pod processes \(ClusterProcesses.describe(left)) did not stop, even on SIGKILL: nothing deleted")
+          }
+          print("stopped \(orphans.count) orphaned pod processes; volumes kept in \(layout.directory)/volumes")
+        }
       }
       if purge {
-        try FileManager.default.removeItem(atPath: layout.directory)
-        print("deleted \(layout.directory)")
+        // Never under running pods: a supervisor that came back, or processes still running.
+        let running = ClusterProcesses.orphans(layout)
+        guard !SupervisorLock.isHeld(layout), running.isEmpty else {
+          throw LocalClusterError(
+            "processes of the cluster still run (\(running.isEmpty ? "a supervisor" : "pids " + ClusterProcesses.describe(running))): nothing deleted; run `local down` again")
+        }
+        let result = try LocalClusterFolder.purge(layout)
+        if result.removedFolder {
+          print("deleted \(layout.directory)")
+        } else {
+          print("deleted the cluster's files in \(layout.directory); kept what it did not make: \(result.kept.joined(separator: ", "))")
+        }
       }
     } catch {
       throw Failure.exit("local down", error)
+    }
+  }
+}
+
+extension LocalControlClient {
+  /// The running supervisor's client; without one, an error that names the pods a dead
+  /// supervisor left running, if any.
+  static func orOrphans(_ layout: LocalClusterLayout, dir: String) throws -> LocalControlClient {
+    do {
+      return try LocalControlClient(layout: layout)
+    } catch {
+      // Only for a cluster this user may see into, whose supervisor is gone.
+      guard (try? layout.readConfig()) != nil, !SupervisorLock.isHeld(layout) else { throw error }
+      let orphans = ClusterProcesses.orphans(layout)
+      guard !orphans.isEmpty else { throw error }
+      throw LocalClusterError(
+        "the local cluster in \(layout.directory) is not running, but its supervisor left \(orphans.count) pod processes running (pids \(ClusterProcesses.describe(orphans))): stop them with `etcd-pilot local down --dir \(dir)`")
     }
   }
 }

@@ -1,4 +1,9 @@
 import ArgumentParser
+#if canImport(Glibc)
+// C's `stdout`, made line-buffered once before anything prints (before Foundation, which
+// brings Glibc in without the annotation).
+@preconcurrency import Glibc
+#endif
 import ChildProcess
 import Foundation
 import LocalCluster
@@ -16,8 +21,8 @@ struct LocalUpCommand: AsyncParsableCommand {
   @Option(parsing: .unconditional, help: "How many members (default: 3, or the count the cluster had).")
   var replicas: Int?
 
-  @Option(help: "The etcd binary (3.4 or newer).")
-  var etcd = "etcd"
+  @Option(help: "The etcd binary (3.4 or newer); default: the one the cluster was made with, or etcd on PATH.")
+  var etcd: String?
 
   @Flag(help: "Return once the cluster is up; a supervisor keeps it running in the background.")
   var detach = false
@@ -34,7 +39,7 @@ struct LocalUpCommand: AsyncParsableCommand {
   @Option(name: .customLong("start-delay"), help: "ORDINAL=SECONDS: start that pod late (slow scheduling, for tests).")
   var startDelays: [String] = []
 
-  @Option(name: .customLong("poll-interval"), help: "The pilots' poll interval while nothing changes.")
+  @Option(name: .customLong("poll-interval"), parsing: .unconditional, help: "The pilots' poll interval while nothing changes.")
   var pollInterval: String?
 
   @Option(
@@ -51,7 +56,7 @@ struct LocalUpCommand: AsyncParsableCommand {
   @Flag(help: "Client and peer TLS with client certificates: a CA in <dir>/tls issues each member's certificate; local tools use <dir>/tls/client.crt.")
   var tls = false
 
-  @Option(name: .customLong("tls-validity"), help: "With --tls: the lifetime of the members' certificates, e.g. 90d (renewed at two thirds).")
+  @Option(name: .customLong("tls-validity"), parsing: .unconditional, help: "With --tls: the lifetime of the members' certificates, e.g. 90d (renewed at two thirds).")
   var tlsValidity: String?
 
   @Flag(help: "With --tls: turn on etcd auth with a generated root password in <dir>/auth/root-password.")
@@ -121,25 +126,37 @@ struct LocalUpCommand: AsyncParsableCommand {
   }
 
   private func up() async throws {
+    // Progress as it goes when stdout is a file or a pipe, not all of it at exit.
+    setlinebuf(stdout)
     let layout = options.layout
     let timeout = try options.waitLimit()
     if let replicas, replicas < 1 {
       throw LocalClusterError("--replicas \(replicas) is not a cluster size: give 1 or more (scale to 0 with `local scale`)")
     }
     if let refusal = EtcdFlagPolicy.refusal(etcdArguments, managedTLS: tls) { throw LocalClusterError(refusal) }
-    let binary = try EtcdBinary.check(etcd)
-    var config = (try? layout.readConfig()) ?? LocalClusterConfig(etcd: binary.path)
-    if let pid = config.supervisorPID, kill(pid, 0) == 0 {
-      throw LocalClusterError("a local cluster already runs in \(layout.directory) (supervisor pid \(pid)): see `etcd-pilot local status`")
-    }
-    config.etcd = binary.path
     if let addressBase {
-      let octets = addressBase.split(separator: ".")
+      let octets = addressBase.split(separator: ".", omittingEmptySubsequences: false)
       guard octets.count == 3, octets.first == "127", octets.allSatisfy({ UInt8($0) != nil }) else {
         throw LocalClusterError("--address-base '\(addressBase)' is not three octets in 127/8, e.g. 127.0.10")
       }
-      config.addressBase = addressBase
     }
+    if let tlsValidity { _ = try DurationText.parse(tlsValidity, flag: "--tls-validity") }
+    // Nothing is created or started before every check has passed. A supervisor that runs is
+    // said first: the folder it writes in may hold its temporary files at any moment.
+    if SupervisorLock.isHeld(layout) { _ = try SupervisorLock.acquire(layout) }
+    do {
+      try LocalClusterFolder.checkUsable(layout)
+    } catch {
+      if SupervisorLock.isHeld(layout) { _ = try SupervisorLock.acquire(layout) }
+      throw error
+    }
+    let existing = FileManager.default.fileExists(atPath: layout.configFile) ? try layout.readConfig() : nil
+    let binary = try RememberedSettings.etcd(given: etcd, existing: existing, layout: layout)
+    var config = existing ?? LocalClusterConfig(etcd: binary.path)
+    try RememberedSettings.check(addressBase: addressBase, existing: existing, layout: layout)
+    config.etcd = binary.path
+    config.etcdVersion = binary.version
+    if let addressBase { config.addressBase = addressBase }
     if noProxies { config.proxies = false }
     if let gracePeriod { config.gracePeriodSeconds = gracePeriod }
     if !etcdArguments.isEmpty { config.etcdArguments = etcdArguments }
@@ -154,28 +171,63 @@ struct LocalUpCommand: AsyncParsableCommand {
       }
       config.startDelays[ordinal] = seconds
     }
-    if let tlsValidity { _ = try DurationText.parse(tlsValidity, flag: "--tls-validity") }
+    let count = replicas ?? LocalStatefulSetFile.read(layout.statefulSetFile).map { max($0.replicas, 1) } ?? chartReplicas ?? 3
+    guard count <= config.maximumReplicas else {
+      throw LocalClusterError(
+        "--replicas \(count) is more than the \(config.maximumReplicas) pod addresses of \(config.addressBase).\(config.firstHost)-254: give at most \(config.maximumReplicas)")
+    }
+    // Pods of an earlier run whose supervisor died, and foreign programs on the pods' ports.
+    // Either may be a supervisor that another `up` started meanwhile: then that is said.
+    do {
+      let orphans = ClusterProcesses.orphans(layout)
+      guard orphans.isEmpty else {
+        throw LocalClusterError(
+          "processes of this cluster's pods from an earlier run still run (pids \(ClusterProcesses.describe(orphans))): stop them with `etcd-pilot local down --dir \(options.dir)`")
+      }
+      if manifest == nil { try PodPorts.checkFree(config, replicas: count) }
+    } catch {
+      if SupervisorLock.isHeld(layout) { _ = try SupervisorLock.acquire(layout) }
+      throw error
+    }
+
+    try LocalClusterFolder.claim(layout)
+    var lock: SupervisorLock? = try SupervisorLock.acquire(layout)
     try LocalSecurity.configure(&config, layout: layout, tls: tls, auth: auth, validity: tlsValidity)
     if let manifest {
       try configureChart(manifest: manifest, config: &config, etcd: binary.path)
+      try PodPorts.checkFree(config, replicas: count)
     }
-    let count = replicas ?? LocalStatefulSetFile.read(layout.statefulSetFile).map { max($0.replicas, 1) } ?? chartReplicas ?? 3
     try layout.writeConfig(config)
     print("starting \(count) members in \(layout.directory) (etcd \(binary.version) at \(binary.path), pods on \(config.addressBase).\(config.firstHost)…)")
 
     if detach {
+      // The lock goes to the supervisor on its stdin: held all along, from this `up`'s checks
+      // to the supervisor's end, so a second `up` always finds it taken.
       let supervisor = try await ChildProcess.start(
-        SelfExecutable.path, arguments: ["local", "supervise", "--dir", layout.directory, "--replicas", String(count)],
-        logFile: layout.supervisorLog, newSession: true)
+        SelfExecutable.path,
+        arguments: ["local", "supervise", "--dir", layout.directory, "--replicas", String(count), "--lock-on-stdin"],
+        logFile: layout.supervisorLog, newSession: true, standardInput: lock?.fileDescriptor)
       supervisor.disown()
-      try await LocalWait.untilConverged(layout, replicas: count, timeout: timeout)
+      lock = nil
+      do {
+        try await DetachedSupervisor.waitUntilRunning(supervisor, layout: layout)
+        try await LocalWait.untilConverged(layout, replicas: count, timeout: timeout)
+      } catch {
+        // A failed `up` leaves nothing running: the supervisor it started stops its pods.
+        if supervisor.isRunning {
+          print("stopping the supervisor this `up` started (pid \(supervisor.pid)); data is kept")
+          await supervisor.stop(signal: SIGTERM, grace: .seconds(config.gracePeriodSeconds + 10))
+        }
+        throw error
+      }
       print("the cluster runs in the background (supervisor pid \(supervisor.pid)); stop it with `etcd-pilot local down --dir \(options.dir)`")
       return
     }
     let logger = PilotLogging.logger(for: "local")
+    let held = lock
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
-        try await LocalSupervisor.run(layout: layout, replicas: count, pilotBinary: SelfExecutable.path, logger: logger)
+        try await LocalSupervisor.run(layout: layout, replicas: count, pilotBinary: SelfExecutable.path, lock: held, logger: logger)
       }
       group.addTask {
         do {
@@ -190,6 +242,62 @@ struct LocalUpCommand: AsyncParsableCommand {
   }
 }
 
+/// How a cluster was made, kept in `local.json`: a later `up` uses it when a flag is omitted
+/// and refuses a different one, since the members' data depends on it.
+enum RememberedSettings {
+  /// The etcd to run: `--etcd`, else the one the cluster was made with, else `etcd` on PATH.
+  /// Once the cluster has data, an etcd of another minor version is refused (its data format
+  /// may differ; etcd refuses a downgrade and crash-loops).
+  static func etcd(given: String?, existing: LocalClusterConfig?, layout: LocalClusterLayout) throws -> (path: String, version: String) {
+    guard let existing, layout.hasMemberData else { return try EtcdBinary.check(given ?? existing?.etcd ?? "etcd") }
+    let remembered = existing.etcdVersion ?? (try? EtcdBinary.check(existing.etcd))?.version
+    let checked = Result { () throws(PilotError) in try EtcdBinary.check(given ?? existing.etcd) }
+    if given == nil, case .failure(let error) = checked {
+      throw LocalClusterError(
+        "the cluster in \(layout.directory) was made with etcd \(remembered ?? "") at \(existing.etcd), which cannot be run now (\(error)): give --etcd with an etcd \(remembered ?? "") binary")
+    }
+    let binary = try checked.get()
+    if let remembered, minor(binary.version) != minor(remembered) {
+      throw LocalClusterError(
+        "the cluster in \(layout.directory) was made with etcd \(remembered) (\(existing.etcd)) and --etcd \(binary.path) is etcd \(binary.version): omit --etcd to run the one it was made with, or use a new --dir")
+    }
+    return binary
+  }
+
+  /// `--address-base` may change only before the cluster has data: its members' peer URLs name
+  /// their addresses.
+  static func check(addressBase: String?, existing: LocalClusterConfig?, layout: LocalClusterLayout) throws {
+    guard let addressBase, let existing, addressBase != existing.addressBase, layout.hasMemberData else { return }
+    throw LocalClusterError(
+      "the cluster in \(layout.directory) was made on \(existing.addressBase).*, and its members' URLs name those addresses: omit --address-base, or use a new --dir for \(addressBase).*")
+  }
+
+  /// `3.5` of `3.5.1`.
+  static func minor(_ version: String) -> Substring {
+    let parts = version.split(separator: ".")
+    return parts.count >= 2 ? version[parts[0].startIndex..<parts[1].endIndex] : Substring(version)
+  }
+}
+
+/// A supervisor `up --detach` started, until it holds the folder.
+enum DetachedSupervisor {
+  /// Waits until `supervisor` holds the folder's lock and has registered in `local.json`, or
+  /// throws with the last line it logged when it stopped first (another `up` won the folder).
+  static func waitUntilRunning(_ supervisor: ChildProcess, layout: LocalClusterLayout) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
+      if (try? layout.readConfig())?.supervisorPID == supervisor.pid, SupervisorLock.isHeld(layout) { return }
+      guard supervisor.isRunning else {
+        let log = String(decoding: FileManager.default.contents(atPath: layout.supervisorLog) ?? Data(), as: UTF8.self)
+        let last = log.split(separator: "\n").last.map(String.init) ?? "no output"
+        throw LocalClusterError("the supervisor did not start: \(last.replacingOccurrences(of: "etcd-pilot local supervise: error: ", with: ""))")
+      }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+    throw LocalClusterError("the supervisor (pid \(supervisor.pid)) did not take the folder within 30 s: see \(layout.supervisorLog)")
+  }
+}
+
 /// `etcd-pilot local supervise`: the supervisor itself (what `up --detach` leaves running).
 struct LocalSuperviseCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -197,11 +305,14 @@ struct LocalSuperviseCommand: AsyncParsableCommand {
 
   @OptionGroup var options: LocalOptions
   @Option var replicas: Int
+  @Flag(name: .customLong("lock-on-stdin"), help: "The folder's lock is held on stdin (`up --detach` hands it over).")
+  var lockOnStandardInput = false
 
   func run() async throws {
     do {
+      let lock = lockOnStandardInput ? try SupervisorLock.inherited(STDIN_FILENO, layout: options.layout) : nil
       try await LocalSupervisor.run(
-        layout: options.layout, replicas: replicas, pilotBinary: SelfExecutable.path,
+        layout: options.layout, replicas: replicas, pilotBinary: SelfExecutable.path, lock: lock,
         logger: PilotLogging.logger(for: "local"))
     } catch {
       throw Failure.exit("local supervise", error)

@@ -610,7 +610,7 @@ in "$@", with auth ETCDCTL_USER and ETCDCTL_PASSWORD. Takes (dict "root" $ "name
 {{- define "etcd.clientCredentialsScript" -}}
 {{- $tls := include "etcd.tlsMode" .root -}}
 {{- if eq $tls "ca" }}
-etcd-pilot certs client {{ .name }} --ca-dir /etc/etcd-pilot/ca --out /tmp/tls
+etcd-pilot certs client {{ .name }} --ca-dir /etc/etcd-pilot/ca --out /tmp/tls --force
 set -- --cacert=/etc/etcd-pilot/ca/ca.crt --cert=/tmp/tls/{{ .name }}.crt --key=/tmp/tls/{{ .name }}.key
 {{- else if eq $tls "certManager" }}
 set -- --cacert=/etc/etcd-pilot/tls/ca.crt --cert=/etc/etcd-pilot/tls/tls.crt --key=/etc/etcd-pilot/tls/tls.key
