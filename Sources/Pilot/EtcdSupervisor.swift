@@ -61,12 +61,14 @@ public actor EtcdSupervisor {
     recentLines.clear()
     let arguments = arguments(for: start)
     let lines = recentLines
+    // etcd dies with its pilot, however the pilot dies: a restarted pod never meets an orphan
+    // of itself holding its ports and its data.
     child = try await ChildProcess.start(
       configuration.etcdBinary, arguments: arguments,
       output: .lines { line in
         lines.append(line)
         FileHandle.standardError.write(Data((line + "\n").utf8))
-      })
+      }, deathSignal: SIGKILL)
     startedAt = ContinuousClock.now
     logger.info(
       "started etcd (pid \(child?.pid ?? 0), \(start.state.rawValue)\(start.token.isEmpty ? "" : ", token \(start.token)")\(start.forceNewCluster ? ", --force-new-cluster" : ""))")

@@ -102,8 +102,10 @@ struct LocalUpCommand: AsyncParsableCommand {
     config.namespace = "default"
     config.proxies = false
     config.pilotPort = chart.container.ports?.first { $0.name == "pilot" }?.containerPort ?? config.pilotPort
-    config.clientPort = chart.container.ports?.first { $0.name == "client" }?.containerPort ?? config.clientPort
-    config.peerPort = chart.container.ports?.first { $0.name == "peer" }?.containerPort ?? config.peerPort
+    // The chart names its ports as etcd's DNS discovery looks them up (with -ssl under TLS).
+    func port(_ names: [String]) -> Int? { chart.container.ports?.first { names.contains($0.name ?? "") }?.containerPort }
+    config.clientPort = port(["etcd-client", "etcd-client-ssl", "client"]) ?? config.clientPort
+    config.peerPort = port(["etcd-server", "etcd-server-ssl", "peer"]) ?? config.peerPort
     let copy = "\(options.layout.directory)/manifest.yaml"
     try FileManager.default.createDirectory(atPath: options.layout.directory, withIntermediateDirectories: true)
     if FileManager.default.fileExists(atPath: copy) { try FileManager.default.removeItem(atPath: copy) }
