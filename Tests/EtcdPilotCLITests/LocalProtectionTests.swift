@@ -89,12 +89,35 @@ struct LocalProtectionTests {
       }
       expectOneLineError(try await local(cluster, ["status"]), mentions: ["is not running"])
 
-      // A pilot killed outright together with its supervisor leaves its etcd running: found.
+      // A pilot killed outright takes its etcd with it (the etcd's death signal): no etcd runs
+      // on without the pilot that drives it.
       try await cluster.local(["up", "--detach"])
-      let etcd = try await cluster.etcdPID(0)
+      let child = try await cluster.etcdPID(0)
       kill(try await cluster.pid(0), SIGKILL)
+      _ = try await eventually("the etcd of a pilot killed by SIGKILL to stop", timeout: .seconds(40)) {
+        kill(child, 0) != 0 ? true : nil
+      }
+
+      // A pod process the supervisor left behind (one that outlived its death signal: here an
+      // etcd started on the pod's volume after the supervisor died) is found, not mistaken.
       kill(try supervisorPID(cluster), SIGKILL)
       _ = try await eventually("the supervisor to be gone") { SupervisorLock.isHeld(cluster.layout) ? nil : true }
+      _ = try await eventually("the pods to stop after their supervisor died", timeout: .seconds(40)) {
+        podProcesses(cluster).isEmpty ? true : nil
+      }
+      let leftover = Process()
+      leftover.executableURL = URL(fileURLWithPath: EtcdVersion.v3_4.etcd)
+      let client = "http://\(cluster.address(0)):2379"
+      let peer = "http://\(cluster.address(0)):2380"
+      leftover.arguments = [
+        "--name", "etcd-0", "--data-dir", cluster.layout.volume("etcd-0") + "/etcd", "--listen-client-urls", client,
+        "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+      ]
+      leftover.standardOutput = FileHandle.nullDevice
+      leftover.standardError = FileHandle.nullDevice
+      try leftover.run()
+      defer { if leftover.isRunning { leftover.terminate() } }
+      let etcd = leftover.processIdentifier
       #expect(podProcesses(cluster) == [etcd])
       let status = try await local(cluster, ["status"])
       expectOneLineError(status, mentions: ["is not running, but its supervisor left", "pod processes running", "\(etcd) (etcd)", "local down"])
