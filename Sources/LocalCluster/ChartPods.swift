@@ -102,7 +102,10 @@ struct ChartPods: Sendable {
     let env = try environment(ordinal: ordinal, uid: uid)
     let command = (container.command ?? []) + (container.args ?? [])
     guard !command.isEmpty else { throw LocalClusterError("the container has no command: the image's entrypoint is unknown here") }
-    let argv = command.map { expand($0, with: env) }
+    // A pod in Kubernetes has its own 127.0.0.1 (`--listen-localhost` serves kubectl
+    // port-forward there); local pods share this machine's, where every pod would want the
+    // same ports: the flag is dropped, each pod listens on its own address only.
+    let argv = command.map { expand($0, with: env) }.filter { $0 != "--listen-localhost" }
     let name = config.podName(ordinal)
     let podDirectory = "\(layout.directory)/pods/\(name)"
     try FileManager.default.createDirectory(atPath: podDirectory, withIntermediateDirectories: true)

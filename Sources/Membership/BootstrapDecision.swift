@@ -8,7 +8,7 @@ enum BootstrapDecision {
 
   /// Joins (or resumes) an unformed bootstrap that includes this pod.
   static func adopt(_ o: Observation, desired: Int) -> Plan? {
-    guard !formed(o) else { return nil }
+    guard !formed(o) else { return lateMember(o) }
     let candidates: [(BootstrapMarker, String)] =
       [o.volume.notes.marker.map { ($0, "this volume") }].compactMap { $0 }
       + o.peers.sorted { $0.ordinal < $1.ordinal }.compactMap { peer in peer.marker.map { ($0, peer.name) } }
@@ -30,6 +30,32 @@ enum BootstrapDecision {
         because: "adopting the bootstrap marker of \(source) (token \(marker.token), \(marker.members.count) members)")
     }
     return nil
+  }
+
+  /// A member of the bootstrap that starts after the cluster formed without it (formation needs
+  /// only a quorum of them): its entry in the member list is still unstarted, under its peer
+  /// URL. It starts `new` from the bootstrap's marker, and etcd takes it as that very member —
+  /// the ID the cluster record lists — instead of a learner added beside a dead entry. Only on a
+  /// fresh volume (an entry that never started never held data) and with a quorum of ours.
+  static func lateMember(_ o: Observation) -> Plan? {
+    guard o.volume.isFresh, !o.volume.hasEtcdData, let cluster = o.cluster, Quorum.hasQuorum(cluster) else { return nil }
+    let entries = cluster.entries(of: o.me)
+    guard entries.count == 1, let entry = entries.first, !entry.isStarted, entry.isVoter, entry.peerURLs == [o.me.peerURL]
+    else { return nil }
+    let recordToken: String? = if case .present(let record) = o.record, !record.token.isEmpty { record.token } else { nil }
+    let markers = o.peers.sorted { $0.ordinal < $1.ordinal }.compactMap { peer in
+      peer.marker.map { (marker: $0, source: peer.name, formed: peer.formed || peer.served) }
+    }
+    guard
+      let found = markers.first(where: { candidate in
+        candidate.marker.includes(o.me) && candidate.formed && (recordToken == nil || candidate.marker.token == recordToken)
+      })
+    else { return nil }
+    let marker = found.marker
+    return Plan(
+      [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))],
+      because:
+        "the bootstrap of cluster token \(marker.token) formed without this pod, whose entry (\(entry.hexID)) is still unstarted: starting as that member from \(found.source)'s marker")
   }
 
   /// Gives up the unformed bootstrap this volume holds, if it must — and never once a leader may

@@ -29,11 +29,12 @@ public actor EtcdSupervisor {
   func arguments(for start: EtcdStart) -> [String] {
     let me = configuration.identity
     let scheme = configuration.scheme
-    let listen = configuration.listenHost
+    let listen = URLHost.bracketed(configuration.listenHost)
+    let clientListen = configuration.listenHosts.map { "\(scheme)://\(URLHost.bracketed($0)):\(configuration.clientPort)" }
     var arguments = [
       "--name", configuration.name,
       "--data-dir", volume.etcdDataDirectory,
-      "--listen-client-urls", "\(scheme)://\(listen):\(configuration.clientPort)",
+      "--listen-client-urls", clientListen.joined(separator: ","),
       "--advertise-client-urls", me.clientURL,
       "--listen-peer-urls", "\(scheme)://\(listen):\(configuration.peerListenPort)",
       "--initial-advertise-peer-urls", me.peerURL,

@@ -68,7 +68,8 @@ public actor Pilot {
           "issued this member's certificate from \(issuer.caDirectory)/ca.crt, valid until \(certificate.current.notValidAfter); renewal due \(certificate.renewalDue)")
       }
     }
-    let server = try await HTTPServer.bind(host: configuration.listenHost, port: configuration.pilotPort)
+    var servers: [HTTPServer] = []
+    for host in configuration.listenHosts { servers.append(try await HTTPServer.bind(host: host, port: configuration.pilotPort)) }
     let clientConfiguration = EtcdClientConfiguration(
       endpoints: [try EtcdEndpoint(parsing: configuration.identity.clientURL)],
       tls: configuration.tls.map { .init(caFile: $0.caFile, certificateFile: $0.certificateFile, keyFile: $0.keyFile) },
@@ -80,7 +81,7 @@ public actor Pilot {
     if let warning = configuration.etcdVersion.flatMap(EtcdBinary.knownDefect(version:)) { logger.warning("\(warning)") }
     return try await withEtcdClient(clientConfiguration, logger: logger) { client in
       await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await server.serve { request in await self.answer(request) } }
+        for server in servers { group.addTask { try await server.serve { request in await self.answer(request) } } }
         group.addTask {
           for await signal in await SignalStream.make() { await self.requestStop(signal == .sigint ? SIGINT : SIGTERM) }
         }

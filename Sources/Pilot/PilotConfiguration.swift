@@ -19,8 +19,12 @@ public struct PilotConfiguration: Sendable {
   /// The port etcd listens on for peers; differs from `peerPort` when a proxy sits in front.
   public var peerListenPort: Int
   public var pilotPort: Int
-  /// The address etcd and the pilot listen on (`0.0.0.0` in a pod, the pod's address locally).
+  /// The address etcd and the pilot listen on (the pod IP in a pod, the pod's address locally).
   public var listenHost: String
+  /// Also listen on 127.0.0.1 (etcd's client port, the pilot's port), so `kubectl port-forward`,
+  /// which connects to localhost inside the pod, reaches them. Off for the local StatefulSet,
+  /// whose pods share the machine's 127.0.0.1.
+  public var listensOnLocalhost = false
   /// The volume: etcd's data, the pilot's notes, copies moved aside.
   public var volume: String
   public var etcdBinary: String
@@ -68,10 +72,15 @@ public struct PilotConfiguration: Sendable {
 
   var scheme: String { tls == nil ? "http" : "https" }
 
+  /// The addresses etcd's client port and the pilot's port listen on.
+  var listenHosts: [String] {
+    listensOnLocalhost && listenHost != "127.0.0.1" && listenHost != "0.0.0.0" && listenHost != "::" ? [listenHost, "127.0.0.1"] : [listenHost]
+  }
+
   /// The address of the pod with `ordinal`.
   public func pod(_ ordinal: Int) -> PodAddress {
     let podName = "\(statefulSet)-\(ordinal)"
-    let host = hostTemplate.host(name: podName, ordinal: ordinal)
+    let host = URLHost.bracketed(hostTemplate.host(name: podName, ordinal: ordinal))
     return PodAddress(
       name: podName, ordinal: ordinal, peerURL: "\(scheme)://\(host):\(peerPort)",
       clientURL: "\(scheme)://\(host):\(clientPort)", pilotURL: "http://\(host):\(pilotPort)")

@@ -175,7 +175,7 @@ public struct FaultInjector: Sendable {
     case .unreadableVolume:
       let wal = "\(control.layout.volume(config.podName(follower)))/etcd/member/wal"
       guard rename(wal, wal + ".unreadable") == 0 else { throw VerifyFailure("cannot hide \(wal): \(String(cString: strerror(errno)))") }
-      FileManager.default.createFile(atPath: wal, contents: Data("not a directory".utf8))
+      _ = FileManager.default.createFile(atPath: wal, contents: Data("not a directory".utf8))
       try? await Task.sleep(for: plan.hold)
       unlink(wal)
       guard rename(wal + ".unreadable", wal) == 0 else { throw VerifyFailure("cannot restore \(wal): \(String(cString: strerror(errno)))") }

@@ -44,6 +44,10 @@ struct MemberCommand: AsyncParsableCommand {
   var pilotPort = 2390
   @Option(name: .customLong("listen-host"), help: "The address etcd and the pilot listen on.")
   var listenHost = "0.0.0.0"
+  @Flag(
+    name: .customLong("listen-localhost"),
+    help: "Also listen on 127.0.0.1 (etcd's client port, the pilot's port), for kubectl port-forward.")
+  var listenLocalhost = false
 
   @Option(name: .customLong("data-dir"), help: "The pod's volume: etcd's data, the pilot's notes, copies moved aside.")
   var dataDirectory = "/var/lib/etcd"
@@ -224,6 +228,7 @@ struct MemberCommand: AsyncParsableCommand {
       peerPort: peerPort, peerListenPort: peerListenPort, pilotPort: pilotPort, listenHost: listenHost,
       volume: dataDirectory, etcdBinary: binary.path, etcdArguments: etcdArguments, tls: try makeTLS(),
       pollInterval: interval, rootPassword: try readRootPassword())
+    configuration.listensOnLocalhost = listenLocalhost
     configuration.engineSettings.handsOffLeadership = !noLeaderHandoff
     configuration.engineSettings.absentPodTimeout = try DurationText.parse(absentPodTimeout, flag: "--absent-pod-timeout").seconds
     configuration.engineSettings.replacesDivergedMembers = consistencyCheckAction == "replace"

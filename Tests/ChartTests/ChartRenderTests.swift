@@ -19,6 +19,7 @@ struct ChartRenderTests {
     [
       "member", "--data-dir=/var/run/etcd", "--service=\(fullname)-headless", "--cluster-domain=\(clusterDomain)",
       "--client-port=\(client)", "--peer-port=\(peer)", "--pilot-port=\(pilot)", "--listen-host=$(POD_IP)",
+      "--listen-localhost",
       "--etcd=/usr/local/bin/etcd", "--replicas-from=kubernetes", "--cluster-record=kubernetes:configmap/\(fullname)-cluster",
       "--consistency-check-interval=\(consistencyCheck)",
     ]

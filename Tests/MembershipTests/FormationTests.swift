@@ -90,6 +90,33 @@ struct FormationTests {
     #expect(late.steps == [.removeMember(memberID: Scenario.id(2), name: Scenario.peerURL(2))], "\(late)")
   }
 
+  /// Formation needs only a quorum of the bootstrap's members: one whose pod starts a little
+  /// after it (the 20-second-late pod of the lifecycle test) takes its own entry, not a new one.
+  @Test("a bootstrap member whose pod starts after the formation starts as its unstarted entry, not as a learner added anew")
+  func lateBootstrapMember() {
+    let cluster = Scenario.cluster([Scenario.member(0), Scenario.member(1), Scenario.member(2, started: false)])
+    let record = ClusterRecord(token: Self.marker.token, clusterID: "c1", memberIDs: ["64", "65", "66"], formedAt: 1)
+    var peers = [Scenario.fresh(0), Scenario.fresh(1)]
+    for index in peers.indices {
+      peers[index].fresh = false
+      peers[index].marker = Self.marker
+      peers[index].formed = true
+    }
+    let s = Scenario(me: 2)
+    let plan = MemberEngine.plan(s.observe(record: .present(record), cluster: cluster, peers: peers))
+    let start = EtcdStart(state: .new, initialCluster: Self.marker.initialCluster, token: Self.marker.token)
+    #expect(plan.steps == [.writeMarker(Self.marker), .startEtcd(start)], "\(plan)")
+    #expect(plan.reason.contains("formed without this pod"), "\(plan.reason)")
+
+    // Its entry started once (its volume was lost since), or the marker is another cluster's: it joins anew.
+    let started = Scenario.cluster([Scenario.member(0), Scenario.member(1), Scenario.member(2)])
+    let rejoin = MemberEngine.plan(s.observe(record: .present(record), cluster: started, peers: peers))
+    #expect(!rejoin.steps.contains(.startEtcd(start)), "\(rejoin)")
+    let other = ClusterRecord(token: "t-other", clusterID: "c1", memberIDs: ["64", "65", "66"], formedAt: 1)
+    let foreign = MemberEngine.plan(s.observe(record: .present(other), cluster: cluster, peers: peers))
+    #expect(!foreign.steps.contains(.startEtcd(start)), "\(foreign)")
+  }
+
   @Test("the cluster record missing from a formed cluster is written again by the leader")
   func recordRewritten() {
     let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, token: "t-formed"))

@@ -685,3 +685,79 @@ export ETCDCTL_USER ETCDCTL_PASSWORD
         path: root-password
 {{- end }}
 {{- end -}}
+
+{{/* The annotation recording the settings the members' peer URLs, trust and auth follow. */}}
+{{- define "etcd.memberSettingsAnnotation" -}}etcd-pilot.io/member-settings{{- end -}}
+
+{{/*
+The settings a formed cluster's members are built on (JSON, string values): TLS and its CA
+source fix the members' peer URLs' scheme and whom they trust, peerPorts and clusterDomain the
+peer URLs themselves (stored in etcd's member list), auth the credentials of every agent's
+membership call. None can change on a live release (etcd.checkMemberSettings).
+*/}}
+{{- define "etcd.memberSettings" -}}
+{{- $tls := include "etcd.tlsMode" . -}}
+{{- $settings := dict "tls" (default "off" $tls) "peerPort" (include "etcd.peerPort" .) "clusterDomain" (toString .Values.clusterDomain) "auth" (toString .Values.auth.enabled) -}}
+{{- if eq $tls "ca" -}}
+{{- $_ := set $settings "caSecret" (include "etcd.caSecret" .) -}}
+{{- else if eq $tls "certManager" -}}
+{{- $issuer := .Values.tls.certManager.issuerRef -}}
+{{- $_ := set $settings "issuer" (printf "%s %s" (default "Issuer" $issuer.kind) $issuer.name) -}}
+{{- end -}}
+{{- toJson $settings -}}
+{{- end -}}
+
+{{/*
+The settings a live StatefulSet runs (JSON): its etcd.memberSettingsAnnotation, or, on a
+StatefulSet an older chart made, what its agent's arguments and volumes say.
+*/}}
+{{- define "etcd.liveMemberSettings" -}}
+{{- $annotations := dig "metadata" "annotations" (dict) .live -}}
+{{- $key := include "etcd.memberSettingsAnnotation" .root -}}
+{{- if hasKey $annotations $key -}}
+{{- get $annotations $key -}}
+{{- else -}}
+{{- $settings := dict -}}
+{{- range (dig "spec" "template" "spec" "containers" (list) .live) -}}
+{{- $args := .args | default list -}}
+{{- if and $args (eq (first $args) "member") -}}
+{{- $_ := set $settings "tls" "off" -}}
+{{- $_ := set $settings "auth" "false" -}}
+{{- range $args -}}
+{{- if hasPrefix "--tls-ca-dir=" . -}}{{- $_ := set $settings "tls" "ca" -}}{{- end -}}
+{{- if hasPrefix "--tls-cert-file=" . -}}{{- $_ := set $settings "tls" "certManager" -}}{{- end -}}
+{{- if hasPrefix "--auth-password-file=" . -}}{{- $_ := set $settings "auth" "true" -}}{{- end -}}
+{{- if hasPrefix "--peer-port=" . -}}{{- $_ := set $settings "peerPort" (trimPrefix "--peer-port=" .) -}}{{- end -}}
+{{- if hasPrefix "--cluster-domain=" . -}}{{- $_ := set $settings "clusterDomain" (trimPrefix "--cluster-domain=" .) -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range (dig "spec" "template" "spec" "volumes" (list) .live) -}}
+{{- if and (eq .name "ca") (eq (get $settings "tls") "ca") .secret -}}
+{{- $_ := set $settings "caSecret" .secret.secretName -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $settings -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Refuses, on a live release, a change of the settings in etcd.memberSettings: carried out one
+pod at a time by the rollout, each would leave the updated pod unable to reach (or be trusted
+by, or call) the others, and the rollout would stop there with a member down.
+*/}}
+{{- define "etcd.checkMemberSettings" -}}
+{{- $live := include "etcd.liveStatefulSet" . | fromJson -}}
+{{- if $live -}}
+{{- $name := printf "%s/%s" .Release.Namespace (include "etcd.fullname" .) -}}
+{{- $running := include "etcd.liveMemberSettings" (dict "root" . "live" $live) | fromJson -}}
+{{- $wanted := include "etcd.memberSettings" . | fromJson -}}
+{{- $keys := dict "tls" "tls.enabled and tls.certManager.enabled" "caSecret" "tls.ca.existingSecret" "issuer" "tls.certManager.issuerRef" "peerPort" "peerPorts" "clusterDomain" "clusterDomain" "auth" "auth.enabled" -}}
+{{- $why := dict "tls" "the members' peer URLs and the CA they trust would change one pod at a time" "caSecret" "the CA the members trust would change one pod at a time" "issuer" "the CA the members trust would change one pod at a time" "peerPort" "the peer URLs in etcd's member list would no longer be where the members listen" "clusterDomain" "the peer URLs in etcd's member list would no longer name the members" "auth" "the agents' membership calls would lose or lack the credentials etcd asks for" -}}
+{{- range $key := list "tls" "caSecret" "issuer" "peerPort" "clusterDomain" "auth" -}}
+{{- if and (hasKey $running $key) (ne (toString (get $running $key)) (toString (get $wanted $key | default ""))) -}}
+{{- fail (printf "%s cannot change on a live release: StatefulSet %s runs with %s=%s, the values say %s (%s, and the rollout would stop at the first pod): keep the running setting, or move the data to a new release as charts/etcd/README.md \"Changing TLS, auth or addresses\" says" (get $keys $key) $name $key (get $running $key) (get $wanted $key | default "none") (get $why $key)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
