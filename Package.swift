@@ -88,7 +88,7 @@ let package = Package(
       name: "Pilot",
       dependencies: [
         "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", "PKI", logging,
-        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
@@ -139,7 +139,7 @@ let package = Package(
       dependencies: [
         "Pilot", "Membership", "ChildProcess", "HTTPEndpoints", "EtcdClient", "PeerProxy", "PKI", logging,
         .product(name: "Yams", package: "Yams"),
-        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],

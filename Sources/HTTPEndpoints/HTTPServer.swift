@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -13,6 +14,9 @@ public struct HTTPRequest: Sendable {
   public var query: [String: String]
   public var headers: [(String, String)]
   public var body: [UInt8]
+  /// True when the connection presented a client certificate that the server's client CA
+  /// verified (HTTPS with ``HTTPServer/TLSFiles/clientCAFile`` only).
+  public var hasVerifiedClientCertificate = false
 
   public func header(_ name: String) -> String? {
     headers.last { $0.0.lowercased() == name.lowercased() }?.1
@@ -70,30 +74,31 @@ public struct HTTPServer: Sendable {
   public let port: Int
 
   /// Certificate and key files (PEM) for serving HTTPS.
-  public struct TLSFiles: Sendable {
+  public struct TLSFiles: Sendable, Hashable {
     public var certificateFile: String
     public var keyFile: String
-    public init(certificateFile: String, keyFile: String) {
+    /// The CA whose client certificates are verified. A client may present none (a kubelet's
+    /// probe does not), so the handler decides per request what needs one
+    /// (``HTTPRequest/hasVerifiedClientCertificate``); a certificate that does not verify ends
+    /// the handshake.
+    public var clientCAFile: String?
+
+    public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) {
       self.certificateFile = certificateFile
       self.keyFile = keyFile
+      self.clientCAFile = clientCAFile
     }
   }
 
-  /// Binds `host:port` (HTTPS with `tls`); call ``serve(_:)`` to answer requests.
+  /// Binds `host:port` (HTTPS with `tls`); call ``serve(_:)`` to answer requests. The files are
+  /// read again when they change (a renewed certificate is served from its next connection).
   public static func bind(host: String, port: Int, tls: TLSFiles? = nil, timeouts: Timeouts = .init()) async throws -> HTTPServer {
-    let context = try tls.map { files in
-      try NIOSSLContext(
-        configuration: .makeServerConfiguration(
-          certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificateFile).map { .certificate($0) },
-          // By bytes, not by path: NIOSSL guesses a key file's format from its extension and takes
-          // `.key` for DER.
-          privateKey: .privateKey(try NIOSSLPrivateKey(file: files.keyFile, format: .pem))))
-    }
+    let contexts = try tls.map { try TLSContexts(files: $0) }
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .bind(host: host, port: port) { child in
         child.eventLoop.makeCompletedFuture {
-          if let context { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
+          if let contexts { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: contexts.current())) }
           try child.pipeline.syncOperations.configureHTTPServerPipeline()
           return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
         }
@@ -154,7 +159,11 @@ public struct HTTPServer: Sendable {
         case .end:
           watchdog.cancel()
           guard let head else { return }
-          let request = Self.request(head, body: body)
+          var request = Self.request(head, body: body)
+          // The handshake is over once a request arrived; with verification on, a certificate
+          // the client presented has been verified.
+          let presented = try? await connection.channel.nioSSL_peerCertificate().get()
+          request.hasVerifiedClientCertificate = presented != nil
           let response = await handler(request)
           var headers = HTTPHeaders()
           headers.add(name: "Content-Type", value: response.contentType)
@@ -204,5 +213,54 @@ extension String {
       }
     }
     return String(decoding: bytes, as: UTF8.self)
+  }
+}
+
+/// The TLS context of a server, made again when its files change: certificates are renewed in
+/// place (by the pilot, or by the kubelet from cert-manager's Secret) while the server runs.
+final class TLSContexts: Sendable {
+  private struct Made {
+    var stamp: [Double]
+    var context: NIOSSLContext
+  }
+
+  let files: HTTPServer.TLSFiles
+  private let made: Mutex<Made>
+
+  init(files: HTTPServer.TLSFiles) throws {
+    self.files = files
+    made = Mutex(Made(stamp: Self.stamp(files), context: try Self.context(files)))
+  }
+
+  /// The context for a new connection; a file that changed but cannot be read yet (written
+  /// half) leaves the previous context in use.
+  func current() -> NIOSSLContext {
+    let stamp = Self.stamp(files)
+    return made.withLock { made in
+      if made.stamp != stamp, let fresh = try? Self.context(files) { made = Made(stamp: stamp, context: fresh) }
+      return made.context
+    }
+  }
+
+  private static func stamp(_ files: HTTPServer.TLSFiles) -> [Double] {
+    [files.certificateFile, files.keyFile, files.clientCAFile].map { path in
+      guard let path, let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+        let modified = attributes[.modificationDate] as? Date
+      else { return 0 }
+      return modified.timeIntervalSince1970
+    }
+  }
+
+  private static func context(_ files: HTTPServer.TLSFiles) throws -> NIOSSLContext {
+    var configuration = TLSConfiguration.makeServerConfiguration(
+      certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificateFile).map { .certificate($0) },
+      // By bytes, not by path: NIOSSL guesses a key file's format from its extension and takes
+      // `.key` for DER.
+      privateKey: .privateKey(try NIOSSLPrivateKey(file: files.keyFile, format: .pem)))
+    if let ca = files.clientCAFile {
+      configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+      configuration.certificateVerification = .optionalVerification
+    }
+    return try NIOSSLContext(configuration: configuration)
   }
 }

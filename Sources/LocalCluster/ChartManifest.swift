@@ -24,6 +24,13 @@ public struct ChartManifest: Sendable {
     public struct HTTPGet: Codable, Sendable, Hashable {
       public var path: String?
       public var port: PortReference
+      /// `HTTP` (the default) or `HTTPS`, which a kubelet speaks without checking the
+      /// server's certificate and without one of its own.
+      public var scheme: String?
+
+      func url(address: String, port: Int) -> String {
+        "\(scheme?.uppercased() == "HTTPS" ? "https" : "http")://\(address):\(port)\(path ?? "/")"
+      }
     }
     public var httpGet: HTTPGet?
     public var initialDelaySeconds: Int?

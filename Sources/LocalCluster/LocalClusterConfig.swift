@@ -96,7 +96,8 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   public func clientConfiguration(_ endpoints: [EtcdEndpoint], callTimeout: Duration) throws -> EtcdClientConfiguration {
     EtcdClientConfiguration(endpoints: endpoints, tls: clientTLS, credentials: try credentials(), callTimeout: callTimeout)
   }
-  public func pilotURL(_ ordinal: Int) -> String { "http://\(address(ordinal)):\(pilotPort)" }
+  /// The pilot's port speaks HTTPS when the cluster does (its `/status` needs ``clientTLS``).
+  public func pilotURL(_ ordinal: Int) -> String { "\(scheme)://\(address(ordinal)):\(pilotPort)" }
   /// The most pods the address range allows.
   public var maximumReplicas: Int { 255 - firstHost }
 }

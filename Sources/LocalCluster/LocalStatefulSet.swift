@@ -193,7 +193,7 @@ public actor LocalStatefulSet {
         logFile: layout.log(config.podName(ordinal)))
       if let hookProcess { await hookProcess.stop(signal: SIGTERM, grace: .seconds(gracePeriodSeconds)) }
     } else if let get = hook.httpGet, let port = chart.container.port(get.port) {
-      _ = await ProbeRunner.get("http://\(config.address(ordinal)):\(port)\(get.path ?? "/")", timeout: .seconds(gracePeriodSeconds))
+      _ = await ProbeRunner.get(get.url(address: config.address(ordinal), port: port), timeout: .seconds(gracePeriodSeconds))
     }
     logger.info("\(config.podName(ordinal)): preStop hook done")
   }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPEndpoints
 import Membership
 import NIOCore
 import NIOHTTP1
@@ -8,6 +9,9 @@ import NIOHTTP1
 /// to know who is fresh and who holds a marker).
 struct PeerProbe: Sendable {
   let timeout: Duration
+  /// With TLS: the CA that checks each peer's certificate and the certificate this pilot
+  /// presents; an answer from a pod without a certificate of the CA does not count.
+  var tls: HTTPSClientFiles?
 
   func reports(of pods: [PodAddress], namespace: String, statefulSet: String) async -> [PeerReport] {
     await withTaskGroup(of: PeerReport?.self) { group in
@@ -39,7 +43,8 @@ struct PeerProbe: Sendable {
 
   private func status(of pod: PodAddress) async -> PilotStatus? {
     do {
-      let request = HTTPClientRequest(url: pod.pilotURL + "/status")
+      var request = HTTPClientRequest(url: pod.pilotURL + "/status")
+      request.tlsConfiguration = try tls?.configuration()
       let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout.seconds * 1000)))
       guard response.status == .ok else { return nil }
       let body = try await response.body.collect(upTo: 1 << 20)

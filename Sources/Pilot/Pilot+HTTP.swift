@@ -15,6 +15,11 @@ extension Pilot {
       if status.ready { return .text("ok: \(status.role)") }
       return .text("not ready: etcd \(status.etcd), role \(status.role); \(status.reason)", status: 503)
     case "/status":
+      if configuration.tls != nil, !request.hasVerifiedClientCertificate {
+        return .text(
+          "/status needs a client certificate from the cluster's CA (pilots present their member certificates); /healthz and /readyz need none",
+          status: 403)
+      }
       guard let status = published else { return .text("starting", status: 503) }
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -48,7 +48,7 @@ extension Pilot {
     // any member of it served decides that it is never given up.
     if volumeState.readProblem == nil, !volumeState.hasEtcdData || (volumeState.notes.marker != nil && !volumeState.notes.formed) {
       let others = pods.filter { $0.ordinal != configuration.ordinal && $0.ordinal < (desired.count ?? highest) }
-      peers = await PeerProbe(timeout: .seconds(1)).reports(
+      peers = await PeerProbe(timeout: .seconds(1), tls: configuration.tls?.pilotClientFiles).reports(
         of: others, namespace: configuration.namespace, statefulSet: configuration.statefulSet)
     }
     let now = Date().timeIntervalSince1970
@@ -87,7 +87,7 @@ extension Pilot {
     let learners = cluster.learners.compactMap { learner in
       pods.first { learner.peerURLs.contains($0.peerURL) }.map { (learner.id, $0) }
     }
-    let statuses = await PeerProbe(timeout: .seconds(1)).statuses(of: learners.map(\.1))
+    let statuses = await PeerProbe(timeout: .seconds(1), tls: configuration.tls?.pilotClientFiles).statuses(of: learners.map(\.1))
     var bytes: [UInt64: Int64] = [:]
     for (id, pod) in learners {
       if let status = statuses[pod.name], let data = status.etcdDataBytes { bytes[id] = data }

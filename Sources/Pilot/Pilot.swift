@@ -69,7 +69,9 @@ public actor Pilot {
       }
     }
     var servers: [HTTPServer] = []
-    for host in configuration.listenHosts { servers.append(try await HTTPServer.bind(host: host, port: configuration.pilotPort)) }
+    for host in configuration.listenHosts {
+      servers.append(try await HTTPServer.bind(host: host, port: configuration.pilotPort, tls: configuration.tls?.pilotServerFiles))
+    }
     let clientConfiguration = EtcdClientConfiguration(
       endpoints: [try EtcdEndpoint(parsing: configuration.identity.clientURL)],
       tls: configuration.tls.map { .init(caFile: $0.caFile, certificateFile: $0.certificateFile, keyFile: $0.keyFile) },

@@ -1,4 +1,5 @@
 import EtcdClient
+import HTTPEndpoints
 import Membership
 
 /// Everything a pilot is told at start: who it is, where its volume is, how to reach its peers,
@@ -83,7 +84,7 @@ public struct PilotConfiguration: Sendable {
     let host = URLHost.bracketed(hostTemplate.host(name: podName, ordinal: ordinal))
     return PodAddress(
       name: podName, ordinal: ordinal, peerURL: "\(scheme)://\(host):\(peerPort)",
-      clientURL: "\(scheme)://\(host):\(clientPort)", pilotURL: "http://\(host):\(pilotPort)")
+      clientURL: "\(scheme)://\(host):\(clientPort)", pilotURL: "\(scheme)://\(host):\(pilotPort)")
   }
 
   public var identity: PodIdentity {
@@ -106,6 +107,19 @@ public struct PilotTLS: Sendable, Hashable {
     self.certificateFile = certificateFile
     self.keyFile = keyFile
     self.issuer = issuer
+  }
+
+  /// The pilot's port serves HTTPS with the member's certificate and verifies the client
+  /// certificates of the CA: `/status`, which peers trust while bootstrapping, answers only a
+  /// client that presents one (a peer's member certificate); `/healthz` and `/readyz` answer
+  /// any client, as a kubelet's HTTPS probe presents none.
+  var pilotServerFiles: HTTPServer.TLSFiles {
+    HTTPServer.TLSFiles(certificateFile: certificateFile, keyFile: keyFile, clientCAFile: caFile)
+  }
+
+  /// How a pilot asks another pilot: the CA checks the peer, the member certificate is shown.
+  var pilotClientFiles: HTTPSClientFiles {
+    HTTPSClientFiles(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile)
   }
 
   /// Files the pilot issues into `directory` (`ca.crt`, `member.crt`, `member.key`).

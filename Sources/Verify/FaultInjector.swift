@@ -78,7 +78,7 @@ public struct FaultInjector: Sendable {
 
   /// What pod 0's pilot says it needs a person for, if anything.
   func operatorNeeded() async -> String? {
-    await PilotStatusFetch.status(at: config.pilotURL(0))?.operatorNeeded
+    await PilotStatusFetch.status(at: config.pilotURL(0), tls: config.clientTLS)?.operatorNeeded
   }
 
   /// Heals after a crash during a scale-down to one member. The remaining member may refuse to

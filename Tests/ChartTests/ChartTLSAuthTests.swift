@@ -71,11 +71,14 @@ struct ChartTLSAuthTests {
     #expect(env.env("ETCDCTL_CERT")["value"].string == "/var/run/etcd/tls/member.crt")
     #expect(env.env("ETCDCTL_KEY")["value"].string == "/var/run/etcd/tls/member.key")
     #expect(!env.env("ETCDCTL_USER").exists && !env.env("ETCDCTL_PASSWORD").exists)
-    // The probes stay plain HTTP on the pilot port.
+    // The pilot port speaks TLS with the cluster: the probes are HTTPS (a kubelet checks no
+    // certificate and presents none; /healthz and /readyz need none). Without TLS, plain HTTP.
     for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
       #expect(container[probe]["httpGet"]["port"].string == "pilot")
-      #expect(container[probe]["httpGet"]["scheme"].string ?? "HTTP" == "HTTP")
+      #expect(container[probe]["httpGet"]["scheme"].string == "HTTPS")
     }
+    let plain = try await ChartTools.render(ChartValueSets.tlsOff).container
+    for probe in ["startupProbe", "livenessProbe", "readinessProbe"] { #expect(!plain[probe]["httpGet"]["scheme"].exists) }
 
     // helm test issues itself a client certificate from the same CA.
     let test = try rendered.one("Pod")

@@ -1,11 +1,13 @@
 import EtcdClient
 import EtcdTestFixtures
 import Foundation
-import LocalCluster
 import NIOCore
 import PKI
 import PeerProxy
+import Pilot
 import Testing
+
+@testable import LocalCluster
 
 /// TLS for peers and clients, certificate rotation and auth, on the local StatefulSet with
 /// `local up --tls --auth`: what a user checks after turning them on.
@@ -67,6 +69,19 @@ struct SecurityTests {
         try await expectRefused(EtcdEndpoint(scheme: .https, host: relayAddress, port: 2379), tls, saying: "does not name this host")
         group.cancelAll()
       }
+
+      // The pilots' port speaks TLS too (the bootstrap above read every peer's /status over it
+      // with member certificates): /status answers only a client of the cluster's CA, the
+      // probes' endpoints answer a kubelet's probe, which presents no certificate.
+      let pilot = config.pilotURL(0)
+      #expect(pilot.hasPrefix("https://"), "\(pilot)")
+      #expect(await PilotStatusFetch.status(at: pilot, tls: tls)?.pod == "etcd-0")
+      #expect(await ProbeRunner.get(pilot + "/readyz", timeout: .seconds(3)) == 200)
+      #expect(await ProbeRunner.get(pilot + "/status", timeout: .seconds(3)) == 403)
+      #expect(await ProbeRunner.get("http://\(cluster.address(0)):2390/readyz", timeout: .seconds(3)) == nil, "plain HTTP answered")
+      let stranger = EtcdClientConfiguration.TLS(
+        caFile: tls.caFile, certificateFile: "\(strangers)/other-ca.crt", keyFile: "\(strangers)/other-ca.key")
+      #expect(await PilotStatusFetch.status(at: pilot, tls: stranger) == nil, "a certificate of another CA read /status")
 
       // A member joins the TLS cluster (as a learner, then promoted: under auth etcd accepts a
       // promotion only at the leader).
@@ -134,6 +149,10 @@ struct SecurityTests {
       let renewals = try String(contentsOfFile: cluster.layout.log("etcd-0"), encoding: .utf8)
         .components(separatedBy: "renewed this member's certificate").count - 1
       #expect(renewals >= 3, "etcd-0 renewed its certificate \(renewals) times")
+      // The pilot port serves the renewed certificate too (the first expired long ago).
+      for ordinal in 0..<3 {
+        #expect(await PilotStatusFetch.status(at: config.pilotURL(ordinal), tls: config.clientTLS) != nil, "etcd-\(ordinal)'s /status")
+      }
       try await cluster.expectMembers(3)
     }
   }

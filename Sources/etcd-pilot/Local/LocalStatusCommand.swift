@@ -46,16 +46,16 @@ struct LocalStatusCommand: AsyncParsableCommand {
     do {
       let client = try LocalControlClient.orOrphans(options.layout, dir: options.dir)
       let status = try await client.status()
+      let config = try options.layout.readConfig()
       var pods: [PodReport] = []
       for pod in status.pods {
-        let pilot = await PilotStatusFetch.status(at: pod.pilotURL)
+        let pilot = await PilotStatusFetch.status(at: pod.pilotURL, tls: config.clientTLS)
         pods.append(
           PodReport(
             name: pod.name, ordinal: pod.ordinal, state: pod.state, pid: pod.pid, restarts: pod.restarts,
             clientURL: pod.clientURL, peerURL: pod.peerURL, memberID: pilot?.memberID, role: pilot?.role,
             ready: pilot?.ready, decision: pilot.map { "\($0.decision): \($0.reason)" }))
       }
-      let config = try options.layout.readConfig()
       let tls = config.clientTLS
       let report = Report(
         directory: options.layout.directory, replicas: status.replicas,

@@ -586,11 +586,17 @@ unless `affinity` has a podAntiAffinity of its own (node affinity alone keeps th
 {{- end -}}
 {{- end -}}
 
-{{/* A probe on the pilot's port at .path, with the timings of .probe (a *Probe value). */}}
+{{/*
+A probe on the pilot's port at .path, with the timings of .probe (a *Probe value); HTTPS when
+.tls (the pilot's port speaks TLS with the cluster; a kubelet's probe checks no certificate).
+*/}}
 {{- define "etcd.probe" -}}
 httpGet:
   path: {{ .path }}
   port: pilot
+  {{- if .tls }}
+  scheme: HTTPS
+  {{- end }}
 {{- with .probe.initialDelaySeconds }}
 initialDelaySeconds: {{ int . }}
 {{- end }}
