@@ -217,7 +217,7 @@ let package = Package(
     ),
     .testTarget(
       name: "ChartRunTests",
-      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "PKI", .product(name: "Yams", package: "Yams")],
+      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "PKI", "Pilot", .product(name: "Yams", package: "Yams")],
       swiftSettings: swiftSettings
     ),
     // The local StatefulSet's parts without etcd: its controller, its control server, its children.

@@ -15,6 +15,8 @@ say() { echo "setup: $*"; }
 apt_missing=()
 [ -x /usr/bin/etcd ] || apt_missing+=(etcd-server)
 [ -x /usr/bin/etcdctl ] || apt_missing+=(etcd-client)
+# The chart tests check generated certificates with openssl, as a user would.
+[ -x /usr/bin/openssl ] || apt_missing+=(openssl)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} with apt"
   sudo_cmd=""

@@ -15,7 +15,7 @@ public struct HTTPRequest: Sendable {
   public var headers: [(String, String)]
   public var body: [UInt8]
   /// True when the connection presented a client certificate that the server's client CA
-  /// verified (HTTPS with ``HTTPServer/TLSFiles/clientCAFile`` only).
+  /// verified (HTTPS with ``HTTPServer/TLSFiles/clientCAFiles`` only).
   public var hasVerifiedClientCertificate = false
 
   public func header(_ name: String) -> String? {
@@ -77,16 +77,16 @@ public struct HTTPServer: Sendable {
   public struct TLSFiles: Sendable, Hashable {
     public var certificateFile: String
     public var keyFile: String
-    /// The CA whose client certificates are verified. A client may present none (a kubelet's
-    /// probe does not), so the handler decides per request what needs one
-    /// (``HTTPRequest/hasVerifiedClientCertificate``); a certificate that does not verify ends
-    /// the handshake.
-    public var clientCAFile: String?
+    /// The CAs whose client certificates are verified (none: none asked for). A client may
+    /// present none (a kubelet's probe does not), so the handler decides per request what needs
+    /// one (``HTTPRequest/hasVerifiedClientCertificate``); a certificate that does not verify
+    /// ends the handshake.
+    public var clientCAFiles: [String]
 
-    public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) {
+    public init(certificateFile: String, keyFile: String, clientCAFiles: [String] = []) {
       self.certificateFile = certificateFile
       self.keyFile = keyFile
-      self.clientCAFile = clientCAFile
+      self.clientCAFiles = clientCAFiles
     }
   }
 
@@ -220,7 +220,7 @@ extension String {
 /// place (by the pilot, or by the kubelet from cert-manager's Secret) while the server runs.
 final class TLSContexts: Sendable {
   private struct Made {
-    var stamp: [Double]
+    var stamp: [Data?]
     var context: NIOSSLContext
   }
 
@@ -242,13 +242,10 @@ final class TLSContexts: Sendable {
     }
   }
 
-  private static func stamp(_ files: HTTPServer.TLSFiles) -> [Double] {
-    [files.certificateFile, files.keyFile, files.clientCAFile].map { path in
-      guard let path, let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-        let modified = attributes[.modificationDate] as? Date
-      else { return 0 }
-      return modified.timeIntervalSince1970
-    }
+  /// The files' contents: a mounted Secret changes by swapping a symlink above the file, which
+  /// leaves the file's own link and its times as they were.
+  private static func stamp(_ files: HTTPServer.TLSFiles) -> [Data?] {
+    ([files.certificateFile, files.keyFile] + files.clientCAFiles).map { FileManager.default.contents(atPath: $0) }
   }
 
   private static func context(_ files: HTTPServer.TLSFiles) throws -> NIOSSLContext {
@@ -257,8 +254,8 @@ final class TLSContexts: Sendable {
       // By bytes, not by path: NIOSSL guesses a key file's format from its extension and takes
       // `.key` for DER.
       privateKey: .privateKey(try NIOSSLPrivateKey(file: files.keyFile, format: .pem)))
-    if let ca = files.clientCAFile {
-      configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+    if !files.clientCAFiles.isEmpty {
+      configuration.trustRoots = .certificates(try files.clientCAFiles.flatMap { try NIOSSLCertificate.fromPEMFile($0) })
       configuration.certificateVerification = .optionalVerification
     }
     return try NIOSSLContext(configuration: configuration)

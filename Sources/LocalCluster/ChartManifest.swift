@@ -103,8 +103,15 @@ public struct ChartManifest: Sendable {
   public struct Volume: Codable, Sendable, Hashable {
     public struct EmptyDir: Codable, Sendable, Hashable {}
     public struct Secret: Codable, Sendable, Hashable {
+      /// One key of the Secret projected as the file `path`.
+      public struct Item: Codable, Sendable, Hashable {
+        public var key: String
+        public var path: String
+      }
       public var secretName: String?
       public var defaultMode: Int?
+      /// The keys the volume holds; all of the Secret's when absent.
+      public var items: [Item]?
     }
     public struct ConfigMapSource: Codable, Sendable, Hashable { public var name: String? }
     public var name: String

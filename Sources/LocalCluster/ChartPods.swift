@@ -131,7 +131,20 @@ struct ChartPods: Sendable {
         let secretName = secret.secretName
       {
         source = "\(podDirectory)/secret-\(mount.name)"
-        try writeSecretVolume(try manifest.secret(secretName), to: source, mode: secret.defaultMode ?? 0o644, user: user, group: group)
+        // As a kubelet projects it: only the listed items, when the volume lists them (a
+        // Secret may hold a key, such as a CA's, that the pod must never see).
+        let values = try manifest.secret(secretName)
+        var projected = values
+        if let items = secret.items {
+          projected = [:]
+          for item in items {
+            guard let value = values[item.key] else {
+              throw LocalClusterError("volume \(mount.name): Secret \(secretName) has no key \(item.key)")
+            }
+            projected[item.path] = value
+          }
+        }
+        try writeSecretVolume(projected, to: source, mode: secret.defaultMode ?? 0o644, user: user, group: group)
       } else {
         throw LocalClusterError("volume \(mount.name) (mounted at \(mount.mountPath)) is of a kind the local runner does not provide")
       }

@@ -36,6 +36,11 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   /// With TLS: the directory of the CA the members issue their certificates from (`ca.crt`,
   /// `ca.key`) and of the client certificate local tools use (`client.crt`, `client.key`).
   public var tlsDirectory: String?
+  /// With TLS: the directory of the CA etcd trusts for clients (`ca.crt`, `ca.key`), apart
+  /// from the members' CA and given to no pod: the pods get its certificate
+  /// (`<tls>/clients-ca.crt`) and the pilots' client certificate (`<tls>/pilot.crt`), so no
+  /// pod's files can make a client identity etcd accepts. Local tools' `client.crt` is from it.
+  public var tlsClientsDirectory: String?
   /// With TLS: the lifetime of the members' certificates (`--tls-validity`), if not the default.
   public var tlsValidity: String?
   /// The pilots' `--consistency-check-interval` (default 15s).
@@ -76,7 +81,16 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   public func peerURL(_ ordinal: Int) -> String { "\(scheme)://\(address(ordinal)):\(peerPort)" }
 
   /// The pods' TLS flags besides the CA.
-  var tlsPodArguments: [String] { tlsValidity.map { ["--tls-validity", $0] } ?? [] }
+  var tlsPodArguments: [String] {
+    var arguments = tlsValidity.map { ["--tls-validity", $0] } ?? []
+    if let tls = tlsDirectory, tlsClientsDirectory != nil {
+      arguments += [
+        "--tls-client-ca-file", "\(tls)/clients-ca.crt", "--tls-client-cert-file", "\(tls)/pilot.crt", "--tls-client-key-file",
+        "\(tls)/pilot.key",
+      ]
+    }
+    return arguments
+  }
 
   /// The client certificate files local tools use, with TLS.
   public var clientTLS: EtcdClientConfiguration.TLS? {

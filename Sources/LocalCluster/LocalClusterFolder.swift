@@ -12,7 +12,7 @@ public enum LocalClusterFolder {
   /// The names a local cluster makes at the top of its folder.
   static let ownedNames: Set<String> = [
     markerName, "local.json", "statefulset.json", "cluster-record.json", "supervisor.log", "supervisor.lock",
-    "control.token", "pod-processes.json", "volumes", "logs", "tls", "auth", "manifest.yaml", "kubernetes", "hosts", "pods",
+    "control.token", "pod-processes.json", "volumes", "logs", "tls", "tls-clients", "auth", "manifest.yaml", "kubernetes", "hosts", "pods",
   ]
 
   /// Whether `name` at the top of a cluster's folder is the cluster's own (its files'

@@ -24,10 +24,17 @@ public enum LocalSecurity {
     if tls || config.tlsDirectory != nil {
       let directory = "\(layout.directory)/tls"
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-      let authority = try CertificateAuthority.readOrCreate(in: directory, commonName: "etcd-pilot local CA")
-      // Local tools' certificate; issued again on every `up`, so it never runs out.
-      try authority.issue(commonName: "etcd-pilot-local", usage: .client).write(to: directory, name: "client")
+      _ = try CertificateAuthority.readOrCreate(in: directory, commonName: "etcd-pilot local CA")
+      // etcd trusts another CA for clients than the one whose key the pods are given.
+      let clientsDirectory = "\(layout.directory)/tls-clients"
+      try FileManager.default.createDirectory(atPath: clientsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      let clients = try CertificateAuthority.readOrCreate(in: clientsDirectory, commonName: "etcd-pilot local clients CA")
+      try clients.writeCertificate(to: directory, named: "clients-ca")
+      // Local tools' and the pilots' certificates; issued again on every `up`, so they never run out.
+      try clients.issue(commonName: "etcd-pilot-local", usage: .client).write(to: directory, name: "client")
+      try clients.issue(commonName: "etcd-pilot", usage: .client).write(to: directory, name: "pilot")
       config.tlsDirectory = directory
+      config.tlsClientsDirectory = clientsDirectory
       if let validity { config.tlsValidity = validity }
     }
     if auth, config.rootPasswordFile == nil {
@@ -51,6 +58,7 @@ public enum LocalSecurity {
   /// `kubectl get secret` would.
   public static func adoptChart(_ chart: ChartManifest, config: inout LocalClusterConfig, layout: LocalClusterLayout) throws {
     config.tlsDirectory = nil
+    config.tlsClientsDirectory = nil
     config.rootPasswordFile = nil
     if let values = try mountedSecret(chart, flag: "--tls-ca-dir") {
       let directory = "\(layout.directory)/tls"
@@ -61,7 +69,17 @@ public enum LocalSecurity {
       let authority = try CertificateAuthority(
         certificatePEM: String(decoding: certificate, as: UTF8.self), keyPEM: String(decoding: key, as: UTF8.self))
       try authority.write(to: directory, includeKey: false)
-      try authority.issue(commonName: "etcd-pilot-local", usage: .client).write(to: directory, name: "client")
+      if let clients = try mountedSecret(chart, flag: "--tls-client-cert-file") {
+        // etcd trusts the chart's clients' CA: the tools present the clients' certificate of its Secret.
+        for (key, file) in [("tls.crt", "client.crt"), ("tls.key", "client.key")] {
+          guard let value = clients[key] else { throw LocalClusterError("the chart's clients Secret has no \(key)") }
+          guard FileManager.default.createFile(atPath: "\(directory)/\(file)", contents: value, attributes: [.posixPermissions: 0o600]) else {
+            throw LocalClusterError("cannot write \(directory)/\(file)")
+          }
+        }
+      } else {
+        try authority.issue(commonName: "etcd-pilot-local", usage: .client).write(to: directory, name: "client")
+      }
       config.tlsDirectory = directory
     }
     // Certificates kept by cert-manager: the tools use the members' certificate (it has client use).

@@ -48,6 +48,13 @@ enum RunningDecision {
           memberIDs: cluster.members.map(\.hexID).sorted(), formedAt: o.now))],
         because: "the cluster record is missing (deleted with the StatefulSet, or by hand): writing it again from this formed member")
     }
+    if !me.peerURLs.contains(o.me.peerURL) {
+      // etcd keeps the peer URL a member was added with; a pod restarted with another scheme,
+      // peer port or cluster domain listens where its peers do not look. Nothing here can fix
+      // that safely one pod at a time (the chart refuses such a change): say it.
+      return .wait(
+        "\(o.me.name)'s peer URL in etcd's member list is \(me.peerURLs.joined(separator: ",")), but this pod now advertises \(o.me.peerURL) (TLS, the peer port or the cluster domain changed under a running cluster): its peers reach it only at the listed URL; restore the setting it was started with")
+    }
     return .wait("\(o.me.name) is a healthy \(cluster.leaderID == myID ? "leader" : "voter")")
   }
 

@@ -248,6 +248,11 @@ extension CertificateAuthority {
     try PEMFile.write(try certificatePEM, to: "\(directory)/ca.crt", private: false, replacing: replacing)
   }
 
+  /// Writes only the CA's certificate as `<name>.crt` (for those who trust it, not issue from it).
+  public func writeCertificate(to directory: String, named name: String) throws(PKIError) {
+    try PEMFile.write(try certificatePEM, to: "\(directory)/\(name).crt", private: false)
+  }
+
   /// The CA kept in `directory`, created there (`ca.crt`, `ca.key`) the first time.
   public static func readOrCreate(in directory: String, commonName: String) throws(PKIError) -> CertificateAuthority {
     if FileManager.default.fileExists(atPath: "\(directory)/ca.key") { return try read(from: directory) }

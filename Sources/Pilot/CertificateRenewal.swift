@@ -61,6 +61,7 @@ struct CertificateRenewal: Sendable {
 
   /// The files' contents: mounted Secrets change by swapping a symlink, so compare contents.
   private func fingerprint() -> [Data?] {
-    [tls.certificateFile, tls.keyFile, tls.caFile].map { FileManager.default.contents(atPath: $0) }
+    ([tls.certificateFile, tls.keyFile, tls.caFile] + (tls.clients.map { [$0.caFile, $0.certificateFile, $0.keyFile] } ?? []))
+      .map { FileManager.default.contents(atPath: $0) }
   }
 }

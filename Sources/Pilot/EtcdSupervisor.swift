@@ -46,11 +46,16 @@ public actor EtcdSupervisor {
     if start.forceNewCluster { arguments.append("--force-new-cluster") }
     if let tls = configuration.tls {
       arguments += [
-        "--cert-file", tls.certificateFile, "--key-file", tls.keyFile, "--trusted-ca-file", tls.caFile,
+        "--cert-file", tls.certificateFile, "--key-file", tls.keyFile, "--trusted-ca-file", tls.clientCAFile,
         "--client-cert-auth",
         "--peer-cert-file", tls.certificateFile, "--peer-key-file", tls.keyFile, "--peer-trusted-ca-file", tls.caFile,
         "--peer-client-cert-auth",
       ]
+      // etcd's JSON gateway dials etcd's own gRPC port presenting the server's certificate as
+      // a client certificate (etcd issue 16590), which a clients' CA apart from the members'
+      // does not trust: it could only fail and log. gRPC clients, /health, /metrics and
+      // /version are not behind it.
+      if tls.clients != nil { arguments += ["--enable-grpc-gateway=false"] }
     }
     return arguments + configuration.etcdArguments
   }

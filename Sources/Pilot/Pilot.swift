@@ -74,7 +74,7 @@ public actor Pilot {
     }
     let clientConfiguration = EtcdClientConfiguration(
       endpoints: [try EtcdEndpoint(parsing: configuration.identity.clientURL)],
-      tls: configuration.tls.map { .init(caFile: $0.caFile, certificateFile: $0.certificateFile, keyFile: $0.keyFile) },
+      tls: configuration.tls?.etcdClient,
       credentials: configuration.rootPassword.map { .init(user: "root", password: $0) },
       callTimeout: .seconds(5))
     logger.info(

@@ -101,12 +101,41 @@ public struct PilotTLS: Sendable, Hashable {
   /// When set, the pilot issues these files itself from a CA and renews them; otherwise someone
   /// else keeps them (cert-manager) and the pilot only reloads them when they change.
   public var issuer: CertificateIssuer?
+  /// The client side, when etcd trusts another CA for clients than the one that signs the
+  /// members: then no member holds a key that can make a client identity etcd accepts (with a
+  /// CA key in every pod, anyone who reads one could mint `CN=root`). `nil`: one CA for both.
+  public var clients: ClientTrust?
 
-  public init(caFile: String, certificateFile: String, keyFile: String, issuer: CertificateIssuer? = nil) {
+  /// The CA etcd trusts for client certificates, and the certificate this pilot presents as
+  /// etcd's client (issued once, outside the pod; its name is no etcd user).
+  public struct ClientTrust: Sendable, Hashable {
+    public var caFile: String
+    public var certificateFile: String
+    public var keyFile: String
+
+    public init(caFile: String, certificateFile: String, keyFile: String) {
+      self.caFile = caFile
+      self.certificateFile = certificateFile
+      self.keyFile = keyFile
+    }
+  }
+
+  public init(caFile: String, certificateFile: String, keyFile: String, issuer: CertificateIssuer? = nil, clients: ClientTrust? = nil) {
     self.caFile = caFile
     self.certificateFile = certificateFile
     self.keyFile = keyFile
     self.issuer = issuer
+    self.clients = clients
+  }
+
+  /// etcd's `--trusted-ca-file`: the clients' CA.
+  var clientCAFile: String { clients?.caFile ?? caFile }
+
+  /// The pilot as etcd's client: the members' CA checks the servers; it presents its client
+  /// certificate (the member certificate when one CA serves both).
+  var etcdClient: EtcdClientConfiguration.TLS {
+    EtcdClientConfiguration.TLS(
+      caFile: caFile, certificateFile: clients?.certificateFile ?? certificateFile, keyFile: clients?.keyFile ?? keyFile)
   }
 
   /// The pilot's port serves HTTPS with the member's certificate and verifies the client
@@ -114,7 +143,8 @@ public struct PilotTLS: Sendable, Hashable {
   /// client that presents one (a peer's member certificate); `/healthz` and `/readyz` answer
   /// any client, as a kubelet's HTTPS probe presents none.
   var pilotServerFiles: HTTPServer.TLSFiles {
-    HTTPServer.TLSFiles(certificateFile: certificateFile, keyFile: keyFile, clientCAFile: caFile)
+    // Peers present member certificates; the operator's tools, client certificates.
+    HTTPServer.TLSFiles(certificateFile: certificateFile, keyFile: keyFile, clientCAFiles: [caFile] + (clients.map { [$0.caFile] } ?? []))
   }
 
   /// How a pilot asks another pilot: the CA checks the peer, the member certificate is shown.
@@ -123,10 +153,10 @@ public struct PilotTLS: Sendable, Hashable {
   }
 
   /// Files the pilot issues into `directory` (`ca.crt`, `member.crt`, `member.key`).
-  public static func issued(into directory: String, by issuer: CertificateIssuer) -> PilotTLS {
+  public static func issued(into directory: String, by issuer: CertificateIssuer, clients: ClientTrust? = nil) -> PilotTLS {
     PilotTLS(
       caFile: "\(directory)/ca.crt", certificateFile: "\(directory)/\(MemberCertificate.fileName).crt",
-      keyFile: "\(directory)/\(MemberCertificate.fileName).key", issuer: issuer)
+      keyFile: "\(directory)/\(MemberCertificate.fileName).key", issuer: issuer, clients: clients)
   }
 }
 

@@ -93,6 +93,15 @@ struct MemberCommand: AsyncParsableCommand {
   var tlsCAFile: String?
 
   @Option(
+    name: .customLong("tls-client-ca-file"),
+    help: "The CA etcd trusts for client certificates, apart from the members' CA (default: the members' CA); needs --tls-client-cert-file.")
+  var tlsClientCAFile: String?
+  @Option(name: .customLong("tls-client-cert-file"), help: "The client certificate this pilot presents to etcd, from --tls-client-ca-file.")
+  var tlsClientCertificateFile: String?
+  @Option(name: .customLong("tls-client-key-file"), help: "The key of --tls-client-cert-file.")
+  var tlsClientKeyFile: String?
+
+  @Option(
     name: .customLong("auth-password-file"),
     help: "A file holding the root password: the cluster turns on auth when it forms, and the pilot authenticates as root.")
   var authPasswordFile: String?
@@ -242,6 +251,33 @@ struct MemberCommand: AsyncParsableCommand {
 
   /// TLS from the flags: an issuing CA, or files kept by someone else, or none.
   func makeTLS() throws -> PilotTLS? {
+    guard var member = try makeMemberTLS() else {
+      _ = try makeClientTrust(memberTLS: false)
+      return nil
+    }
+    member.clients = try makeClientTrust(memberTLS: true)
+    return member
+  }
+
+  /// The clients' CA and this pilot's client certificate, when etcd trusts another CA for
+  /// clients than the members'.
+  func makeClientTrust(memberTLS: Bool) throws -> PilotTLS.ClientTrust? {
+    let files = [tlsClientCAFile, tlsClientCertificateFile, tlsClientKeyFile]
+    guard files.contains(where: { $0 != nil }) else { return nil }
+    guard memberTLS else {
+      throw PilotError("--tls-client-ca-file and its client certificate need the members' TLS: add --tls-ca-dir or --tls-cert-file/--tls-key-file/--tls-ca-file")
+    }
+    guard let ca = tlsClientCAFile, let certificate = tlsClientCertificateFile, let key = tlsClientKeyFile else {
+      throw PilotError("--tls-client-ca-file, --tls-client-cert-file and --tls-client-key-file go together: give all three")
+    }
+    for (flag, path) in [("--tls-client-ca-file", ca), ("--tls-client-cert-file", certificate), ("--tls-client-key-file", key)]
+    where !FileManager.default.isReadableFile(atPath: path) {
+      throw PilotError("cannot read \(flag) \(path): check the path and the mounted Secret")
+    }
+    return PilotTLS.ClientTrust(caFile: ca, certificateFile: certificate, keyFile: key)
+  }
+
+  func makeMemberTLS() throws -> PilotTLS? {
     let files = [tlsCertificateFile, tlsKeyFile, tlsCAFile]
     if let tlsCADirectory {
       guard files.allSatisfy({ $0 == nil }) else {

@@ -3,6 +3,7 @@ import EtcdTestFixtures
 import Foundation
 import LocalCluster
 import PKI
+import Pilot
 import Testing
 import Yams
 
@@ -146,6 +147,32 @@ struct ChartRunTests {
         let error = await #expect(throws: EtcdError.self) { _ = try await etcd.get("anything") }
         #expect(error?.code == .permissionDenied, "\(String(describing: error))")
       }
+      // No pod holds a key etcd trusts for clients (issue 13, item 4). A member's mounts: the
+      // members' CA with its key (to issue its own certificate) and the clients' certificate
+      // without the clients' CA key. A CN=root certificate made from the member's key is refused.
+      let mounts = "\(cluster.directory)/pods/demo-etcd-0"
+      let visible = { (path: String) in try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix("..") }.sorted() }
+      let clientsFiles = try visible("\(mounts)/secret-clients")
+      let caFiles = try visible("\(mounts)/secret-ca")
+      #expect(clientsFiles == ["ca.crt", "tls.crt", "tls.key"], "\(clientsFiles)")
+      #expect(caFiles == ["ca.crt", "ca.key"], "\(caFiles)")
+      let minted = "\(cluster.directory)/minted"
+      try FileManager.default.createDirectory(atPath: minted, withIntermediateDirectories: true)
+      try CertificateAuthority.read(from: "\(mounts)/secret-ca").issue(commonName: "root", usage: .client).write(to: minted, name: "root")
+      let clientTLS = try #require(config.clientTLS)
+      let rootFromMember = EtcdClientConfiguration.TLS(caFile: clientTLS.caFile, certificateFile: "\(minted)/root.crt", keyFile: "\(minted)/root.key")
+      try await withEtcdClient(.init(endpoints: [cluster.endpoint(0)], tls: rootFromMember, callTimeout: .seconds(3))) { etcd in
+        let error = await #expect(throws: EtcdError.self, "etcd took a root certificate made from a member's files") { _ = try await etcd.get("anything") }
+        #expect(error?.code == .tls && error?.description.contains("refused the client certificate") == true, "\(String(describing: error))")
+      }
+
+      // The agents formed the cluster reading each other's /status over mTLS (item 5): the pilot
+      // port is HTTPS and answers /status to a client certificate of the cluster only.
+      let pilot = config.pilotURL(0)
+      #expect(pilot.hasPrefix("https://"))
+      #expect(await PilotStatusFetch.status(at: pilot, tls: clientTLS)?.pod == "demo-etcd-0")
+      #expect(await PilotStatusFetch.status(at: pilot, tls: .init(caFile: clientTLS.caFile)) == nil, "/status without a client certificate")
+
       // The client Service's name resolves in the pods (to a member, as its ClusterIP would route).
       let output = try await cluster.local(["exec", "0", "--", "env", "-i"] + environment + ["/bin/sh", "-c", body])
       #expect(output.contains("read it back"), "\(output)")

@@ -33,12 +33,55 @@ struct ChartLiveChangesTests {
     return object
   }
 
+  /// A StatefulSet as chart 0.2.0 made it in CA mode: no record, one CA for members and clients
+  /// (no `--tls-client-*` flags, no clients' volume).
+  static func liveSharingOneCA() async throws -> [String: Any] {
+    var object = try await live([], recorded: false)
+    var spec = try #require(object["spec"] as? [String: Any])
+    var template = try #require(spec["template"] as? [String: Any])
+    var pod = try #require(template["spec"] as? [String: Any])
+    var containers = try #require(pod["containers"] as? [[String: Any]])
+    containers[0]["args"] = (containers[0]["args"] as? [String] ?? []).filter { !$0.hasPrefix("--tls-client-") }
+    containers[0]["volumeMounts"] = (containers[0]["volumeMounts"] as? [[String: Any]] ?? []).filter { $0["name"] as? String != "clients" }
+    pod["containers"] = containers
+    pod["volumes"] = (pod["volumes"] as? [[String: Any]] ?? []).filter { $0["name"] as? String != "clients" }
+    template["spec"] = pod
+    spec["template"] = template
+    object["spec"] = spec
+    return object
+  }
+
+  /// Issue 13, item 4 on a live release: the clients' CA apart from the members' comes with new
+  /// releases; one that shares a CA keeps sharing it, as changing how etcd trusts clients under
+  /// running members would cut updated pods off from the others during the rollout.
+  @Test("a release that runs one CA for members and clients keeps it on upgrade; one with the clients' CA apart keeps that")
+  func clientTrustKept() async throws {
+    try await ChartTools.withLiveStatefulSet(try await Self.liveSharingOneCA()) { chart in
+      let rendered = try await ChartTools.render(chart: chart)
+      let args = try rendered.container["args"].strings
+      #expect(!args.contains { $0.hasPrefix("--tls-client-") }, "\(args)")
+      #expect(rendered.all("Secret").compactMap { $0["metadata"]["name"].string } == ["my-release-etcd-ca"])
+      let record = try rendered.statefulSet["metadata"]["annotations"][Self.annotation].string ?? ""
+      #expect(record.contains("\"clientTrust\":\"shared\""), "\(record)")
+      let test = try rendered.one("Pod")["spec"]["containers"][0]
+      #expect((test["command"].strings + test["args"].strings).joined(separator: " ").contains("certs client helm-test"))
+    }
+    try await ChartTools.withLiveStatefulSet(try await Self.live([])) { chart in
+      let rendered = try await ChartTools.render(chart: chart)
+      #expect(try rendered.container["args"].strings.contains("--tls-client-ca-file=/etc/etcd-pilot/clients/ca.crt"))
+      #expect(try rendered.statefulSet["metadata"]["annotations"][Self.annotation].string?.contains("\"clientTrust\":\"apart\"") == true)
+    }
+  }
+
   @Test("the StatefulSet records the settings it runs with")
   func recorded() async throws {
     let record = try await ChartTools.render().statefulSet["metadata"]["annotations"][Self.annotation].string
     let settings = try JSONSerialization.jsonObject(with: Data(try #require(record).utf8)) as? [String: String]
     #expect(
-      settings == ["tls": "ca", "caSecret": "my-release-etcd-ca", "peerPort": "2380", "clusterDomain": "cluster.local", "auth": "false"],
+      settings == [
+        "tls": "ca", "caSecret": "my-release-etcd-ca", "clientTrust": "apart", "peerPort": "2380", "clusterDomain": "cluster.local",
+        "auth": "false",
+      ],
       "\(record ?? "")")
   }
 

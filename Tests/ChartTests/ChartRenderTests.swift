@@ -26,7 +26,7 @@ struct ChartRenderTests {
   }
 
   /// The flags of TLS from a CA Secret (the default): the CA's directory, the member certificates'
-  /// lifetime, and the client Service's names for them.
+  /// lifetime, the client Service's names for them, and the clients' CA.
   static func caArgs(
     fullname: String = "my-release-etcd", clusterDomain: String = "cluster.local", validity: String = "2160h",
     extraSANs: [String] = []
@@ -34,8 +34,14 @@ struct ChartRenderTests {
     let ns = ChartTools.namespace
     return ["--tls-ca-dir=/etc/etcd-pilot/ca", "--tls-validity=\(validity)"]
       + [fullname, "\(fullname).\(ns)", "\(fullname).\(ns).svc", "\(fullname).\(ns).svc.\(clusterDomain)"].map { "--tls-san=\($0)" }
-      + extraSANs.map { "--tls-san=\($0)" }
+      + extraSANs.map { "--tls-san=\($0)" } + clientsArgs
   }
+
+  /// The flags of the clients' CA (a new release's default in CA mode).
+  static let clientsArgs = [
+    "--tls-client-ca-file=/etc/etcd-pilot/clients/ca.crt", "--tls-client-cert-file=/etc/etcd-pilot/clients/tls.crt",
+    "--tls-client-key-file=/etc/etcd-pilot/clients/tls.key",
+  ]
 
   static let memberEnv = [
     "POD_NAME", "POD_NAMESPACE", "POD_UID", "POD_IP", "ETCDCTL_API", "ETCDCTL_ENDPOINTS", "ETCDCTL_CACERT", "ETCDCTL_CERT", "ETCDCTL_KEY",
@@ -47,7 +53,7 @@ struct ChartRenderTests {
     let kinds = rendered.objects.compactMap { $0["kind"].string }.sorted()
     #expect(
       kinds == [
-        "NetworkPolicy", "NetworkPolicy", "Pod", "PodDisruptionBudget", "Role", "RoleBinding", "Secret", "Service", "Service",
+        "NetworkPolicy", "NetworkPolicy", "Pod", "PodDisruptionBudget", "Role", "RoleBinding", "Secret", "Secret", "Service", "Service",
         "ServiceAccount", "StatefulSet",
       ])
 
@@ -216,16 +222,13 @@ struct ChartRenderTests {
     let script = (container["command"].strings + container["args"].strings).joined(separator: " ")
     for step in [
       "set -eu",
-      "etcd-pilot certs client helm-test --ca-dir /etc/etcd-pilot/ca --out /tmp/tls",
-      "set -- --cacert=/etc/etcd-pilot/ca/ca.crt --cert=/tmp/tls/helm-test.crt --key=/tmp/tls/helm-test.key",
+      "set -- --cacert=/etc/etcd-pilot/ca/ca.crt --cert=/etc/etcd-pilot/clients/tls.crt --key=/etc/etcd-pilot/clients/tls.key",
       #"etcdctl "$@" --command-timeout=15s put"#, "get --print-value-only", "exit 1", #"etcd-pilot health "$@" --endpoints"#,
     ] {
       #expect(script.contains(step), "the test script lacks \(step)")
     }
-    // The client certificate is issued before its first use.
-    if let issue = script.range(of: "certs client"), let put = script.range(of: "--command-timeout=15s put") {
-      #expect(issue.lowerBound < put.lowerBound)
-    }
+    // The clients' certificate, issued at install; the pod issues nothing (it holds no CA key).
+    #expect(!script.contains("certs client"), "\(script)")
     // The CA Secret read-only; /tmp (the only writable place) an emptyDir.
     let mounts = container["volumeMounts"].array
     #expect(mounts.first { $0["name"].string == "tmp" }?["mountPath"].string == "/tmp")
@@ -264,8 +267,8 @@ struct ChartRenderTests {
     #expect(container["env"].env("BACKUP_DIR")["value"].string == "/backups")
     let script = (container["command"].strings + container["args"].strings).joined(separator: " ")
     for step in [
-      "set -eu", "etcd-pilot certs client backup --ca-dir /etc/etcd-pilot/ca --out /tmp/tls",
-      "set -- --cacert=/etc/etcd-pilot/ca/ca.crt --cert=/tmp/tls/backup.crt --key=/tmp/tls/backup.key",
+      "set -eu",
+      "set -- --cacert=/etc/etcd-pilot/ca/ca.crt --cert=/etc/etcd-pilot/clients/tls.crt --key=/etc/etcd-pilot/clients/tls.key",
       #"exec etcd-pilot backup "$@" --dir "$BACKUP_DIR" --keep 3 --prefix "kv""#,
     ] {
       #expect(script.contains(step), "the backup script lacks \(step): \(script)")
@@ -400,7 +403,9 @@ struct ChartRenderTests {
     #expect(rendered.all("PodDisruptionBudget").isEmpty)
     #expect(try rendered.one("Role")["rules"][4]["resourceNames"].strings == ["kv-cluster"])
     #expect(try rendered.one("RoleBinding")["subjects"][0]["name"].string == "existing-sa")
-    #expect(try rendered.one("Secret")["metadata"]["name"].string == "kv-ca", "the generated CA follows fullnameOverride")
+    #expect(
+      rendered.all("Secret").compactMap { $0["metadata"]["name"].string }.sorted() == ["kv-ca", "kv-clients"],
+      "the generated CAs follow fullnameOverride")
     #expect(pod["volumes"].array.first { $0["name"].string == "ca" }?["secret"]["secretName"].string == "kv-ca")
     let clientRule = try rendered.one("NetworkPolicy", named: "kv")["spec"]["ingress"][1]
     #expect(clientRule["from"][0]["podSelector"]["matchLabels"].stringMap == ["kv-client": "true"])

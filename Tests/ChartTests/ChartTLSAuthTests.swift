@@ -48,7 +48,9 @@ struct ChartTLSAuthTests {
     #expect(Data(base64Encoded: body)?.count == 121, "not an ECDSA P-256 key")
     let certificate = try #require(secret.secretText("ca.crt"))
     #expect(certificate.hasPrefix("-----BEGIN CERTIFICATE-----\n") && certificate.contains("-----END CERTIFICATE-----"))
-    #expect(rendered.all("Secret").count == 1, "no password Secret without auth")
+    #expect(
+      rendered.all("Secret").compactMap { $0["metadata"]["name"].string }.sorted() == ["my-release-etcd-ca", "my-release-etcd-clients"],
+      "the members' CA and the clients'; no password Secret without auth")
     #expect(rendered.custom.isEmpty, "no Certificate without certManager")
 
     let pod = try rendered.podSpec
@@ -64,12 +66,21 @@ struct ChartTLSAuthTests {
     #expect(Self.mount(container, "ca")["mountPath"].string == "/etc/etcd-pilot/ca")
     #expect(Self.mount(container, "ca")["readOnly"].bool == true)
     Self.expectSecretVolume(pod, "ca", secret: "my-release-etcd-ca", keys: ["ca.crt", "ca.key"])
+    // etcd trusts the clients' CA for clients; a member gets its certificate, never its key.
+    #expect(
+      args.filter { $0.hasPrefix("--tls-client-") } == [
+        "--tls-client-ca-file=/etc/etcd-pilot/clients/ca.crt", "--tls-client-cert-file=/etc/etcd-pilot/clients/tls.crt",
+        "--tls-client-key-file=/etc/etcd-pilot/clients/tls.key",
+      ])
+    #expect(Self.mount(container, "clients")["mountPath"].string == "/etc/etcd-pilot/clients")
+    #expect(Self.mount(container, "clients")["readOnly"].bool == true)
+    Self.expectSecretVolume(pod, "clients", secret: "my-release-etcd-clients", keys: ["ca.crt", "tls.crt", "tls.key"])
 
     let env = container["env"]
     #expect(env.env("ETCDCTL_ENDPOINTS")["value"].string?.hasPrefix("https://") == true)
     #expect(env.env("ETCDCTL_CACERT")["value"].string == "/var/run/etcd/tls/ca.crt")
-    #expect(env.env("ETCDCTL_CERT")["value"].string == "/var/run/etcd/tls/member.crt")
-    #expect(env.env("ETCDCTL_KEY")["value"].string == "/var/run/etcd/tls/member.key")
+    #expect(env.env("ETCDCTL_CERT")["value"].string == "/etc/etcd-pilot/clients/tls.crt")
+    #expect(env.env("ETCDCTL_KEY")["value"].string == "/etc/etcd-pilot/clients/tls.key")
     #expect(!env.env("ETCDCTL_USER").exists && !env.env("ETCDCTL_PASSWORD").exists)
     // The pilot port speaks TLS with the cluster: the probes are HTTPS (a kubelet checks no
     // certificate and presents none; /healthz and /readyz need none). Without TLS, plain HTTP.
@@ -80,20 +91,51 @@ struct ChartTLSAuthTests {
     let plain = try await ChartTools.render(ChartValueSets.tlsOff).container
     for probe in ["startupProbe", "livenessProbe", "readinessProbe"] { #expect(!plain[probe]["httpGet"]["scheme"].exists) }
 
-    // helm test issues itself a client certificate from the same CA.
+    // helm test presents the clients' certificate and checks the servers with the members' CA
+    // certificate: it holds no CA key at all.
     let test = try rendered.one("Pod")
-    Self.expectSecretVolume(test["spec"], "ca", secret: "my-release-etcd-ca", keys: ["ca.crt", "ca.key"])
-    #expect(Self.volume(test["spec"], "tmp")["emptyDir"].exists)
+    Self.expectSecretVolume(test["spec"], "ca", secret: "my-release-etcd-ca", keys: ["ca.crt"])
+    Self.expectSecretVolume(test["spec"], "clients", secret: "my-release-etcd-clients", keys: ["ca.crt", "tls.crt", "tls.key"])
     #expect(test["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"].bool == true)
-    #expect(Self.script(test).contains("etcd-pilot certs client helm-test --ca-dir /etc/etcd-pilot/ca --out /tmp/tls"))
+    #expect(
+      Self.script(test).contains(
+        "--cacert=/etc/etcd-pilot/ca/ca.crt --cert=/etc/etcd-pilot/clients/tls.crt --key=/etc/etcd-pilot/clients/tls.key"),
+      "\(Self.script(test))")
+    #expect(!Self.script(test).contains("certs client"))
+  }
+
+  @Test("the clients' CA: its own ECDSA CA and the agents' client certificate (CN etcd-pilot) in <fullname>-clients, kept like the CA")
+  func clientsCA() async throws {
+    let rendered = try await ChartTools.render()
+    let secret = try rendered.one("Secret", named: "my-release-etcd-clients")
+    #expect(secret["data"].keys == ["ca.crt", "ca.key", "tls.crt", "tls.key"])
+    #expect(secret["metadata"]["annotations"]["helm.sh/resource-policy"].string == "keep")
+    #expect(secret.secretText("ca.key")?.hasPrefix("-----BEGIN EC PRIVATE KEY-----\n") == true)
+    #expect(secret.secretText("tls.key")?.hasPrefix("-----BEGIN EC PRIVATE KEY-----\n") == true)
+    let members = try rendered.one("Secret", named: "my-release-etcd-ca")
+    #expect(secret["data"]["ca.crt"].string != members["data"]["ca.crt"].string, "one CA for members and clients")
+    // The client certificate is the clients' CA's: checked with openssl, as a user would.
+    let directory = try ChartTools.scratchDirectory("clients-ca")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    for (key, file) in [("ca.crt", "clients-ca.crt"), ("tls.crt", "client.crt")] {
+      try #require(secret.secretText(key)).write(toFile: "\(directory)/\(file)", atomically: true, encoding: .utf8)
+    }
+    try #require(members.secretText("ca.crt")).write(toFile: "\(directory)/members-ca.crt", atomically: true, encoding: .utf8)
+    let verified = try ProcessOutput.run("/usr/bin/openssl", ["verify", "-CAfile", "\(directory)/clients-ca.crt", "\(directory)/client.crt"])
+    #expect(verified.exitCode == 0, "\(verified.output)")
+    let foreign = try ProcessOutput.run("/usr/bin/openssl", ["verify", "-CAfile", "\(directory)/members-ca.crt", "\(directory)/client.crt"])
+    #expect(foreign.exitCode != 0, "the members' CA verifies the clients' certificate: \(foreign.output)")
+    let subject = try ProcessOutput.run("/usr/bin/openssl", ["x509", "-in", "\(directory)/client.crt", "-noout", "-subject"])
+    #expect(subject.output.contains("CN = etcd-pilot") || subject.output.contains("CN=etcd-pilot"), "\(subject.output)")
   }
 
   @Test("each render without a cluster makes a new CA, yet the pod template stays the same (no rolling restart)")
   func podTemplateIndependentOfTheCA() async throws {
     let first = try await ChartTools.render()
     let second = try await ChartTools.render()
-    let firstKey = try first.one("Secret")["data"]["ca.key"].string
-    let secondKey = try second.one("Secret")["data"]["ca.key"].string
+    let firstKey = try first.one("Secret", named: "my-release-etcd-ca")["data"]["ca.key"].string
+    let secondKey = try second.one("Secret", named: "my-release-etcd-ca")["data"]["ca.key"].string
+    #expect(try first.one("Secret", named: "my-release-etcd-clients")["data"]["ca.key"].string != second.one("Secret", named: "my-release-etcd-clients")["data"]["ca.key"].string)
     #expect(firstKey != nil && firstKey != secondKey)
     #expect(try first.statefulSet["spec"]["template"].canonical == second.statefulSet["spec"]["template"].canonical)
   }
@@ -118,10 +160,10 @@ struct ChartTLSAuthTests {
     #expect((try partial.one("Secret", named: "my-release-etcd-auth").secretText("root-password") ?? "").count == 32)
   }
 
-  @Test("tls.ca.existingSecret and auth.existingSecret: no Secret rendered, the named ones mounted")
+  @Test("tls.ca.existingSecret and auth.existingSecret: only the clients' CA rendered, the named ones mounted")
   func existingSecrets() async throws {
     let rendered = try await ChartTools.render(ChartValueSets.existingSecrets)
-    #expect(rendered.all("Secret").isEmpty)
+    #expect(rendered.all("Secret").compactMap { $0["metadata"]["name"].string } == ["my-release-etcd-clients"])
     let pod = try rendered.podSpec
     let container = try rendered.container
     Self.expectSecretVolume(pod, "ca", secret: "my-etcd-ca", keys: ["ca.crt", "ca.key"])
@@ -133,7 +175,7 @@ struct ChartTLSAuthTests {
         + ["--auth-password-file=/etc/etcd-pilot/auth/root-password"])
     #expect(container["env"].env("ETCDCTL_PASSWORD")["valueFrom"]["secretKeyRef"]["name"].string == "etcd-root")
     let test = try rendered.one("Pod")["spec"]
-    Self.expectSecretVolume(test, "ca", secret: "my-etcd-ca", keys: ["ca.crt", "ca.key"])
+    Self.expectSecretVolume(test, "ca", secret: "my-etcd-ca", keys: ["ca.crt"])
     Self.expectSecretVolume(test, "auth", secret: "etcd-root", keys: ["root-password"])
   }
 
@@ -272,9 +314,11 @@ struct ChartTLSAuthTests {
     let notes = try await ChartTools.notes()
     #expect(notes.contains("https://my-release-etcd.\(Self.ns).svc.cluster.local:2379"), "\(notes)")
     #expect(notes.contains("ETCDCTL_CACERT"))
-    #expect(notes.contains("kubectl get secret -n \(Self.ns) my-release-etcd-ca"))
-    #expect(notes.contains("etcd-pilot certs client my-app --ca-dir ca --out tls"))
-    #expect(notes.contains("--cacert tls/ca.crt --cert tls/my-app.crt --key tls/my-app.key"))
+    #expect(notes.contains("kubectl get secret -n \(Self.ns) my-release-etcd-clients -o jsonpath='{.data.ca\\.key}'"), "\(notes)")
+    #expect(notes.contains("kubectl get secret -n \(Self.ns) my-release-etcd-ca -o jsonpath='{.data.ca\\.crt}' | base64 -d > members-ca.crt"))
+    #expect(notes.contains("etcd-pilot certs client my-app --ca-dir clients-ca --out tls"))
+    #expect(notes.contains("--cacert members-ca.crt --cert tls/my-app.crt --key tls/my-app.key"))
+    #expect(notes.contains("no pod holds the clients' CA key"))
     #expect(!notes.contains("root-password"))
 
     let withAuth = try await ChartTools.notes(ChartValueSets.certManagerWithAuth)

@@ -306,11 +306,7 @@ public func withStartingLocalCluster<R: Sendable>(
   replicas: Int, version: EtcdVersion, arguments: [String] = [], upTimeout: Duration = .seconds(240),
   _ body: @Sendable (LocalTestCluster) async throws -> R
 ) async throws -> R {
-  try version.requireInstalled()
-  let directory = FileManager.default.temporaryDirectory
-    .appendingPathComponent("etcd-pilot-test-local-\(UUID().uuidString.prefix(8))").path
-  let cluster = LocalTestCluster(version: version, directory: directory, addressBase: try Loopback.block())
-  do {
+  try await withLocalClusterDirectory(version: version) { cluster in
     let up = Task {
       try await cluster.local(
         ["up", "--replicas", String(replicas), "--etcd", version.etcd, "--detach", "--address-base", cluster.addressBase]
@@ -324,14 +320,7 @@ public func withStartingLocalCluster<R: Sendable>(
       throw error
     }
     _ = try await up.value
-    await cluster.tearDown()
-    try? FileManager.default.removeItem(atPath: directory)
     return result
-  } catch {
-    let diagnostics = cluster.diagnostics()
-    await cluster.tearDown()
-    try? FileManager.default.removeItem(atPath: directory)
-    throw FixtureError("\(error)\n\(diagnostics)")
   }
 }
 

@@ -52,8 +52,30 @@ struct SecurityTests {
       try await expectRefused(
         endpoint, .init(caFile: tls.caFile, certificateFile: "\(strangers)/other-ca.crt", keyFile: "\(strangers)/other-ca.key"),
         saying: "refused the client certificate")
-      // An expired client certificate from the cluster's own CA.
-      let authority = try CertificateAuthority.read(from: try #require(config.tlsDirectory))
+      // No pod holds a key etcd trusts for clients (issue 13, item 4): with the members' CA,
+      // whose key every member is given to issue its own certificate, a CN=root certificate is
+      // refused; from the clients' CA, which no pod is given, the same name is root itself.
+      let pods = LocalTestCluster.runningProcesses(mentioning: "--tls-ca-dir")
+      #expect(!pods.isEmpty)
+      for pid in pods {
+        let arguments = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+        #expect(!arguments.contains("tls-clients"), "a pod is given the clients' CA: \(arguments)")
+      }
+      let members = try CertificateAuthority.read(from: try #require(config.tlsDirectory))
+      try members.issue(commonName: "root", usage: .client).write(to: strangers, name: "root-from-members-ca")
+      try await expectRefused(
+        endpoint,
+        .init(caFile: tls.caFile, certificateFile: "\(strangers)/root-from-members-ca.crt", keyFile: "\(strangers)/root-from-members-ca.key"),
+        saying: "refused the client certificate")
+      let authority = try CertificateAuthority.read(from: try #require(config.tlsClientsDirectory))
+      try authority.issue(commonName: "root", usage: .client).write(to: strangers, name: "root-from-clients-ca")
+      let rootByCertificate = EtcdClientConfiguration(
+        endpoints: [endpoint],
+        tls: .init(caFile: tls.caFile, certificateFile: "\(strangers)/root-from-clients-ca.crt", keyFile: "\(strangers)/root-from-clients-ca.key"),
+        callTimeout: .seconds(3))
+      #expect(try await withEtcdClient(rootByCertificate) { try await $0.get("secure").kvs.count } == 1)
+
+      // An expired client certificate from the clients' CA.
       try authority.issue(commonName: "root", usage: .client, validity: .seconds(600), now: Date().addingTimeInterval(-3600))
         .write(to: strangers, name: "expired")
       try await expectRefused(

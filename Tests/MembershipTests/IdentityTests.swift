@@ -132,4 +132,19 @@ struct IdentityTests {
     #expect(alone.isWait && alone.reason.contains("backend but no WAL"), "\(alone)")
     #expect(!volume.isFresh)
   }
+
+  /// Issue 13, item 3: a pod restarted with another scheme, peer port or cluster domain (a
+  /// `kubectl edit` past the chart's refusal) is told apart from a healthy member.
+  @Test("a member whose listed peer URL is not the one this pod advertises says so instead of 'healthy'")
+  func changedPeerURL() {
+    var listed = Scenario.healthy(3)
+    listed.members[1].peerURLs = ["https://etcd-1.etcd:2380"]
+    let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, token: "t-formed"))
+    let s = Scenario(me: 1)
+    let plan = MemberEngine.plan(s.observe(volume: volume, record: .present(Scenario.record), cluster: listed, etcd: Scenario.running(1)))
+    #expect(plan.isWait && plan.reason.contains("peer URL in etcd's member list is https://etcd-1.etcd:2380"), "\(plan)")
+    #expect(plan.reason.contains("advertises \(Scenario.peerURL(1))"))
+    let same = MemberEngine.plan(s.observe(volume: volume, record: .present(Scenario.record), cluster: Scenario.healthy(3), etcd: Scenario.running(1)))
+    #expect(same.reason.contains("is a healthy voter"), "\(same)")
+  }
 }

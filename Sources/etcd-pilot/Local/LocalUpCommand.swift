@@ -53,7 +53,7 @@ struct LocalUpCommand: AsyncParsableCommand {
   @Option(name: .customLong("image-file"), help: "With --manifest: IMAGEPATH=LOCALPATH for a file of the image (etcd-pilot and etcd are mapped by default).")
   var imageFiles: [String] = []
 
-  @Flag(help: "Client and peer TLS with client certificates: a CA in <dir>/tls issues each member's certificate; local tools use <dir>/tls/client.crt.")
+  @Flag(help: "Client and peer TLS with client certificates: a CA in <dir>/tls issues each member's certificate; etcd trusts clients of another CA, in <dir>/tls-clients (given to no pod); local tools use <dir>/tls/client.crt.")
   var tls = false
 
   @Option(name: .customLong("tls-validity"), parsing: .unconditional, help: "With --tls: the lifetime of the members' certificates, e.g. 90d (renewed at two thirds).")

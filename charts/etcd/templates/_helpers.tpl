@@ -323,6 +323,37 @@ all members, renewed by cert-manager).
 {{- end -}}
 {{- end -}}
 
+{{/*
+The Secret of the clients' CA in "ca" mode: ca.crt and ca.key of the CA etcd trusts for client
+certificates, apart from the members' CA, and tls.crt and tls.key of the client certificate the
+agents, helm test and the backups present (CN etcd-pilot, no etcd user). Pods mount only
+ca.crt, tls.crt and tls.key: none holds a key that can make a client identity etcd accepts.
+*/}}
+{{- define "etcd.clientsSecret" -}}
+{{- printf "%s-clients" (include "etcd.fullname" .) -}}
+{{- end -}}
+
+{{/*
+How etcd trusts client certificates in "ca" mode: "apart" (the clients' CA of
+etcd.clientsSecret) for a new release; a live release keeps what it runs, and one that chart
+0.2.0 made runs "shared" (the members' CA for clients too): changing it under running members
+would cut updated and not yet updated pods off from each other during the rollout.
+*/}}
+{{- define "etcd.clientTrust" -}}
+{{- if eq (include "etcd.tlsMode" .) "ca" -}}
+{{- $live := include "etcd.liveStatefulSet" . | fromJson -}}
+{{- $running := dict -}}
+{{- if $live -}}
+{{- $running = include "etcd.liveMemberSettings" (dict "root" . "live" $live) | fromJson -}}
+{{- end -}}
+{{- if and (eq (toString (get $running "tls")) "ca") (hasKey $running "clientTrust") -}}
+{{- get $running "clientTrust" -}}
+{{- else -}}
+apart
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* The CA Secret of "ca" mode (keys ca.crt and ca.key). */}}
 {{- define "etcd.caSecret" -}}
 {{- default (printf "%s-ca" (include "etcd.fullname" .)) .Values.tls.ca.existingSecret -}}
@@ -351,7 +382,9 @@ own certificate, which the agent writes below its data dir or cert-manager provi
 */}}
 {{- define "etcd.memberClientFiles" -}}
 {{- $mode := include "etcd.tlsMode" . -}}
-{{- if eq $mode "ca" -}}
+{{- if and (eq $mode "ca") (eq (include "etcd.clientTrust" .) "apart") -}}
+{{- dict "cacert" "/var/run/etcd/tls/ca.crt" "cert" "/etc/etcd-pilot/clients/tls.crt" "key" "/etc/etcd-pilot/clients/tls.key" | toJson -}}
+{{- else if eq $mode "ca" -}}
 {{- dict "cacert" "/var/run/etcd/tls/ca.crt" "cert" "/var/run/etcd/tls/member.crt" "key" "/var/run/etcd/tls/member.key" | toJson -}}
 {{- else if eq $mode "certManager" -}}
 {{- dict "cacert" "/etc/etcd-pilot/tls/ca.crt" "cert" "/etc/etcd-pilot/tls/tls.crt" "key" "/etc/etcd-pilot/tls/tls.key" | toJson -}}
@@ -610,12 +643,15 @@ successThreshold: {{ int .probe.successThreshold }}
 
 {{/*
 Shell lines that give a client pod (helm test, backups) its credentials: with TLS a client
-certificate (issued here into /tmp/tls from the CA Secret, or cert-manager's) as etcdctl flags
+certificate (the clients' CA's of etcd.clientsSecret; on a release that shares one CA, issued
+here into /tmp/tls from the CA Secret; or cert-manager's) as etcdctl flags
 in "$@", with auth ETCDCTL_USER and ETCDCTL_PASSWORD. Takes (dict "root" $ "name" <client name>).
 */}}
 {{- define "etcd.clientCredentialsScript" -}}
 {{- $tls := include "etcd.tlsMode" .root -}}
-{{- if eq $tls "ca" }}
+{{- if and (eq $tls "ca") (eq (include "etcd.clientTrust" .root) "apart") }}
+set -- --cacert=/etc/etcd-pilot/ca/ca.crt --cert=/etc/etcd-pilot/clients/tls.crt --key=/etc/etcd-pilot/clients/tls.key
+{{- else if eq $tls "ca" }}
 etcd-pilot certs client {{ .name }} --ca-dir /etc/etcd-pilot/ca --out /tmp/tls --force
 set -- --cacert=/etc/etcd-pilot/ca/ca.crt --cert=/tmp/tls/{{ .name }}.crt --key=/tmp/tls/{{ .name }}.key
 {{- else if eq $tls "certManager" }}
@@ -638,6 +674,11 @@ export ETCDCTL_USER ETCDCTL_PASSWORD
 - name: ca
   mountPath: /etc/etcd-pilot/ca
   readOnly: true
+{{- if eq (include "etcd.clientTrust" .) "apart" }}
+- name: clients
+  mountPath: /etc/etcd-pilot/clients
+  readOnly: true
+{{- end }}
 {{- else if eq $tls "certManager" }}
 - name: tls
   mountPath: /etc/etcd-pilot/tls
@@ -658,7 +699,17 @@ export ETCDCTL_USER ETCDCTL_PASSWORD
   emptyDir:
     medium: Memory
     sizeLimit: 4Mi
-{{- if eq $tls "ca" }}
+{{- if and (eq $tls "ca") (eq (include "etcd.clientTrust" .) "apart") }}
+# The members' CA certificate (to check the servers; not its key) and the clients' certificate.
+- name: ca
+  secret:
+    secretName: {{ include "etcd.caSecret" . }}
+    defaultMode: 288  # 0440: owner and group (fsGroup) read
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- include "etcd.clientsVolume" . }}
+{{- else if eq $tls "ca" }}
 - name: ca
   secret:
     secretName: {{ include "etcd.caSecret" . }}
@@ -706,6 +757,7 @@ membership call. None can change on a live release (etcd.checkMemberSettings).
 {{- $settings := dict "tls" (default "off" $tls) "peerPort" (include "etcd.peerPort" .) "clusterDomain" (toString .Values.clusterDomain) "auth" (toString .Values.auth.enabled) -}}
 {{- if eq $tls "ca" -}}
 {{- $_ := set $settings "caSecret" (include "etcd.caSecret" .) -}}
+{{- $_ := set $settings "clientTrust" (include "etcd.clientTrust" .) -}}
 {{- else if eq $tls "certManager" -}}
 {{- $issuer := .Values.tls.certManager.issuerRef -}}
 {{- $_ := set $settings "issuer" (printf "%s %s" (default "Issuer" $issuer.kind) $issuer.name) -}}
@@ -731,12 +783,16 @@ StatefulSet an older chart made, what its agent's arguments and volumes say.
 {{- $_ := set $settings "auth" "false" -}}
 {{- range $args -}}
 {{- if hasPrefix "--tls-ca-dir=" . -}}{{- $_ := set $settings "tls" "ca" -}}{{- end -}}
+{{- if hasPrefix "--tls-client-ca-file=" . -}}{{- $_ := set $settings "clientTrust" "apart" -}}{{- end -}}
 {{- if hasPrefix "--tls-cert-file=" . -}}{{- $_ := set $settings "tls" "certManager" -}}{{- end -}}
 {{- if hasPrefix "--auth-password-file=" . -}}{{- $_ := set $settings "auth" "true" -}}{{- end -}}
 {{- if hasPrefix "--peer-port=" . -}}{{- $_ := set $settings "peerPort" (trimPrefix "--peer-port=" .) -}}{{- end -}}
 {{- if hasPrefix "--cluster-domain=" . -}}{{- $_ := set $settings "clusterDomain" (trimPrefix "--cluster-domain=" .) -}}{{- end -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- if and (eq (get $settings "tls") "ca") (not (hasKey $settings "clientTrust")) -}}
+{{- $_ := set $settings "clientTrust" "shared" -}}
 {{- end -}}
 {{- range (dig "spec" "template" "spec" "volumes" (list) .live) -}}
 {{- if and (eq .name "ca") (eq (get $settings "tls") "ca") .secret -}}
@@ -766,4 +822,19 @@ by, or call) the others, and the rollout would stop there with a member down.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/* The volume of etcd.clientsSecret: the clients' CA certificate and the client certificate, never the CA's key. */}}
+{{- define "etcd.clientsVolume" }}
+- name: clients
+  secret:
+    secretName: {{ include "etcd.clientsSecret" . }}
+    defaultMode: 288  # 0440: owner and group (fsGroup) read
+    items:
+      - key: ca.crt
+        path: ca.crt
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
 {{- end -}}
