@@ -233,7 +233,9 @@ final class TLSContexts: Sendable {
   }
 
   /// The context for a new connection; a file that changed but cannot be read yet (written
-  /// half) leaves the previous context in use.
+  /// half) leaves the previous context in use. It reads a few small local files on the event
+  /// loop, once per connection: the pilot's port takes a probe every few seconds and a peer's
+  /// request every second at most, so that is cheaper than a watcher task.
   func current() -> NIOSSLContext {
     let stamp = Self.stamp(files)
     return made.withLock { made in

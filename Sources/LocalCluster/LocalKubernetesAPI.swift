@@ -83,7 +83,8 @@ final class LocalKubernetesAPI: Sendable {
     let items: [[String: Any]] = view.pods.map { pod in
       var metadata: [String: Any] = ["name": pod.name, "namespace": namespace, "uid": pod.uid, "labels": selector]
       if pod.terminating { metadata["deletionTimestamp"] = Self.timestamp() }
-      return ["metadata": metadata]
+      // Every pod the API server lists has a phase; one whose containers have not started is Pending.
+      return ["metadata": metadata, "status": ["phase": pod.pending ? "Pending" : "Running"]]
     }
     return json(["apiVersion": "v1", "kind": "PodList", "items": items])
   }

@@ -325,6 +325,8 @@ public actor LocalStatefulSet {
       var name: String
       var uid: String
       var terminating: Bool
+      /// Not started yet, or between restarts: a Pending pod in Kubernetes.
+      var pending: Bool
     }
     var replicas: Int
     var generation: Int
@@ -336,7 +338,7 @@ public actor LocalStatefulSet {
   func apiView() -> APIView {
     let pods = slots.keys.sorted().compactMap { ordinal -> APIView.Pod? in
       guard let slot = slots[ordinal], slot.process != nil || ordinal < replicas else { return nil }
-      return .init(name: config.podName(ordinal), uid: slot.uid, terminating: slot.terminatingSince != nil)
+      return .init(name: config.podName(ordinal), uid: slot.uid, terminating: slot.terminatingSince != nil, pending: slot.process == nil)
     }
     return APIView(replicas: replicas, generation: generation, deleting: deleting, deleted: deleted, pods: pods)
   }

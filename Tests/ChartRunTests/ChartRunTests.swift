@@ -199,6 +199,27 @@ struct ChartRunTests {
 }
 
 extension ChartRunTests {
+  /// Issue 13, item 7, through the chart: one pod the platform does not run (started 40 s late,
+  /// as a Pending pod would be) keeps the others from forming the cluster only for
+  /// `absentPodTimeout`; it joins as a learner once it runs.
+  @Test("the chart with a pod that does not run: the others form the cluster after absentPodTimeout, and it joins when it runs")
+  func podNotRun() async throws {
+    let manifest = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-chart-\(UUID().uuidString).yaml").path
+    try Data(try Self.render(["absentPodTimeout=5s", "tls.enabled=false"]).utf8).write(to: URL(fileURLWithPath: manifest))
+    defer { try? FileManager.default.removeItem(atPath: manifest) }
+    try await withStartingLocalCluster(replicas: 3, version: .v3_5, arguments: ["--manifest", manifest, "--start-delay", "2=40"]) { cluster in
+      let running = [cluster.endpoint(0), cluster.endpoint(1)]
+      try await eventually("demo-etcd-0 and demo-etcd-1 to form a cluster of two and serve", timeout: .seconds(35)) {
+        try await cluster.withClient(endpoints: running, timeout: .seconds(2)) { etcd in
+          try await etcd.put("early", "1")
+          return try await etcd.memberList().members.count == 2 ? true : nil
+        }
+      }
+      let log = String(decoding: FileManager.default.contents(atPath: cluster.layout.log("demo-etcd-0")) ?? Data(), as: UTF8.self)
+      #expect(log.contains("demo-etcd-2 has not run for"), "\(log.suffix(2000))")
+    }
+  }
+
   @Test("cert-manager's certificate: members run on its files and pick up a renewal without a restart")
   func certManagerFiles() async throws {
     guard getuid() == 0 else {

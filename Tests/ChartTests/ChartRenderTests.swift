@@ -14,14 +14,14 @@ struct ChartRenderTests {
 
   static func expectedArgs(
     fullname: String = "my-release-etcd", clusterDomain: String = "cluster.local", client: Int = 2379, peer: Int = 2380,
-    pilot: Int = 2390, consistencyCheck: String = "5m"
+    pilot: Int = 2390, consistencyCheck: String = "5m", absentPodTimeout: String = "2m"
   ) -> [String] {
     [
       "member", "--data-dir=/var/run/etcd", "--service=\(fullname)-headless", "--cluster-domain=\(clusterDomain)",
       "--client-port=\(client)", "--peer-port=\(peer)", "--pilot-port=\(pilot)", "--listen-host=$(POD_IP)",
       "--listen-localhost",
       "--etcd=/usr/local/bin/etcd", "--replicas-from=kubernetes", "--cluster-record=kubernetes:configmap/\(fullname)-cluster",
-      "--consistency-check-interval=\(consistencyCheck)",
+      "--absent-pod-timeout=\(absentPodTimeout)", "--consistency-check-interval=\(consistencyCheck)",
     ]
   }
 
@@ -377,7 +377,7 @@ struct ChartRenderTests {
     let container = try rendered.container
     #expect(
       container["args"].strings
-        == Self.expectedArgs(fullname: "kv", clusterDomain: "k8s.example.org", pilot: 12390, consistencyCheck: "1h")
+        == Self.expectedArgs(fullname: "kv", clusterDomain: "k8s.example.org", pilot: 12390, consistencyCheck: "1h", absentPodTimeout: "5m")
         + Self.caArgs(fullname: "kv", clusterDomain: "k8s.example.org")
         + ["--", "--quota-backend-bytes=8589934592", "--auto-compaction-retention=1h"])
     #expect(container["ports"].port("pilot") == 12390)

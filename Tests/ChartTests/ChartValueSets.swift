@@ -46,7 +46,7 @@ enum ChartValueSets {
   /// The parameters beyond the incubator chart's, each away from its default.
   static let everythingElse = [
     "--set", "pilotPort=12390",
-    "--set", "consistencyCheckInterval=1h",
+    "--set", "consistencyCheckInterval=1h", "--set", "absentPodTimeout=5m",
     "--set", "clusterDomain=k8s.example.org",
     "--set-json", #"extraArgs=["--quota-backend-bytes=8589934592","--auto-compaction-retention=1h"]"#,
     "--set-json", #"extraEnv=[{"name":"ETCD_PILOT_DEBUG","value":"1"},{"name":"GOMAXPROCS","value":"2"}]"#,

@@ -278,6 +278,7 @@ readinessProbe: {initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 3, fa
 service: {type: ClusterIP, annotations: {}, loadBalancerSourceRanges: []}
 consistencyCheck: {action: replace}
 tmpSizeLimit: 3Gi
+absentPodTimeout: 2m
 maxUnavailable: 1
 {{- end -}}
 
