@@ -71,12 +71,7 @@ public enum LocalSecurity {
       try authority.write(to: directory, includeKey: false)
       if let clients = try mountedSecret(chart, flag: "--tls-client-cert-file") {
         // etcd trusts the chart's clients' CA: the tools present the clients' certificate of its Secret.
-        for (key, file) in [("tls.crt", "client.crt"), ("tls.key", "client.key")] {
-          guard let value = clients[key] else { throw LocalClusterError("the chart's clients Secret has no \(key)") }
-          guard FileManager.default.createFile(atPath: "\(directory)/\(file)", contents: value, attributes: [.posixPermissions: 0o600]) else {
-            throw LocalClusterError("cannot write \(directory)/\(file)")
-          }
-        }
+        try copy(clients, of: "clients Secret", [("tls.crt", "client.crt"), ("tls.key", "client.key")], to: directory)
       } else {
         try authority.issue(commonName: "etcd-pilot-local", usage: .client).write(to: directory, name: "client")
       }
@@ -86,12 +81,7 @@ public enum LocalSecurity {
     if config.tlsDirectory == nil, let values = try mountedSecret(chart, flag: "--tls-cert-file") {
       let directory = "\(layout.directory)/tls"
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-      for (key, file) in [("ca.crt", "ca.crt"), ("tls.crt", "client.crt"), ("tls.key", "client.key")] {
-        guard let value = values[key] else { throw LocalClusterError("the chart's certificate Secret has no \(key)") }
-        guard FileManager.default.createFile(atPath: "\(directory)/\(file)", contents: value, attributes: [.posixPermissions: 0o600]) else {
-          throw LocalClusterError("cannot write \(directory)/\(file)")
-        }
-      }
+      try copy(values, of: "certificate Secret", [("ca.crt", "ca.crt"), ("tls.crt", "client.crt"), ("tls.key", "client.key")], to: directory)
       config.tlsDirectory = directory
     }
     if let values = try mountedSecret(chart, flag: "--auth-password-file"), let password = values.values.first {
@@ -102,6 +92,17 @@ public enum LocalSecurity {
         throw LocalClusterError("cannot write \(file): check the directory's permissions")
       }
       config.rootPasswordFile = file
+    }
+  }
+
+  /// Writes the Secret's `keys` into `directory` under their file names (mode 0600), as a user
+  /// with `kubectl get secret` would.
+  private static func copy(_ values: [String: Data], of secret: String, _ keys: [(key: String, file: String)], to directory: String) throws {
+    for (key, file) in keys {
+      guard let value = values[key] else { throw LocalClusterError("the chart's \(secret) has no \(key)") }
+      guard FileManager.default.createFile(atPath: "\(directory)/\(file)", contents: value, attributes: [.posixPermissions: 0o600]) else {
+        throw LocalClusterError("cannot write \(directory)/\(file)")
+      }
     }
   }
 

@@ -251,12 +251,9 @@ struct MemberCommand: AsyncParsableCommand {
 
   /// TLS from the flags: an issuing CA, or files kept by someone else, or none.
   func makeTLS() throws -> PilotTLS? {
-    guard var member = try makeMemberTLS() else {
-      _ = try makeClientTrust(memberTLS: false)
-      return nil
-    }
-    member.clients = try makeClientTrust(memberTLS: true)
-    return member
+    let member = try makeMemberTLS()
+    let clients = try makeClientTrust(memberTLS: member != nil)
+    return member.map { PilotTLS(caFile: $0.caFile, certificateFile: $0.certificateFile, keyFile: $0.keyFile, issuer: $0.issuer, clients: clients) }
   }
 
   /// The clients' CA and this pilot's client certificate, when etcd trusts another CA for
