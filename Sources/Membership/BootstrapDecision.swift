@@ -23,11 +23,11 @@ enum BootstrapDecision {
       if let cluster = o.cluster ?? o.foreignCluster, cluster.entries(of: o.me).contains(where: \.isStarted) { return nil }
       let start = EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token)
       if o.volume.notes.marker == marker {
-        return Plan([.startEtcd(start)], because: "resuming the bootstrap of cluster token \(marker.token)")
+        return Plan([.startEtcd(start)], because: .resumingBootstrap, "resuming the bootstrap of cluster token \(marker.token)")
       }
       return Plan(
         [.writeMarker(marker), .startEtcd(start)],
-        because: "adopting the bootstrap marker of \(source) (token \(marker.token), \(marker.members.count) members)")
+        because: .adoptingBootstrap, "adopting the bootstrap marker of \(source) (token \(marker.token), \(marker.members.count) members)")
     }
     return nil
   }
@@ -55,7 +55,7 @@ enum BootstrapDecision {
     return Plan(
       [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))],
       because:
-        "the bootstrap of cluster token \(marker.token) formed without this pod, whose entry (\(entry.hexID)) is still unstarted: starting as that member from \(found.source)'s marker")
+        .startingAsLateMember, "the bootstrap of cluster token \(marker.token) formed without this pod, whose entry (\(entry.hexID)) is still unstarted: starting as that member from \(found.source)'s marker")
   }
 
   /// Gives up the unformed bootstrap this volume holds, if it must — and never once a leader may
@@ -67,23 +67,22 @@ enum BootstrapDecision {
       // A leader's first act is an entry of its own term, after the bootstrap's configuration
       // changes (one per initial member): a log that holds more has seen a leader.
       if let problem = o.ownLogProblem {
-        return .wait("the bootstrap \(reason), but this member's WAL cannot be read (\(problem)): keeping its data")
+        return .wait(.bootstrapLogUnreadable, "the bootstrap \(reason), but this member's WAL cannot be read (\(problem)): keeping its data")
       }
       guard let tail = o.ownLogTail else {
         return Plan(
           [.readOwnLog],
-          because: "the bootstrap \(reason); reading this member's WAL first: entries beyond the bootstrap's configuration mean a leader existed")
+          because: .readingLogBeforeAbandoning, "the bootstrap \(reason); reading this member's WAL first: entries beyond the bootstrap's configuration mean a leader existed")
       }
       let bootstrapEntries = UInt64(marker.members.count)
       if tail.lastIndex > bootstrapEntries {
         return .wait(
-          "the bootstrap \(reason), but this member's WAL holds \(tail.lastIndex - bootstrapEntries) entries beyond its initial configuration: a leader existed and may have acknowledged writes, so it is never given up; waiting for its members",
-          releasing: o.holdsLock)
+          .bootstrapSawLeader, "the bootstrap \(reason), but this member's WAL holds \(tail.lastIndex - bootstrapEntries) entries beyond its initial configuration: a leader existed and may have acknowledged writes, so it is never given up; waiting for its members")
       }
     }
     return Plan(
-      (o.holdsLock ? [.releaseLock] : []) + [.moveDataAside(reason: "unformed bootstrap abandoned: \(reason)", redundant: false)],
-      because: "the bootstrap \(reason); no member of it ever saw a leader")
+      [.moveDataAside(reason: "unformed bootstrap abandoned: \(reason)", redundant: false)],
+      because: .abandoningBootstrap, "the bootstrap \(reason); no member of it ever saw a leader")
   }
 
   /// Why an unformed bootstrap would be given up: it no longer fits the desired pods, or it has
@@ -106,19 +105,19 @@ enum BootstrapDecision {
   static func propose(_ o: Observation, desired: Int) -> Plan {
     if o.record.exists {
       return .wait(
-        "the cluster formed before (its record exists) but no quorum answers; waiting for members to return (if every volume was deleted on purpose, delete the cluster record to start a new, empty cluster)")
+        .recordExistsNoQuorum, "the cluster formed before (its record exists) but no quorum answers; waiting for members to return (if every volume was deleted on purpose, delete the cluster record to start a new, empty cluster)")
     }
     if formed(o) {
-      return .wait("a peer reports the cluster formed, but no quorum answers; waiting")
+      return .wait(.peerFormedNoQuorum, "a peer reports the cluster formed, but no quorum answers; waiting")
     }
     if o.foreignCluster != nil {
-      return .wait("a cluster answers on this StatefulSet's addresses: no new cluster is proposed while one does")
+      return .wait(.foreignClusterAnswers, "a cluster answers on this StatefulSet's addresses: no new cluster is proposed while one does")
     }
     guard o.me.ordinal == 0 else {
-      return .wait("no cluster yet; waiting for \(o.pods.first { $0.ordinal == 0 }?.name ?? "ordinal 0") to propose one")
+      return .wait(.waitingForProposal, "no cluster yet; waiting for \(o.pods.first { $0.ordinal == 0 }?.name ?? "ordinal 0") to propose one")
     }
     guard o.volume.isFresh else {
-      return .wait("this volume is not fresh but holds no etcd data; waiting for a marker or a cluster")
+      return .wait(.volumeNotFresh, "this volume is not fresh but holds no etcd data; waiting for a marker or a cluster")
     }
     let expected = o.pods.filter { $0.ordinal < desired && $0.ordinal != o.me.ordinal }
     var uids: Set<String> = []
@@ -134,7 +133,7 @@ enum BootstrapDecision {
       uids.insert(report.uid)
       answering.append(pod)
     }
-    guard !o.proposalToken.isEmpty else { return .wait("no token to propose with") }
+    guard !o.proposalToken.isEmpty else { return .wait(.noProposalToken, "no token to propose with") }
     var why = "every pod of \(desired) answered fresh and no cluster exists"
     if !missing.isEmpty {
       let names = missing.map(\.name).joined(separator: ", ")
@@ -142,13 +141,13 @@ enum BootstrapDecision {
       // come: past a timeout the others form the cluster, and they join later as learners. A
       // pod that runs but does not answer fresh may hold data: for it, always wait.
       let notRun = missing.allSatisfy { [.pending, .absent].contains(o.phase(ofOrdinal: $0.ordinal)) }
-      guard notRun else { return .wait("no cluster yet; waiting for \(names) to answer fresh") }
+      guard notRun else { return .wait(.waitingForFreshPods, "no cluster yet; waiting for \(names) to answer fresh") }
       let waited = o.secondsWaitingForAbsentPods ?? 0
       guard waited >= o.settings.absentPodTimeout else {
         return Plan(
           [.wait],
           because:
-            "no cluster yet; waiting for \(names) to answer fresh; the platform does not run \(missing.count == 1 ? "it" : "them"): forming without \(missing.count == 1 ? "it" : "them") after \(Int(o.settings.absentPodTimeout)) s (now \(Int(waited)) s)",
+            .waitingForAbsentPods, "no cluster yet; waiting for \(names) to answer fresh; the platform does not run \(missing.count == 1 ? "it" : "them"): forming without \(missing.count == 1 ? "it" : "them") after \(Int(o.settings.absentPodTimeout)) s (now \(Int(waited)) s)",
           remembering: .waitingForAbsentPods)
       }
       why =
@@ -160,6 +159,6 @@ enum BootstrapDecision {
     let marker = BootstrapMarker(token: o.proposalToken, members: members, proposedAt: o.now)
     return Plan(
       [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))],
-      because: "\(why): proposing cluster token \(marker.token)")
+      because: .proposingCluster, "\(why): proposing cluster token \(marker.token)")
   }
 }

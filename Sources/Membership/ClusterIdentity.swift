@@ -43,7 +43,7 @@ enum ClusterIdentity {
     let members = foreign.members.map { $0.clientURLs.first ?? $0.peerURLs.first ?? $0.hexID }.joined(separator: ", ")
     let ours = known(o).map { String($0, radix: 16) }.sorted()
     var explained = plan
-    explained.reason +=
+    explained.reason.text +=
       " (etcd at \(members) answers for cluster \(String(foreign.clusterID, radix: 16)), which is not this StatefulSet's"
       + (ours.isEmpty ? ": no cluster record, note or peer names it" : " (\(ours.joined(separator: ", ")))")
       + "; it is never joined or changed)"

@@ -46,7 +46,7 @@ public enum ConsistencyDecision {
     case .consistent:
       return nil
     case .undecided(let why):
-      return .wait("consistency check: \(why)", releasing: o.holdsLock)
+      return .wait(.consistencyUndecided, "consistency check: \(why)")
     case .diverged(let members, let hash, let agreeing):
       let names = agreeing.map(\.label).sorted().joined(separator: ", ")
       func why(_ member: MemberView) -> String {
@@ -57,28 +57,27 @@ public enum ConsistencyDecision {
         // have replayed a log that lost what it applied (etcd issue 14009). A hash vote alone
         // never removes the leader: a person decides.
         return .wait(
-          "consistency check: \(why(me)); this member leads, and a leader is never replaced on a hash vote alone: compare the members' data (etcd-pilot backup of each) and replace the wrong one by hand",
-          releasing: o.holdsLock)
+          .divergedLeader, "consistency check: \(why(me)); this member leads, and a leader is never replaced on a hash vote alone: compare the members' data (etcd-pilot backup of each) and replace the wrong one by hand")
       }
       guard o.settings.replacesDivergedMembers else {
-        return .wait("consistency check: \(why(members[0])); reporting only (the check's action is report)", releasing: o.holdsLock)
+        return .wait(.divergedReportOnly, "consistency check: \(why(members[0])); reporting only (the check's action is report)")
       }
       // The same verdict at two revisions: one reading could have caught a member mid-apply.
       guard let previous = o.previousDivergence, previous.revision != reading.revision,
         previous.members == Set(members.map(\.id))
       else {
-        return .wait("consistency check: \(why(members[0])); reading again at another revision before acting", releasing: o.holdsLock)
+        return .wait(.divergedConfirming, "consistency check: \(why(members[0])); reading again at another revision before acting")
       }
       let member = members[0]
       guard Quorum.canRemove(member, from: cluster) else {
-        return .wait("consistency check: \(why(member)); removing it now would lose quorum", releasing: o.holdsLock)
+        return .wait(.divergedRemovalLosesQuorum, "consistency check: \(why(member)); removing it now would lose quorum")
       }
       guard o.holdsLock else {
-        return Plan([.acquireLock], because: "consistency check: \(why(member)); it must be replaced")
+        return Plan([.acquireLock], because: .divergedNeedsLock, "consistency check: \(why(member)); it must be replaced")
       }
       return Plan(
         [.removeMember(memberID: member.id, name: member.label)],
-        because: "consistency check: \(why(member)), at revisions \(previous.revision) and \(reading.revision): removing it, so that its pod moves the data aside and joins again from a fresh copy")
+        because: .removingDiverged, "consistency check: \(why(member)), at revisions \(previous.revision) and \(reading.revision): removing it, so that its pod moves the data aside and joins again from a fresh copy")
     }
   }
 

@@ -4,7 +4,7 @@ public enum JoinDecision {
   static func plan(_ o: Observation, cluster: ClusterView) -> Plan {
     if !BootstrapDecision.formed(o), !cluster.members.allSatisfy(\.isStarted) {
       // A bootstrap is under way without this pod: wait until it has formed.
-      return .wait("a cluster is forming without this pod; waiting for it to form before joining")
+      return .wait(.formingWithoutMe, "a cluster is forming without this pod; waiting for it to form before joining")
     }
     if let plan = space(o) { return plan }
     // What to change, decided before taking the lock: a pod that would only wait leaves the
@@ -14,26 +14,25 @@ public enum JoinDecision {
       // An empty data directory never takes over a listed member: its old entry goes first.
       guard Quorum.canRemove(stale, from: cluster) else {
         return .wait(
-          "this pod's earlier member \(stale.label) (\(stale.hexID)) cannot be removed without losing quorum; waiting",
-          releasing: o.holdsLock)
+          .staleEntryLosesQuorum, "this pod's earlier member \(stale.label) (\(stale.hexID)) cannot be removed without losing quorum; waiting")
       }
       change = Plan(
         [.removeMember(memberID: stale.id, name: stale.label)],
-        because: "this volume is empty: member \(stale.hexID) is an earlier life of \(o.me.name) and must go before it joins again")
+        because: .removingStaleEntry, "this volume is empty: member \(stale.hexID) is an earlier life of \(o.me.name) and must go before it joins again")
     } else if let learner = cluster.learners.first {
-      return .wait("learner \(learner.label) is joining; etcd allows one learner at a time", releasing: o.holdsLock)
+      return .wait(.learnerJoining, "learner \(learner.label) is joining; etcd allows one learner at a time")
     } else if let dead = cluster.voters.first(where: { !$0.isAlive && !o.isOwned($0) }), Quorum.canRemove(dead, from: cluster) {
       change = Plan(
         [.removeMember(memberID: dead.id, name: dead.label)],
-        because: "dead member \(dead.label) belongs to no desired pod and blocks every add")
+        because: .removingUnownedDead, "dead member \(dead.label) belongs to no desired pod and blocks every add")
     } else if let blocker = cluster.voters.first(where: { !$0.isAlive }) {
       return .wait(
-        "add blocked by down voter \(blocker.label): etcd adds only while every voter is connected", releasing: o.holdsLock)
+        .downVoterBlocksAdd, "add blocked by down voter \(blocker.label): etcd adds only while every voter is connected")
     } else {
-      change = Plan([.addLearner], because: "joining the cluster as a learner")
+      change = Plan([.addLearner], because: .joiningAsLearner, "joining the cluster as a learner")
     }
     guard o.holdsLock else {
-      return Plan([.acquireLock], because: "joining the cluster needs the membership lock")
+      return Plan([.acquireLock], because: .joinNeedsLock, "joining the cluster needs the membership lock")
     }
     return change
   }
@@ -63,14 +62,14 @@ public enum JoinDecision {
     if free + reclaimed >= needed {
       return Plan(
         [.deleteAsideCopies(doomed)],
-        because: "\(what): deleting the aside copies \(doomed.joined(separator: ", ")) (made while the cluster held every committed entry without them) to make room")
+        because: .deletingRedundantAside, "\(what): deleting the aside copies \(doomed.joined(separator: ", ")) (made while the cluster held every committed entry without them) to make room")
     }
     let kept = o.volume.aside.filter { !$0.redundant }.map(\.name)
     let advice =
       kept.isEmpty
       ? "give the volume more space"
       : "the aside copies \(kept.joined(separator: ", ")) may hold data no member has: copy them off the volume and delete them, or give the volume more space"
-    return .wait("not enough free space to join: \(what); \(advice)", releasing: o.holdsLock)
+    return .wait(.notEnoughSpace, "not enough free space to join: \(what); \(advice)")
   }
 
   static func mib(_ bytes: Int64) -> String { "\((bytes + (1 << 19)) >> 20) MiB" }

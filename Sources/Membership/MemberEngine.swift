@@ -34,9 +34,12 @@ public struct MemberEngine: Sendable {
     return min(0.25 * Double(1 << min(memory.failedSteps - 1, 7)), 30)
   }
 
-  /// One decision from the observation alone, its remembered fields as given.
+  /// One decision from the observation alone, its remembered fields as given. Every plan keeps
+  /// the ``LockRule``.
   public static func plan(_ o: Observation) -> Plan {
-    if let problem = o.volume.readProblem { return VolumeProblemDecision.plan(o, problem: problem) }
+    if let problem = o.volume.readProblem {
+      return LockRule.applied(VolumeProblemDecision.plan(o, problem: problem), holdsLock: o.holdsLock)
+    }
     let o = ClusterIdentity.checked(o)
     let plan: Plan
     if o.stopping {
@@ -48,6 +51,6 @@ public struct MemberEngine: Sendable {
       case .exited(let exit): plan = ExitDecision.plan(o, exit: exit)
       }
     }
-    return ClusterIdentity.explained(plan, o)
+    return LockRule.applied(ClusterIdentity.explained(plan, o), holdsLock: o.holdsLock)
   }
 }

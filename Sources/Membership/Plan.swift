@@ -1,30 +1,28 @@
 /// What the pilot must do now: steps in order, each with its reason, for the log.
 public struct Plan: Sendable, Hashable, CustomStringConvertible {
   public var steps: [Step]
-  public var reason: String
+  public var reason: Reason
   /// What the engine must remember of this decision.
   var memo: PlanMemo?
 
-  public init(_ steps: [Step], because reason: String) {
+  public init(_ steps: [Step], because reason: Reason) {
     self.steps = steps
     self.reason = reason
   }
 
-  init(_ steps: [Step], because reason: String, remembering memo: PlanMemo) {
-    self.init(steps, because: reason)
+  public init(_ steps: [Step], because kind: Reason.Kind, _ text: String) {
+    self.init(steps, because: Reason(kind, text))
+  }
+
+  init(_ steps: [Step], because kind: Reason.Kind, _ text: String, remembering memo: PlanMemo) {
+    self.init(steps, because: kind, text)
     self.memo = memo
   }
 
-  public static func wait(_ reason: String) -> Plan { Plan([.wait], because: reason) }
-
-  /// Waits, first releasing the membership lock when this pod holds it: a pod that waits on
-  /// something else must not keep others from changing the membership meanwhile.
-  public static func wait(_ reason: String, releasing holdsLock: Bool) -> Plan {
-    Plan(holdsLock ? [.releaseLock, .wait] : [.wait], because: reason)
-  }
+  public static func wait(_ kind: Reason.Kind, _ text: String) -> Plan { Plan([.wait], because: kind, text) }
 
   /// Nothing left to do: the pilot may exit (only while stopping).
-  public static func done(_ reason: String) -> Plan { Plan([], because: reason) }
+  public static func done(_ kind: Reason.Kind, _ text: String) -> Plan { Plan([], because: kind, text) }
 
   public var description: String {
     steps.isEmpty ? "done: \(reason)" : "\(steps.map(\.description).joined(separator: ", ")): \(reason)"

@@ -47,12 +47,12 @@ public enum Reconciler {
         continue
       }
       guard o.holdsLock else {
-        return Plan([.acquireLock], because: "reconciler: \(candidate.member.label) must go (\(candidate.why))")
+        return Plan([.acquireLock], because: .reconcilerNeedsLock, "reconciler: \(candidate.member.label) must go (\(candidate.why))")
       }
       return Plan(
         [.removeMember(memberID: candidate.member.id, name: candidate.member.label)],
-        because: "reconciler: removing \(candidate.member.label) (\(candidate.member.hexID)): \(candidate.why)")
+        because: .reconcilerRemoving, "reconciler: removing \(candidate.member.label) (\(candidate.member.hexID)): \(candidate.why)")
     }
-    return Plan(o.holdsLock ? [.releaseLock, .wait] : [.wait], because: "reconciler blocked: " + blocked.joined(separator: "; "))
+    return Plan([.wait], because: .reconcilerBlocked, "reconciler blocked: " + blocked.joined(separator: "; "))
   }
 }

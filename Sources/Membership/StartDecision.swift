@@ -5,18 +5,18 @@ enum StartDecision {
     if o.volume.hasEtcdData, let refusal = identityRefusal(o) {
       return Plan(
         [.fail("\(refusal); nothing was touched: move the volume's etcd directory away by hand, or restore from a snapshot")],
-        because: "data of another cluster")
+        because: .otherClusterData, "data of another cluster")
     }
     guard let desired = o.desired.count else {
       if case .paused(let reason) = o.desired, o.volume.hasEtcdData {
         // A pilot with data starts etcd at once, without waiting for the API or its peers.
-        return Plan([.startEtcd(.fromData)], because: "data on the volume; starting etcd at once (\(reason))")
+        return Plan([.startEtcd(.fromData)], because: .startingWhilePaused, "data on the volume; starting etcd at once (\(reason))")
       }
-      if case .paused(let reason) = o.desired { return .wait("paused: \(reason); no data on the volume") }
-      return .wait("paused")
+      if case .paused(let reason) = o.desired { return .wait(.pausedNoData, "paused: \(reason); no data on the volume") }
+      return .wait(.paused, "paused")
     }
     if o.me.ordinal >= desired {
-      return .wait("this pod (ordinal \(o.me.ordinal)) is above the \(desired) desired replicas; not starting etcd")
+      return .wait(.aboveDesired, "this pod (ordinal \(o.me.ordinal)) is above the \(desired) desired replicas; not starting etcd")
     }
     if o.volume.hasEtcdData { return startFromData(o, desired: desired) }
     if o.volume.hasPartialData { return partialData(o) }
@@ -30,7 +30,7 @@ enum StartDecision {
     {
       return plan
     }
-    return Plan([.startEtcd(.fromData)], because: "data on the volume; starting etcd from it")
+    return Plan([.startEtcd(.fromData)], because: .startingFromData, "data on the volume; starting etcd from it")
   }
 
   /// Why the data on this volume is not this pod's to start, if it is not: it belongs to another
@@ -60,10 +60,10 @@ enum StartDecision {
   private static func partialData(_ o: Observation) -> Plan {
     let what = "etcd's data directory holds a backend but no WAL (a start killed before it wrote its WAL, or a lost WAL): etcd cannot start from it"
     guard let cluster = o.cluster, Quorum.hasQuorum(cluster) else {
-      return .wait("\(what); no quorum answers, so it is kept; waiting", releasing: o.holdsLock)
+      return .wait(.partialDataNoQuorum, "\(what); no quorum answers, so it is kept; waiting")
     }
     return ExitDecision.movingAside(
-      o, reason: "a backend without a WAL", redundant: true, because: "\(what); the cluster has a quorum: moving it aside and joining anew")
+      o, reason: "a backend without a WAL", redundant: true, because: .partialDataMovingAside, "\(what); the cluster has a quorum: moving it aside and joining anew")
   }
 
   private static func startWithoutData(_ o: Observation, desired: Int) -> Plan {

@@ -33,16 +33,16 @@ public enum StrandedDecision {
   /// etcd serves, no quorum answers: stop etcd first if this is the stranded case.
   static func plan(_ o: Observation, myID: UInt64) -> Plan? {
     guard let other = strandedPeer(o, myID: myID) else { return nil }
-    if case .refused(let reason) = o.stranded { return .wait(reason) }
+    if case .refused(let reason) = o.stranded { return .wait(.strandedRefused, reason) }
     let why = reason(other)
     guard o.secondsWithoutQuorum >= o.settings.strandedAfter else {
       return .wait(
-        "\(why); continuing alone if it is still so after \(Int(o.settings.strandedAfter)) s (now \(Int(o.secondsWithoutQuorum)) s)")
+        .strandedWaiting, "\(why); continuing alone if it is still so after \(Int(o.settings.strandedAfter)) s (now \(Int(o.secondsWithoutQuorum)) s)")
     }
     return Plan(
       [.stopEtcdBeforeForcing],
       because:
-        "\(why); stopping etcd gracefully first: --force-new-cluster discards what lies beyond the commit index on disk, so the WAL is read once etcd has closed (and synced) it",
+        .strandedStopping, "\(why); stopping etcd gracefully first: --force-new-cluster discards what lies beyond the commit index on disk, so the WAL is read once etcd has closed (and synced) it",
       remembering: .strandedStopping(other: other.label))
   }
 
@@ -69,7 +69,7 @@ public enum StrandedDecision {
     }
     guard let tail = o.ownLogTail else {
       return Plan(
-        [.readOwnLog], because: "\(why); etcd stopped cleanly: reading its WAL, since --force-new-cluster discards what lies beyond its commit index")
+        [.readOwnLog], because: .strandedReadingLog, "\(why); etcd stopped cleanly: reading its WAL, since --force-new-cluster discards what lies beyond its commit index")
     }
     guard let myID = o.myMemberID else {
       return refusal("neither this pod's notes nor its WAL say which member its data is", other: other)
@@ -87,7 +87,7 @@ public enum StrandedDecision {
     let discarded = tail.beyondCommit == 0 ? "" : " (the \(tail.beyondCommit) entries it holds beyond its commit index are its own uncommitted proposals)"
     return Plan(
       [.forceNewCluster(removing: other)],
-      because: "\(why); with two voters every committed entry is on this member\(discarded): starting its etcd once with --force-new-cluster")
+      because: .forcingNewCluster, "\(why); with two voters every committed entry is on this member\(discarded): starting its etcd once with --force-new-cluster")
   }
 
   /// The other voter of a two-voter cluster scaled to one, gone with its pod, when this member
@@ -113,6 +113,6 @@ public enum StrandedDecision {
   private static func refusal(_ what: String, other: String) -> Plan {
     let reason =
       "\(Self.reason(other)); \(refusalMarker): \(what). Scale back to 2 so that \(other) returns with its data; its removal can then commit"
-    return Plan([.startEtcd(.fromData)], because: "\(reason) (etcd starts again on its data meanwhile)", remembering: .strandedRefused(reason))
+    return Plan([.startEtcd(.fromData)], because: .strandedRefused, "\(reason) (etcd starts again on its data meanwhile)", remembering: .strandedRefused(reason))
   }
 }

@@ -5,9 +5,9 @@ enum VolumeProblemDecision {
   static func plan(_ o: Observation, problem: String) -> Plan {
     let why = "this pod's volume cannot be read (\(problem)); nothing is decided until it can be"
     if o.stopping {
-      if case .running = o.etcd { return Plan([.stopEtcd], because: "stopping; \(why)") }
-      return .done("stopped; \(why)")
+      if case .running = o.etcd { return Plan([.stopEtcd], because: .volumeUnreadable, "stopping; \(why)") }
+      return .done(.volumeUnreadable, "stopped; \(why)")
     }
-    return .wait(why, releasing: o.holdsLock)
+    return .wait(.volumeUnreadable, why)
   }
 }

@@ -152,9 +152,10 @@ extension Pilot {
       etcd: etcdText, role: role, ready: ready, desiredReplicas: o.desired.count,
       members: o.cluster?.members.map { "\($0.label)=\($0.hexID)\($0.isLearner ? " (learner)" : "")\($0.isAlive ? "" : " (down)")" } ?? [],
       decision: plan.steps.map(\.description).joined(separator: ", "),
-      reason: plan.reason + (context.problem.map { " [\($0)]" } ?? ""),
+      reason: plan.reason.text + (context.problem.map { " [\($0)]" } ?? ""),
       waiting: plan.steps.last == .wait, stopping: o.stopping, etcdRestarts: crashRestarts)
     published?.served = o.volume.notes.served
+    published?.reasonKind = plan.reason.kind.rawValue
     if case .refused(let reason) = engine.memory.stranded { published?.operatorNeeded = reason }
     published?.etcdDataBytes = etcdDataBytes()
   }

@@ -25,7 +25,7 @@ public actor Pilot {
   let started = ContinuousClock.now
   var stopRequested = false
   var published: PilotStatus?
-  var lastDecision = ""
+  var lastDecision: DecisionKey?
   var lastLoop = ContinuousClock.now
   var crashRestarts = 0
   /// Observations in a row in which this pod's etcd refused fresh auth tokens.
@@ -112,8 +112,9 @@ public actor Pilot {
       lastLoop = .now
       let (observation, context) = await observe(client)
       let plan = engine.plan(observation)
-      // One line per decision: a wait whose reason only counts up is the same decision.
-      let key = plan.description.filter { !$0.isNumber }
+      // One line per decision: the same steps for the same kind of reason are the same
+      // decision, however its counts (seconds waited, entries behind) moved.
+      let key = DecisionKey(steps: plan.steps, kind: plan.reason.kind)
       if key != lastDecision {
         logger.info("decision: \(plan)")
         lastDecision = key

@@ -27,6 +27,9 @@ public struct PilotStatus: Sendable, Codable, Hashable {
   /// The last decision and its reason; `waiting` tells what it waits for.
   public var decision: String
   public var reason: String
+  /// The decision's kind (``Reason/Kind``'s raw value, e.g. `learnerBehind`): what tools and
+  /// alerts compare; `reason` is its prose. Absent from pilots before 0.3.
+  public var reasonKind: String?
   public var waiting: Bool
   public var stopping: Bool
   public var etcdRestarts: Int

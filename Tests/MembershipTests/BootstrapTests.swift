@@ -8,7 +8,8 @@ struct BootstrapTests {
     let s = Scenario(me: 0)
     let waiting = MemberEngine.plan(s.observe(peers: [Scenario.fresh(1)]))
     #expect(waiting.isWait)
-    #expect(waiting.reason.contains("etcd-2"))
+    #expect(waiting.reason.kind == .waitingForFreshPods, "\(waiting)")
+    #expect(waiting.reason.text.contains("etcd-2"))
 
     // A stale DNS answer: two names, one pod.
     let duplicate = MemberEngine.plan(s.observe(peers: [Scenario.fresh(1, uid: "same"), Scenario.fresh(2, uid: "same")]))
@@ -28,14 +29,16 @@ struct BootstrapTests {
     var o = s.observe(peers: [Scenario.fresh(1)], phases: phases)
     o.monotonic = 0
     let first = engine.plan(o)
-    #expect(first.isWait && first.reason.contains("the platform does not run it: forming without it after 120 s"), "\(first.reason)")
+    #expect(first.reason.kind == .waitingForAbsentPods, "\(first)")
+    #expect(first.isWait && first.reason.text.contains("the platform does not run it: forming without it after 120 s"), "\(first.reason)")
     o.monotonic = 119
     #expect(engine.plan(o).isWait)
     o.monotonic = 121
     let formed = engine.plan(o)
     let marker = Scenario.marker([0, 1], token: "t-new", at: 1000)
     #expect(formed.steps == [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: "t-new"))], "\(formed)")
-    #expect(formed.reason.contains("etcd-2 has not run for 121 s"), "\(formed.reason)")
+    #expect(formed.reason.kind == .proposingCluster, "\(formed)")
+    #expect(formed.reason.text.contains("etcd-2 has not run for 121 s"), "\(formed.reason)")
     // etcd-2 runs but does not answer fresh (it may hold data): never without it.
     var running = s.observe(peers: [Scenario.fresh(1)], phases: phases.map { PodPhase(ordinal: $0.ordinal, state: .running) })
     running.secondsWaitingForAbsentPods = 500
@@ -151,7 +154,8 @@ struct BootstrapTests {
     // Two of the three started, and a leader exists: the cluster formed, and may have
     // acknowledged writes (issue 12: recording only once all had started let it be abandoned).
     #expect(plan.steps.contains { if case .createRecord = $0 { true } else { false } }, "\(plan)")
-    #expect(plan.reason.contains("2 of its 3 bootstrap members started"), "\(plan.reason)")
+    #expect(plan.reason.kind == .formed, "\(plan)")
+    #expect(plan.reason.text.contains("2 of its 3 bootstrap members started"), "\(plan.reason)")
     // One of three started is no quorum: nothing formed yet.
     let alone = Scenario.cluster([Scenario.member(0), Scenario.member(1, started: false), late])
     let early = MemberEngine.plan(leader.observe(volume: notes, cluster: alone, etcd: Scenario.running(0)))

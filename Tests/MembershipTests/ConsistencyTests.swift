@@ -31,7 +31,8 @@ struct ConsistencyTests {
   func divergedFollowerRemoved() {
     let plan = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb]))
     #expect(plan.steps == [.removeMember(memberID: Scenario.id(2), name: "etcd-2")])
-    #expect(plan.reason.contains("etcd-2's data diverged: its HashKV at revision 4711 is bb, the 2 voters etcd-0, etcd-1 agree on aa"))
+    #expect(plan.reason.kind == .removingDiverged, "\(plan)")
+    #expect(plan.reason.text.contains("etcd-2's data diverged: its HashKV at revision 4711 is bb, the 2 voters etcd-0, etcd-1 agree on aa"))
     let unlocked = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], holdsLock: false))
     #expect(unlocked.steps == [.acquireLock])
   }
@@ -45,14 +46,14 @@ struct ConsistencyTests {
     let plan = MemberEngine.plan(Self.leading(hashes: [0: 0xbb, 1: 0xaa, 2: 0xaa], cluster: cluster))
     #expect(plan.steps == [.releaseLock, .wait])
     #expect(!plan.steps.contains { if case .moveLeader = $0 { true } else { false } })
-    #expect(plan.reason.contains("a leader is never replaced on a hash vote alone"), "\(plan.reason)")
+    #expect(plan.reason.kind == .divergedLeader, "\(plan)")
   }
 
   @Test("one reading is not enough: the same verdict at a second revision is; a different one, or the same revision, is not")
   func confirmedAtTwoRevisions() {
     let once = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], confirmed: false))
     #expect(!once.changesMembership && once.steps.last == .wait)
-    #expect(once.reason.contains("reading again at another revision before acting"), "\(once.reason)")
+    #expect(once.reason.kind == .divergedConfirming, "\(once)")
     var other = Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb])
     other.previousDivergence = Divergence(members: [Scenario.id(1)], revision: 4700)
     #expect(!MemberEngine.plan(other).changesMembership)
@@ -87,22 +88,25 @@ struct ConsistencyTests {
     mixed.cluster?.members[0].version = "3.4.23"
     let plan = MemberEngine.plan(mixed)
     #expect(!plan.changesMembership)
-    #expect(plan.reason.contains("different etcd versions"), "\(plan.reason)")
+    #expect(plan.reason.kind == .consistencyUndecided, "\(plan)")
+    #expect(plan.reason.text.contains("different etcd versions"), "\(plan.reason)")
     var report = Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb])
     report.settings.replacesDivergedMembers = false
     let reported = MemberEngine.plan(report)
     #expect(!reported.changesMembership && reported.steps.last == .wait)
-    #expect(reported.reason.contains("reporting only"), "\(reported.reason)")
+    #expect(reported.reason.kind == .divergedReportOnly, "\(reported)")
   }
 
   @Test("no quorum agrees (two voters, two hashes; five voters split 2-2-1): nobody is removed, and the pilot says so")
   func noQuorumNoAction() {
     let two = MemberEngine.plan(Self.leading(2, hashes: [0: 0xaa, 1: 0xbb]))
     #expect(!two.changesMembership && two.steps.last == .wait)
-    #expect(two.reason.contains("no quorum of 2 agrees"), "\(two.reason)")
+    #expect(two.reason.kind == .consistencyUndecided, "\(two)")
+    #expect(two.reason.text.contains("no quorum of 2 agrees"), "\(two.reason)")
     let five = MemberEngine.plan(Self.leading(5, hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb, 3: 0xbb, 4: 0xcc]))
     #expect(!five.changesMembership && five.steps.last == .wait)
-    #expect(five.reason.contains("restore from a backup"), "\(five.reason)")
+    #expect(five.reason.kind == .consistencyUndecided, "\(five)")
+    #expect(five.reason.text.contains("restore from a backup"), "\(five.reason)")
   }
 
   @Test("hashes from different compactions are not compared; members not in the reading or no longer listed are ignored")
@@ -111,7 +115,7 @@ struct ConsistencyTests {
     #expect(!compacted.changesMembership)
     // etcd-2 did not answer: two agreeing voters, nothing to say.
     let partial = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa]))
-    #expect(partial.steps == [.releaseLock])
+    #expect(partial.steps == [.releaseLock, .wait])
     // The reading predates etcd-2's replacement (its old ID): the new member is not judged by it.
     let replaced = Scenario.cluster([Scenario.member(0), Scenario.member(1), MemberView(id: 999, name: "etcd-2", peerURLs: [Scenario.peerURL(2)], clientURLs: [Scenario.clientURL(2)])])
     let stale = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], cluster: replaced))
@@ -124,7 +128,7 @@ struct ConsistencyTests {
     let cluster = Scenario.cluster([Scenario.member(0), Scenario.member(1, alive: false), Scenario.member(2)])
     let blocked = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], cluster: cluster))
     #expect(!blocked.changesMembership)
-    #expect(blocked.reason.contains("would lose quorum"), "\(blocked.reason)")
+    #expect(blocked.reason.kind == .divergedRemovalLosesQuorum, "\(blocked)")
     // A follower's pilot with the same reading does nothing about it.
     let follower = MemberEngine.plan(Self.leading(me: 1, hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], holdsLock: false, cluster: Scenario.healthy(3, leader: 0)))
     #expect(!follower.changesMembership && follower.steps != [.acquireLock])

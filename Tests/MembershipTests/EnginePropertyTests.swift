@@ -33,7 +33,7 @@ struct EnginePropertyTests {
   @Test("a voter owned by a desired pod is removed for its data only when a quorum of voters agrees on another hash")
   func divergenceNeedsAQuorum() async {
     await check { o, plan in
-      for case .removeMember(let id, _) in plan.steps where plan.reason.hasPrefix("consistency check") {
+      for case .removeMember(let id, _) in plan.steps where plan.reason.kind == .removingDiverged {
         guard let cluster = o.cluster, let reading = o.consistency, let own = reading.hashes[id] else {
           Issue.record("\(plan) without a reading of that member")
           continue
@@ -53,6 +53,21 @@ struct EnginePropertyTests {
       let changes = plan.steps.filter(\.changesMembership)
       if !changes.isEmpty { #expect(o.holdsLock, "\(plan) without the lock") }
       #expect(changes.count <= 1, "\(plan) makes more than one change")
+    }
+  }
+
+  @Test("a pod holding the membership lock changes the membership or releases the lock; a pod without it never releases")
+  func lockOnlyForChanges() async {
+    await check { o, plan in
+      let releases = plan.steps.contains(.releaseLock)
+      if o.holdsLock, !plan.steps.isEmpty {
+        #expect(plan.changesMembership || releases, "holds the lock and only \(plan)")
+        #expect(!plan.steps.contains(.acquireLock), "acquires the lock it holds: \(plan)")
+      }
+      if !o.holdsLock { #expect(!releases, "releases a lock it does not hold: \(plan)") }
+      if let release = plan.steps.firstIndex(of: .releaseLock), let change = plan.steps.firstIndex(where: \.changesMembership) {
+        #expect(change < release, "releases the lock before its change: \(plan)")
+      }
     }
   }
 

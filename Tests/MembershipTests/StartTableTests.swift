@@ -42,10 +42,11 @@ struct StartTableTests {
     let s = Scenario(me: 1)
     let bootstrap = MemberEngine.plan(s.observe())
     #expect(bootstrap.isWait)
-    #expect(bootstrap.reason.contains("etcd-0 to propose"))
+    #expect(bootstrap.reason.kind == .waitingForProposal, "\(bootstrap)")
+    #expect(bootstrap.reason.text.contains("etcd-0 to propose"))
     let formed = MemberEngine.plan(s.observe(record: .present(Scenario.record)))
     #expect(formed.isWait)
-    #expect(formed.reason.contains("record exists"))
+    #expect(formed.reason.kind == .recordExistsNoQuorum, "\(formed)")
   }
 
   @Test("empty, quorum, name or URL listed: that entry is removed, then the pod joins as a new learner")
@@ -57,6 +58,16 @@ struct StartTableTests {
     #expect(MemberEngine.plan(o).steps == [.removeMember(memberID: Scenario.id(2), name: "etcd-2")])
     let locked = s.observe(record: .present(Scenario.record), cluster: cluster)
     #expect(MemberEngine.plan(locked).steps == [.acquireLock])
+  }
+
+  @Test("a joiner that removed its earlier entry and then lost the Kubernetes API waits without the lock")
+  func pausedJoinerReleasesTheLock() {
+    var s = Scenario(pods: 4, me: 3)
+    s.desired = .paused(reason: "the Kubernetes API is unreachable")
+    let o = s.observe(record: .present(Scenario.record), cluster: Scenario.healthy(3), holdsLock: true)
+    let plan = MemberEngine.plan(o)
+    #expect(plan.steps == [.releaseLock, .wait])
+    #expect(plan.reason.kind == .pausedNoData, "\(plan)")
   }
 
   @Test("empty, quorum, listed only by URL (added but never started): removed and re-added, never taken over")
@@ -81,7 +92,8 @@ struct StartTableTests {
     cluster.members[1].isAlive = false
     let plan = MemberEngine.plan(s.observe(record: .present(Scenario.record), cluster: cluster, holdsLock: true))
     #expect(plan.isWait)
-    #expect(plan.reason.contains("add blocked by down voter etcd-1"))
+    #expect(plan.reason.kind == .downVoterBlocksAdd, "\(plan)")
+    #expect(plan.reason.text.contains("add blocked by down voter etcd-1"))
   }
 
   @Test("a dead voter no desired pod owns is removed before the add")
@@ -102,7 +114,7 @@ struct StartTableTests {
     let plan = MemberEngine.plan(
       s.observe(record: .present(Scenario.record), cluster: Scenario.cluster(members), holdsLock: true))
     #expect(plan.isWait)
-    #expect(plan.reason.contains("learner etcd-3 is joining"))
+    #expect(plan.reason.kind == .learnerJoining, "\(plan)")
     // It lets go of the lock while it waits: the learner it waits for needs it to be promoted.
     #expect(plan.steps == [.releaseLock, .wait])
     let withoutLock = MemberEngine.plan(
@@ -118,7 +130,7 @@ struct StartTableTests {
     o.largestDBSize = 800
     let plan = MemberEngine.plan(o)
     #expect(plan.isWait)
-    #expect(plan.reason.contains("free space"))
+    #expect(plan.reason.kind == .notEnoughSpace, "\(plan)")
   }
 
   @Test("a pod above the desired count does not start")
@@ -126,7 +138,7 @@ struct StartTableTests {
     let s = Scenario(pods: 4, desired: 3, me: 3)
     let plan = MemberEngine.plan(s.observe(volume: VolumeState(hasEtcdData: true), cluster: Scenario.healthy(3)))
     #expect(plan.isWait)
-    #expect(plan.reason.contains("above"))
+    #expect(plan.reason.kind == .aboveDesired, "\(plan)")
   }
 
   @Test("data of another cluster stops the pilot with the reason and touches nothing")

@@ -48,7 +48,7 @@ struct StopTests {
     let plan = MemberEngine.plan(
       s.observe(cluster: Scenario.cluster(members), etcd: Scenario.running(2), holdsLock: true, stopping: true))
     #expect(plan.isWait)
-    #expect(plan.reason.contains("would lose quorum"))
+    #expect(plan.reason.kind == .leavingLosesQuorum, "\(plan)")
     #expect(!plan.steps.contains(.stopEtcd))
   }
 
@@ -76,7 +76,7 @@ struct StopTests {
       var s = Scenario(me: 2)
       s.desired = .paused(reason: reason)
       let plan = MemberEngine.plan(s.observe(cluster: Scenario.healthy(3), etcd: Scenario.running(2), holdsLock: true, stopping: true))
-      #expect(plan.steps == [.stopEtcd])
+      #expect(plan.steps == [.releaseLock, .stopEtcd])
       #expect(!plan.changesMembership)
     }
   }
@@ -107,7 +107,7 @@ struct RunningTests {
     let lagging = MemberEngine.plan(
       s.observe(volume: notes, record: .present(Scenario.record), cluster: Scenario.cluster(behind), etcd: Scenario.running(3), holdsLock: true))
     #expect(lagging.isWait)
-    #expect(lagging.reason.contains("behind"))
+    #expect(lagging.reason.kind == .learnerBehind, "\(lagging)")
   }
 
   @Test("with auth, a caught-up learner's etcd is restarted once before its promotion (etcd issue 13134)")
@@ -120,7 +120,8 @@ struct RunningTests {
     observation.restartLearnerBeforePromotion = true
     let restart = MemberEngine.plan(observation)
     #expect(restart.steps == [.stopEtcd])
-    #expect(restart.reason.contains("13134"))
+    #expect(restart.reason.kind == .restartingLearnerForAuth, "\(restart)")
+    #expect(restart.reason.text.contains("13134"))
     // Still behind: it catches up first.
     members[3].raftIndex = 100
     observation.cluster = Scenario.cluster(members)
@@ -140,7 +141,8 @@ struct RunningTests {
     observation.ownRejectsTokens = true
     let restart = MemberEngine.plan(observation)
     #expect(restart.steps == [.stopEtcd])
-    #expect(restart.reason.contains("13134"))
+    #expect(restart.reason.kind == .restartingForTokens, "\(restart)")
+    #expect(restart.reason.text.contains("13134"))
     observation.holdsLock = true
     #expect(MemberEngine.plan(observation).steps == [.releaseLock, .stopEtcd])
     // With another voter down, stopping this one would lose quorum: wait, and say so.
@@ -150,7 +152,7 @@ struct RunningTests {
     observation.ownRejectsTokens = true
     let wait = MemberEngine.plan(observation)
     #expect(wait.isWait && !wait.steps.contains(.stopEtcd))
-    #expect(wait.reason.contains("would lose quorum"))
+    #expect(wait.reason.kind == .tokenRestartLosesQuorum, "\(wait)")
   }
 
   @Test("corrupt data with quorum elsewhere: data aside (then the join removes the old entry); without quorum: keep everything")
@@ -165,7 +167,8 @@ struct RunningTests {
     let keep = MemberEngine.plan(
       s.observe(volume: volume, record: .present(Scenario.record), cluster: nil, etcd: .exited(.corruptData("crc mismatch"))))
     #expect(keep.isWait)
-    #expect(keep.reason.contains("keeping every byte"))
+    #expect(keep.reason.kind == .corruptNoQuorum, "\(keep)")
+    #expect(keep.reason.text.contains("keeping every byte"))
   }
 
   @Test("an unknown crash restarts etcd from its data, like a kubelet")

@@ -59,9 +59,9 @@ struct StrandedTests {
   func continuesAlone() {
     let (first, last, engine) = Self.procedure(Self.stranded(), log: .read(Self.committedLog))
     #expect(first.steps == [.stopEtcdBeforeForcing])
-    #expect(first.reason.contains("the WAL is read once etcd has closed (and synced) it"), "\(first.reason)")
+    #expect(first.reason.kind == .strandedStopping, "\(first)")
     #expect(last.steps == [.forceNewCluster(removing: "etcd-1")])
-    #expect(last.reason.contains("every committed entry is on this member"))
+    #expect(last.reason.kind == .forcingNewCluster, "\(last)")
     var done = engine
     done.completed(.forceNewCluster(removing: "etcd-1"), .done)
     #expect(done.memory.stranded == nil)
@@ -82,11 +82,11 @@ struct StrandedTests {
   func restartedWithoutQuorum() {
     var o = Self.stranded()
     o.etcd = .running(serving: false, memberID: nil, secondsUp: 5)
-    #expect(MemberEngine.plan(o).reason.contains("etcd is starting"))
+    #expect(MemberEngine.plan(o).reason.kind == .etcdStarting, "\(MemberEngine.plan(o))")
     o.etcd = .running(serving: false, memberID: nil, secondsUp: 45)
     let plan = MemberEngine.plan(o)
     #expect(plan.isWait)
-    #expect(plan.reason.contains("serves no client: it answers only once a quorum of members lets it publish itself"))
+    #expect(plan.reason.kind == .notServing, "\(plan)")
   }
 
   @Test("the WAL is read only after etcd stopped cleanly: --force-new-cluster discards what lies beyond the commit index on disk")
@@ -100,7 +100,7 @@ struct StrandedTests {
     engine.completed(.stopEtcdBeforeForcing, .stopped(clean: true))
     let plan = engine.plan(Self.stopped(o))
     #expect(plan.steps == [.readOwnLog])
-    #expect(plan.reason.contains("--force-new-cluster discards what lies beyond its commit index"))
+    #expect(plan.reason.kind == .strandedReadingLog, "\(plan)")
   }
 
   /// Issue 12, finding 2: a state record that only moves the commit index is not synced; a killed
@@ -109,14 +109,16 @@ struct StrandedTests {
   func killedStopRefuses() {
     let (_, last, engine) = Self.procedure(Self.stranded(), stop: false, log: .read(Self.committedLog))
     #expect(last.steps == [.startEtcd(.fromData)])
-    #expect(last.reason.contains("\(StrandedDecision.refusalMarker): etcd did not exit on SIGTERM within its grace and was killed"), "\(last.reason)")
-    #expect(last.reason.contains("Scale back to 2 so that etcd-1 returns with its data"))
+    #expect(last.reason.kind == .strandedRefused, "\(last)")
+    #expect(last.reason.text.contains("etcd did not exit on SIGTERM within its grace and was killed"), "\(last.reason)")
+    #expect(last.reason.text.contains("Scale back to 2 so that etcd-1 returns with its data"))
     // Running again, still stranded: the refusal holds; it never stops etcd again for it.
     var again = engine
     var running = Self.stranded()
     running.monotonic = 60
     let waiting = again.plan(running)
-    #expect(waiting.isWait && waiting.reason.contains(StrandedDecision.refusalMarker), "\(waiting)")
+    #expect(waiting.reason.kind == .strandedRefused, "\(waiting)")
+    #expect(waiting.isWait)
     // Once a quorum answers, the refusal is forgotten.
     var healed = running
     healed.cluster = Scenario.healthy(2)
@@ -129,7 +131,8 @@ struct StrandedTests {
     let tail = LogTail(commit: 900, lastIndex: 907, leadersBeyondCommit: [Scenario.id(0)])
     let (_, plan, _) = Self.procedure(Self.stranded(), log: .read(tail))
     #expect(plan.steps == [.forceNewCluster(removing: "etcd-1")])
-    #expect(plan.reason.contains("the 7 entries it holds beyond its commit index are its own uncommitted proposals"))
+    #expect(plan.reason.kind == .forcingNewCluster, "\(plan)")
+    #expect(plan.reason.text.contains("the 7 entries it holds beyond its commit index are its own uncommitted proposals"))
   }
 
   /// The other voter led, committed an entry once this member held it, acknowledged it to a
@@ -140,12 +143,14 @@ struct StrandedTests {
       let tail = LogTail(commit: 900, lastIndex: 903, leadersBeyondCommit: leaders)
       let (_, plan, _) = Self.procedure(Self.stranded(), log: .read(tail))
       #expect(plan.steps == [.startEtcd(.fromData)], "\(leaders): \(plan)")
-      #expect(plan.reason.contains("holds 3 entries beyond its commit index 900"), "\(plan.reason)")
-      #expect(plan.reason.contains("Scale back to 2 so that etcd-1 returns with its data"), "\(plan.reason)")
+      #expect(plan.reason.kind == .strandedRefused, "\(plan)")
+      #expect(plan.reason.text.contains("holds 3 entries beyond its commit index 900"), "\(plan.reason)")
+      #expect(plan.reason.text.contains("Scale back to 2 so that etcd-1 returns with its data"), "\(plan.reason)")
     }
     let (_, plan, _) = Self.procedure(Self.stranded(), log: .unreadable("no WAL segment in /data/etcd/member/wal"))
     #expect(plan.steps == [.startEtcd(.fromData)])
-    #expect(plan.reason.contains("this member's WAL could not be read (no WAL segment in /data/etcd/member/wal)"))
+    #expect(plan.reason.kind == .strandedRefused, "\(plan)")
+    #expect(plan.reason.text.contains("this member's WAL could not be read (no WAL segment in /data/etcd/member/wal)"))
   }
 
   /// etcd before 3.5.22 and 3.6.1 keeps what its backend applied but drops it from the log when
@@ -158,7 +163,8 @@ struct StrandedTests {
       o.etcdVersion = version
       let (_, plan, _) = Self.procedure(o, log: .read(tail))
       #expect(plan.steps == [.startEtcd(.fromData)], "\(version ?? "unknown"): \(plan)")
-      #expect(plan.reason.contains("its backend applied entries up to 905, beyond the WAL's commit index 900"), "\(plan.reason)")
+      #expect(plan.reason.kind == .strandedRefused, "\(plan)")
+      #expect(plan.reason.text.contains("its backend applied entries up to 905, beyond the WAL's commit index 900"), "\(plan.reason)")
     }
     for version in ["3.5.22", "3.6.1", "3.7.0"] {
       var o = Self.stranded()
@@ -175,7 +181,8 @@ struct StrandedTests {
   func waitsFirst() {
     let plan = MemberEngine.plan(Self.stranded(seconds: 5))
     #expect(plan.isWait)
-    #expect(plan.reason.contains("continuing alone if it is still so after 15 s"))
+    #expect(plan.reason.kind == .strandedWaiting, "\(plan)")
+    #expect(plan.reason.text.contains("continuing alone if it is still so after 15 s"))
   }
 
   @Test("never in any other case: the pod still there or terminating, more voters, a learner, more pods wanted, stopping, paused")
