@@ -62,7 +62,7 @@ let package = Package(
     .executableTarget(
       name: "etcd-pilot",
       dependencies: [
-        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "ChildProcess", "Verify", "PKI", "Backup", argumentParser,
+        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "LocalPlatform", "ChildProcess", "Verify", "PKI", "Backup", argumentParser,
         logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
@@ -90,6 +90,7 @@ let package = Package(
         "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", "PKI", logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
       swiftSettings: swiftSettings
@@ -121,6 +122,14 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
 
+    // The local StatefulSet's side of the agent's platform: its state file, the replica source
+    // and the cluster record as files (the Kubernetes module is the other side).
+    .target(
+      name: "LocalPlatform",
+      dependencies: ["Pilot", "Membership"],
+      swiftSettings: swiftSettings
+    ),
+
     // The small in-cluster Kubernetes client the agent needs.
     .target(
       name: "Kubernetes",
@@ -137,7 +146,7 @@ let package = Package(
     .target(
       name: "LocalCluster",
       dependencies: [
-        "Pilot", "Membership", "ChildProcess", "HTTPEndpoints", "EtcdClient", "PeerProxy", "PKI", logging,
+        "Pilot", "LocalPlatform", "Membership", "ChildProcess", "HTTPEndpoints", "EtcdClient", "PeerProxy", "PKI", logging,
         .product(name: "Yams", package: "Yams"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),

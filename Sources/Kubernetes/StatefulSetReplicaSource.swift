@@ -30,19 +30,17 @@ public struct StatefulSetReplicaSource: ReplicaSource {
 
   public func desired() async -> DesiredReplicas {
     do {
-      guard let set = try await statefulSet() else {
-        return .paused(reason: "the StatefulSet \(name) does not exist (deleted)")
-      }
-      if set.metadata.deletionTimestamp != nil { return .paused(reason: "the StatefulSet \(name) is being deleted") }
-      let replicas = set.spec?.replicas ?? 1
-      if replicas == 0 { return .paused(reason: "the StatefulSet \(name) wants 0 replicas") }
-      if let generation = set.metadata.generation, let observed = set.status?.observedGeneration, observed < generation {
-        return .paused(reason: "the StatefulSet \(name) is being updated (generation \(generation), observed \(observed))")
-      }
-      return .replicas(replicas)
+      guard let set = try await statefulSet() else { return StatefulSetState.missing("the StatefulSet \(name)") }
+      return state(of: set).desired
     } catch {
       return .paused(reason: "the Kubernetes API cannot be read: \(error)")
     }
+  }
+
+  func state(of set: KubernetesObjects.StatefulSet, pods: [Int: PodPhase.State] = [:]) -> StatefulSetState {
+    StatefulSetState(
+      name: name, replicas: set.spec?.replicas ?? 1, deleting: set.metadata.deletionTimestamp != nil,
+      generation: set.metadata.generation, observedGeneration: set.status?.observedGeneration, pods: pods)
   }
 
   public func podPhases() async -> [PodPhase] {
@@ -64,8 +62,7 @@ public struct StatefulSetReplicaSource: ReplicaSource {
         states[ordinal] =
           pod.metadata.deletionTimestamp != nil ? .terminating : pod.status?.phase == "Pending" ? .pending : .running
       }
-      let highest = max(set.spec?.replicas ?? 0, (states.keys.max() ?? -1) + 1)
-      return (0..<(highest + 1)).map { PodPhase(ordinal: $0, state: states[$0] ?? .absent) }
+      return state(of: set, pods: states).phases
     } catch {
       return []
     }

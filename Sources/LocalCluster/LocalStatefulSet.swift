@@ -1,5 +1,6 @@
 import ChildProcess
 import Foundation
+import LocalPlatform
 import Logging
 import Membership
 import Pilot

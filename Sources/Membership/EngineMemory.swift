@@ -16,6 +16,12 @@ public struct EngineMemory: Sendable, Hashable {
   public var failedHandoffs = 0
   /// Steps that failed in a row: the pilot backs off before it looks again.
   public var failedSteps = 0
+  /// How often etcd was restarted after a crash: each restart backs off longer (``ExitDecision``).
+  public var crashRestarts = 0
+  /// Observations in a row in which this pod's etcd refused a fresh auth token.
+  public var tokenRefusals = 0
+  /// With auth, whether this pilot already restarted its caught-up learner before promotion.
+  public var learnerRestartedForAuth = false
   /// The consistency reading last taken in, and the divergence it found, if any.
   public var lastReading: ConsistencyReading?
   public var lastDivergence: Divergence?
@@ -81,11 +87,18 @@ enum PlanMemo: Sendable, Hashable {
   case strandedStopping(other: String)
   case strandedRefused(String)
   case waitingForAbsentPods
+  /// etcd is restarted after a crash: the next crash backs off longer.
+  case crashRestart
 }
 
 extension EngineMemory {
   /// Takes in what an observation shows before deciding.
   mutating func observe(_ o: Observation) {
+    switch o.ownRefusedToken {
+    case true?: tokenRefusals += 1
+    case false?: tokenRefusals = 0
+    case nil: break
+    }
     let serving: Bool = if case .running(true, _, _) = o.etcd { true } else { false }
     if o.cluster != nil {
       noQuorumSince = nil
@@ -134,6 +147,9 @@ extension EngineMemory {
     o.secondsUnformed = unformed.map { o.monotonic - $0.since }
     o.stranded = stranded
     o.failedHandoffs = failedHandoffs
+    o.crashRestarts = crashRestarts
+    o.ownRejectsTokens = o.ownRejectsTokens || tokenRefusals >= o.settings.tokenRefusals
+    o.restartLearnerBeforePromotion = o.settings.enablesAuth && !learnerRestartedForAuth
     o.previousDivergence = previousDivergence
     o.secondsWaitingForAbsentPods = absentPodsSince.map { o.monotonic - $0 }
   }
@@ -148,6 +164,7 @@ extension EngineMemory {
     switch plan.memo {
     case .strandedStopping(let other): stranded = .stopping(other: other)
     case .strandedRefused(let reason): stranded = .refused(reason)
+    case .crashRestart: crashRestarts += 1
     case .waitingForAbsentPods, nil: break
     }
   }
@@ -166,6 +183,8 @@ extension EngineMemory {
     case (.forceNewCluster, .done):
       ownLog = nil
       stranded = nil
+    case (.restartLearnerForAuth, .stopped):
+      learnerRestartedForAuth = true
     case (.moveLeader, .handoff(let succeeded)):
       failedHandoffs = succeeded ? 0 : failedHandoffs + 1
     default:

@@ -40,8 +40,18 @@ enum ExitDecision {
         [.fail("the data on this volume belongs to another cluster (\(message)); nothing was touched: move it away by hand or restore")],
         because: .otherClusterData, "data of another cluster")
     case .crashed(let message):
-      return restart(o, after: "etcd crashed (\(message))")
+      var plan = restart(o, after: "etcd crashed (\(message))")
+      guard plan.steps.contains(where: \.startsEtcd) else { return plan }
+      plan.steps.insert(.backOff(seconds: crashBackoff(after: o.crashRestarts)), at: 0)
+      plan.memo = plan.memo ?? .crashRestart
+      return plan
     }
+  }
+
+  /// Seconds before etcd starts again after a crash, given the restarts after crashes so far: 1 s
+  /// doubling to 30 s, the way the kubelet backs off a crashing container.
+  public static func crashBackoff(after restarts: Int) -> Double {
+    min(Double(1 << min(restarts, 5)), 30)
   }
 
   /// Moves the data aside, first releasing the membership lock if this pod holds it.
@@ -53,7 +63,8 @@ enum ExitDecision {
   private static func restart(_ o: Observation, after what: String) -> Plan {
     var restarted = o
     restarted.etcd = .stopped
-    let next = StartDecision.plan(restarted)
-    return Plan(next.steps, because: Reason(next.reason.kind, "\(what); \(next.reason.text)"))
+    var plan = StartDecision.plan(restarted)
+    plan.reason.text = "\(what); \(plan.reason.text)"
+    return plan
   }
 }

@@ -32,12 +32,18 @@ public struct Observation: Sendable {
   public var stalledSeconds: [UInt64: Double]
   /// The largest database size among members, for the free-space check before joining.
   public var largestDBSize: Int64
-  /// With auth: this pod's etcd refused the pilot's tokens in several observations in a row,
-  /// each freshly issued — its token provider is off (see DESIGN.md, "Auth after a snapshot").
+  /// With auth, what this observation's probe of this pod's voting etcd found: `true` when it
+  /// refused a freshly issued token, `false` when it took it (or no probe applies), `nil` when
+  /// the probe said nothing about tokens.
+  public var ownRefusedToken: Bool?
+  /// With auth: this pod's etcd refused the pilot's tokens in ``EngineSettings/tokenRefusals``
+  /// observations in a row, each freshly issued — its token provider is off (see DESIGN.md,
+  /// "Auth after a snapshot"). Remembered by the engine.
   public var ownRejectsTokens = false
   /// With auth: this learner's etcd has run since before it caught up, so it may have caught up
   /// from a snapshot — after which etcd leaves its token provider off until a restart (etcd
-  /// issue 13134). Restarted once before the promotion, while that costs no quorum.
+  /// issue 13134). Restarted once before the promotion, while that costs no quorum. Remembered
+  /// by the engine (``EngineMemory/learnerRestartedForAuth``).
   public var restartLearnerBeforePromotion = false
   /// The member list as this pod's own etcd has applied it, read only when no quorum answered
   /// (a serializable read: etcd answers it without a leader).
@@ -57,6 +63,8 @@ public struct Observation: Sendable {
   public var stranded: StrandedProgress?
   /// Leadership handoffs that failed in a row, while this pod leaves as the leader.
   public var failedHandoffs = 0
+  /// How often this pilot restarted etcd after a crash (``EngineMemory/crashRestarts``).
+  public var crashRestarts = 0
   /// The consistency verdict of the reading before ``consistency``, if it found a divergence:
   /// a voter is replaced only when two readings at different revisions agree.
   public var previousDivergence: Divergence?
@@ -168,6 +176,9 @@ public struct EngineSettings: Sendable, Hashable {
   public var absentPodTimeout: Double = 120
   /// The cluster turns etcd's auth on once, as it forms (the pilot has a root password).
   public var enablesAuth = false
+  /// Fresh tokens refused in this many observations in a row mean etcd's token provider is off
+  /// (the client authenticates again once per call before giving up, so one refusal is not it).
+  public var tokenRefusals = 3
   /// What the consistency check does with a voter whose data diverged: replace it (remove it,
   /// so that its pod joins again from a fresh copy), or only report it.
   public var replacesDivergedMembers = true

@@ -80,8 +80,14 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
   /// ``AsideCopy/redundant``). etcd must not be running.
   case moveDataAside(reason: String, redundant: Bool)
   case moveLeader(to: UInt64)
+  /// Wait this long before the next step, unless a stop arrives: etcd crashed, and starting it
+  /// again at once would spin (``ExitDecision/crashBackoff(after:)``).
+  case backOff(seconds: Double)
   /// Stop etcd gracefully, keeping its data.
   case stopEtcd
+  /// Stop this caught-up learner's etcd, keeping its data, so that it starts again with its
+  /// token provider on before the promotion (etcd issue 13134); once per pilot.
+  case restartLearnerForAuth
   /// Stop etcd gracefully and report whether it exited on SIGTERM within its grace: before the
   /// WAL is read for ``StrandedDecision`` (a closed WAL is synced; a killed etcd's may lack its
   /// last commit index).
@@ -100,6 +106,14 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
   case wait
   /// Stop the pilot with a non-zero exit and this message (bad data of another cluster, ...).
   case fail(String)
+
+  /// True for the steps that start etcd.
+  public var startsEtcd: Bool {
+    switch self {
+    case .startEtcd, .forceNewCluster: true
+    default: false
+    }
+  }
 
   public var changesMembership: Bool {
     switch self {
@@ -122,7 +136,9 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     case .removeMember(let id, let name): "remove member \(name) (\(String(id, radix: 16)))"
     case .moveDataAside(let reason, _): "move data aside (\(reason))"
     case .moveLeader(let id): "move leadership to \(String(id, radix: 16))"
+    case .backOff(let seconds): "back off \(Int(seconds)) s"
     case .stopEtcd: "stop etcd, keeping its data"
+    case .restartLearnerForAuth: "stop the learner's etcd to restart it with auth before its promotion"
     case .stopEtcdBeforeForcing: "stop etcd gracefully, keeping its data"
     case .forceNewCluster(let name): "start etcd alone with --force-new-cluster, leaving \(name) behind"
     case .readOwnLog: "read this member's WAL"

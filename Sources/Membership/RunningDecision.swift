@@ -103,9 +103,9 @@ enum RunningDecision {
     }
     if o.restartLearnerBeforePromotion {
       return Plan(
-        [.stopEtcd],
-        because:
-          .restartingLearnerForAuth, "learner caught up; with auth, its etcd is restarted once before the promotion: after catching up from a snapshot etcd leaves its token provider off until a restart (etcd issue 13134)")
+        [.restartLearnerForAuth],
+        because: .restartingLearnerForAuth,
+        "learner caught up; with auth, its etcd is restarted once before the promotion: after catching up from a snapshot etcd leaves its token provider off until a restart (etcd issue 13134)")
     }
     guard o.holdsLock else { return Plan([.acquireLock], because: .promotionNeedsLock, "promoting this learner needs the membership lock") }
     return Plan([.promote(memberID: me.id), .releaseLock], because: .promoting, "learner caught up (\(lag) entries behind): promoting")

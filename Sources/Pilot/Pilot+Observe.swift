@@ -42,7 +42,7 @@ extension Pilot {
     ).observe(
       own: own, ownRunning: running, candidates: candidates)
     let etcdState = await etcd.runState(serving: seen.ownServing, memberID: seen.ownMemberID)
-    let rejectsTokens = await probeOwnTokens(client, own: own, seen: seen)
+    let refusedToken = await probeOwnTokens(client, own: own, seen: seen)
     var peers: [PeerReport] = []
     // Peers matter while this pod has no data, and while its bootstrap has not formed: whether
     // any member of it served decides that it is never given up.
@@ -64,9 +64,8 @@ extension Pilot {
       largestDBSize: seen.largestDBSize, settings: settings)
     observation.monotonic = monotonic
     observation.etcdVersion = configuration.etcdVersion
-    observation.ownRejectsTokens = rejectsTokens
+    observation.ownRefusedToken = refusedToken
     observation.ownMemberList = seen.ownMembers
-    observation.restartLearnerBeforePromotion = configuration.rootPassword != nil && !learnerRestartedForAuth
     // The consistency check runs beside this loop (``checkConsistencyPeriodically``): it reads
     // what this observation saw, and this observation takes its latest reading — only while
     // this member leads: a reading of another leadership is forgotten.
@@ -95,24 +94,21 @@ extension Pilot {
     return bytes
   }
 
-  /// With auth, whether this pod's voting etcd has refused freshly issued tokens in three
-  /// observations in a row (the client authenticates again once per call before giving up).
-  func probeOwnTokens(_ client: EtcdClient, own: EtcdEndpoint?, seen: ClusterObserver.Result) async -> Bool {
+  /// With auth, whether this pod's voting etcd refused a freshly issued token
+  /// (``Observation/ownRefusedToken``): `false` when it took one or no probe applies, `nil` when
+  /// the probe said nothing about tokens.
+  func probeOwnTokens(_ client: EtcdClient, own: EtcdEndpoint?, seen: ClusterObserver.Result) async -> Bool? {
     guard configuration.rootPassword != nil, seen.ownServing, let own, let id = seen.ownMemberID,
       let member = seen.cluster?.member(id), !member.isLearner
-    else {
-      tokenRefusals = 0
-      return false
-    }
+    else { return false }
     do {
       _ = try await client.pinned(to: own).withTimeout(.seconds(2)).get("etcd-pilot/auth-probe", countOnly: true)
-      tokenRefusals = 0
+      return false
     } catch where error.code == .invalidAuthToken {
-      tokenRefusals += 1
+      return true
     } catch {
-      // Anything else says nothing about tokens.
+      return nil
     }
-    return tokenRefusals >= 3
   }
 
   /// A random cluster token: `etcd-pilot-` and 16 hex digits.
@@ -153,7 +149,7 @@ extension Pilot {
       members: o.cluster?.members.map { "\($0.label)=\($0.hexID)\($0.isLearner ? " (learner)" : "")\($0.isAlive ? "" : " (down)")" } ?? [],
       decision: plan.steps.map(\.description).joined(separator: ", "),
       reason: plan.reason.text + (context.problem.map { " [\($0)]" } ?? ""),
-      waiting: plan.steps.last == .wait, stopping: o.stopping, etcdRestarts: crashRestarts)
+      waiting: plan.steps.last == .wait, stopping: o.stopping, etcdRestarts: engine.memory.crashRestarts)
     published?.served = o.volume.notes.served
     published?.reasonKind = plan.reason.kind.rawValue
     if case .refused(let reason) = engine.memory.stranded { published?.operatorNeeded = reason }

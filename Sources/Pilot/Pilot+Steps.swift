@@ -96,10 +96,7 @@ extension Pilot {
       await events.record(reason: "DataMovedAside", message: "etcd data moved aside to \(path): \(reason)", warning: true)
       await etcd.acknowledgeExit()
 
-    case .stopEtcd:
-      if o.restartLearnerBeforePromotion, o.myMemberID.flatMap({ o.cluster?.member($0) })?.isLearner == true {
-        learnerRestartedForAuth = true
-      }
+    case .stopEtcd, .restartLearnerForAuth:
       return .stopped(clean: await etcd.stop())
 
     case .stopEtcdBeforeForcing:
@@ -138,7 +135,8 @@ extension Pilot {
       notes.served = true
       try volume.writeNotes(notes)
 
-    case .wait, .fail:
+    case .wait, .fail, .backOff:
+      // Carried out by the loop itself.
       break
     }
     return .done

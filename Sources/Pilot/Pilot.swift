@@ -4,6 +4,7 @@ import HTTPEndpoints
 import Logging
 import Membership
 import PKI
+import ServiceLifecycle
 import UnixSignals
 
 /// The agent of one etcd member: observes, asks the engine for a plan, carries it out, and
@@ -23,15 +24,12 @@ public actor Pilot {
   var engine = MemberEngine()
   /// When this pilot started: observations measure durations from it, on a monotonic clock.
   let started = ContinuousClock.now
-  var stopRequested = false
+  /// Set when SIGTERM or SIGINT arrives: every wait of the pilot ends at once.
+  let stop = StopLatch()
+  var stopRequested: Bool { stop.isSet }
   var published: PilotStatus?
   var lastDecision: DecisionKey?
   var lastLoop = ContinuousClock.now
-  var crashRestarts = 0
-  /// Observations in a row in which this pod's etcd refused fresh auth tokens.
-  var tokenRefusals = 0
-  /// With auth, whether this pilot already restarted its caught-up learner before promotion.
-  var learnerRestartedForAuth = false
   /// The last consistency check this pilot made beside the leader, and when it is due again.
   var consistency: ConsistencyReading?
   var nextConsistencyCheck: Double = 0
@@ -82,33 +80,58 @@ public actor Pilot {
     )
     if let warning = configuration.etcdVersion.flatMap(EtcdBinary.knownDefect(version:)) { logger.warning("\(warning)") }
     return try await withEtcdClient(clientConfiguration, logger: logger) { client in
-      await withThrowingTaskGroup(of: Void.self) { group in
-        for server in servers { group.addTask { try await server.serve { request in await self.answer(request) } } }
-        group.addTask {
-          for await signal in await SignalStream.make() { await self.requestStop(signal == .sigint ? SIGINT : SIGTERM) }
-        }
-        group.addTask { await self.checkConsistencyPeriodically(client) }
-        if let tls = self.configuration.tls {
-          let renewal = CertificateRenewal(tls: tls, certificate: certificate, logger: self.logger)
-          group.addTask { await renewal.run(client) }
-        }
-        let status = await self.loop(client)
-        group.cancelAll()
-        return status
+      let status = LockedState<Int32>(1)
+      // Shut down in reverse order: SIGTERM reaches the decision loop first, which carries out
+      // the stop this pod's rules ask for (leaving the cluster takes a while); the others end
+      // once it is done — the HTTP servers last, so that peers and probes see the stop through.
+      var services: [ServiceGroupConfiguration.ServiceConfiguration] = servers.map { server in
+        .init(service: PilotChild("HTTP server on port \(server.port)") {
+          try await cancelWhenGracefulShutdown { try await server.serve { request in await self.answer(request) } }
+        })
       }
+      services.append(
+        .init(
+          service: PilotChild("consistency check") { await cancelWhenGracefulShutdown { await self.checkConsistencyPeriodically(client) } },
+          successTerminationBehavior: .ignore))
+      if let tls = configuration.tls {
+        let renewal = CertificateRenewal(tls: tls, certificate: certificate, logger: logger)
+        services.append(
+          .init(
+            service: PilotChild("certificate renewal") { await cancelWhenGracefulShutdown { await renewal.run(client) } },
+            successTerminationBehavior: .ignore))
+      }
+      services.append(
+        .init(
+          service: PilotChild("decision loop") {
+            let code = await withGracefulShutdownHandler {
+              await self.loop(client)
+            } onGracefulShutdown: {
+              self.requestStop()
+            }
+            status.withLock { $0 = code }
+          },
+          successTerminationBehavior: .gracefullyShutdownGroup))
+      var quiet = logger
+      quiet.logLevel = .warning
+      let group = ServiceGroup(
+        configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
+      try await group.run()
+      return status.withLock { $0 }
     }
   }
 
-  func requestStop(_ signal: Int32) {
-    if !stopRequested {
-      logger.info("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping as the rules for this pod say")
-    }
-    stopRequested = true
+  /// SIGTERM or SIGINT arrived (the service group's graceful shutdown): every wait ends at once
+  /// and the next decision is the stop's.
+  nonisolated func requestStop() {
+    if !stop.isSet { logger.info("received SIGTERM or SIGINT: stopping as the rules for this pod say") }
+    stop.set()
   }
 
   /// Observe, plan, act, until a stop completes or the engine fails.
   func loop(_ client: EtcdClient) async -> Int32 {
     while true {
+      // Cancelled (another child failed): the error that cancelled the group is what is reported.
+      if Task.isCancelled { return 1 }
       lastLoop = .now
       let (observation, context) = await observe(client)
       let plan = engine.plan(observation)
@@ -142,15 +165,6 @@ public actor Pilot {
   private enum Outcome { case next, stop }
 
   private func carryOut(_ plan: Plan, observation: Observation, context: Context, client: EtcdClient) async throws -> Outcome {
-    if case .exited(let exit) = observation.etcd, plan.steps.contains(where: { if case .startEtcd = $0 { true } else { false } }) {
-      if case .crashed = exit {
-        crashRestarts += 1
-        let backoff = Duration.seconds(min(1 << min(crashRestarts - 1, 5), 30))
-        logger.info("restarting etcd after a crash in \(backoff)")
-        try await Task.sleep(for: backoff)
-      }
-      await etcd.acknowledgeExit()
-    }
     var changed = false
     for step in plan.steps {
       // After a membership change only the lock's release may follow; then look again.
@@ -160,6 +174,12 @@ public actor Pilot {
         await pause(
           client, quick: Self.isTransitional(observation),
           renewingThrough: try? leader(observation, context: context, client: client))
+      case .backOff(let seconds):
+        logger.info("restarting etcd after a crash in \(seconds) s")
+        await stop.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        // A stop that arrived meanwhile is decided on at once.
+        if stopRequested { return .next }
+        engine.completed(step, .done)
       case .fail(let message):
         logger.error("cannot go on: \(message)")
         return .stop
@@ -201,9 +221,6 @@ public actor Pilot {
   ) async {
     if await lock.isHeld { await lock.renew(using: renewer ?? client.using(endpoints: client.endpoints)) }
     let interval = max(quick ? min(configuration.pollInterval, .milliseconds(250)) : configuration.pollInterval, minimum)
-    let deadline = ContinuousClock.now + interval
-    while ContinuousClock.now < deadline, !stopRequested {
-      try? await Task.sleep(for: .milliseconds(100))
-    }
+    await stop.sleep(for: interval)
   }
 }

@@ -14,6 +14,9 @@ enum Failure {
     let message: String
     var code: Int32 = 1
     switch error {
+    case let error as InputError:
+      message = error.description
+      code = 2
     case let error as EtcdError:
       message = error.description
       if error.code == .invalidConfiguration { code = 2 }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+import Kubernetes
+import LocalPlatform
 import Logging
 import Membership
-import Kubernetes
 import Pilot
 
 /// `etcd-pilot member`: the entrypoint of an etcd pod.

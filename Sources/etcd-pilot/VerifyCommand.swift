@@ -63,22 +63,25 @@ struct VerifyCommand: AsyncParsableCommand {
   @Argument(parsing: .postTerminator, help: "etcd flags for every member, after -- (e.g. --snapshot-count=1000)")
   var etcdArguments: [String] = []
 
-  func validate() throws {
-    guard faults >= 0 else { throw ValidationError("--faults \(faults) is negative: give 0 or more") }
-    guard from >= 1 else { throw ValidationError("--from \(from) is not a fault number: faults count from 1") }
+  /// Bad flags, said in one line (exit 2) before anything starts — not ArgumentParser's
+  /// validation, which prints the whole usage and exits 64.
+  func checkInput() throws(InputError) {
+    guard faults >= 0 else { throw InputError("--faults \(faults) is negative: give 0 or more") }
+    guard from >= 1 else { throw InputError("--from \(from) is not a fault number: faults count from 1") }
     guard from == 1 || seed != nil else {
-      throw ValidationError("--from \(from) needs the --seed of the run to replay")
+      throw InputError("--from \(from) needs the --seed of the run to replay")
     }
     guard FaultSchedule.versions.contains(schedule) else {
-      throw ValidationError(
+      throw InputError(
         "--schedule \(schedule) does not exist: give \(FaultSchedule.versions.map(String.init).joined(separator: " or "))")
     }
     guard (1...FaultSchedule.maxReplicas).contains(replicas) else {
-      throw ValidationError("--replicas \(replicas) is outside 1...\(FaultSchedule.maxReplicas)")
+      throw InputError("--replicas \(replicas) is outside 1...\(FaultSchedule.maxReplicas)")
     }
   }
 
   func run() async throws {
+    do { try checkInput() } catch { throw Failure.exit("verify", error) }
     let seed = seed ?? UInt64.random(in: 0...UInt64(Int64.max))
     let directory = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-verify-\(seed)").path
     let layout = LocalClusterLayout(directory: directory)

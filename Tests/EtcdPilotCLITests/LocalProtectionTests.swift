@@ -118,6 +118,9 @@ struct LocalProtectionTests {
       try leftover.run()
       defer { if leftover.isRunning { leftover.terminate() } }
       let etcd = leftover.processIdentifier
+      // The spawned process names the volume once it has exec'd etcd, which a loaded machine may
+      // take a moment to do.
+      _ = try? await eventually("the etcd left on the pod's volume to run") { podProcesses(cluster) == [etcd] ? true : nil }
       #expect(podProcesses(cluster) == [etcd])
       let status = try await local(cluster, ["status"])
       expectOneLineError(status, mentions: ["is not running, but its supervisor left", "pod processes running", "\(etcd) (etcd)", "local down"])

@@ -100,22 +100,17 @@ struct VerifyTests {
 
   @Test("bad input: negative faults, too many replicas, a fault number below 1 or without a seed, a schedule that does not exist — one line each, non-zero exit")
   func badInput() throws {
-    let negative = try PilotBinary.run(["verify", "--faults", "-1"])
-    #expect(negative.exitCode != 0)
-    #expect(negative.output.contains("--faults -1 is negative"), "\(negative.output)")
-    let many = try PilotBinary.run(["verify", "--replicas", "9"])
-    #expect(many.exitCode != 0)
-    #expect(many.output.contains("--replicas 9 is outside 1...5"), "\(many.output)")
-    let zero = try PilotBinary.run(["verify", "--seed", "1", "--from", "0"])
-    #expect(zero.exitCode != 0)
-    #expect(zero.output.contains("--from 0 is not a fault number: faults count from 1"), "\(zero.output)")
-    let unseeded = try PilotBinary.run(["verify", "--from", "136"])
-    #expect(unseeded.exitCode != 0)
-    #expect(unseeded.output.contains("--from 136 needs the --seed of the run to replay"), "\(unseeded.output)")
+    expectOneLineError(try PilotBinary.run(["verify", "--faults", "-1"]), mentions: ["--faults -1 is negative"], exitCode: 2)
+    expectOneLineError(try PilotBinary.run(["verify", "--replicas", "9"]), mentions: ["--replicas 9 is outside 1...5"], exitCode: 2)
+    expectOneLineError(
+      try PilotBinary.run(["verify", "--seed", "1", "--from", "0"]), mentions: ["--from 0 is not a fault number: faults count from 1"],
+      exitCode: 2)
+    expectOneLineError(
+      try PilotBinary.run(["verify", "--from", "136"]), mentions: ["--from 136 needs the --seed of the run to replay"], exitCode: 2)
     let next = FaultSchedule.latestVersion + 1
-    let schedule = try PilotBinary.run(["verify", "--schedule", String(next)])
-    #expect(schedule.exitCode != 0)
     let versions = FaultSchedule.versions.map(String.init).joined(separator: " or ")
-    #expect(schedule.output.contains("--schedule \(next) does not exist: give \(versions)"), "\(schedule.output)")
+    expectOneLineError(
+      try PilotBinary.run(["verify", "--schedule", String(next)]), mentions: ["--schedule \(next) does not exist: give \(versions)"],
+      exitCode: 2)
   }
 }

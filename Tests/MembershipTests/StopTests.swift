@@ -119,7 +119,7 @@ struct RunningTests {
     var observation = s.observe(volume: notes, record: .present(Scenario.record), cluster: Scenario.cluster(members), etcd: Scenario.running(3))
     observation.restartLearnerBeforePromotion = true
     let restart = MemberEngine.plan(observation)
-    #expect(restart.steps == [.stopEtcd])
+    #expect(restart.steps == [.restartLearnerForAuth])
     #expect(restart.reason.kind == .restartingLearnerForAuth, "\(restart)")
     #expect(restart.reason.text.contains("13134"))
     // Still behind: it catches up first.

@@ -7,6 +7,7 @@ import ArgumentParser
 import ChildProcess
 import Foundation
 import LocalCluster
+import LocalPlatform
 import Logging
 import Pilot
 

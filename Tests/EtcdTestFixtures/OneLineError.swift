@@ -1,10 +1,9 @@
-import EtcdTestFixtures
 import Foundation
 import Testing
 
 /// A user-facing error, as every command must give it: one line naming the problem, no stack
 /// trace, no Foundation error text, a non-zero exit (or exactly `exitCode`).
-func expectOneLineError(
+public func expectOneLineError(
   _ result: ProcessOutput, mentions words: [String], exitCode: Int32? = nil,
   sourceLocation: SourceLocation = #_sourceLocation
 ) {
