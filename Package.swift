@@ -83,6 +83,8 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // Writes the git commit into the build (BuildInfo.commit): `etcd-pilot --version`, the start log.
+    .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
     // The agent: runs etcd as its child, feeds the engine, carries out its plans.
     .target(
       name: "Pilot",
@@ -92,7 +94,8 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
-      swiftSettings: swiftSettings
+      swiftSettings: swiftSettings,
+      plugins: ["BuildInfoPlugin"]
     ),
     // Fault-injecting TCP proxy for the local cluster's peer ports (blackhole, delay, drop).
     .target(
