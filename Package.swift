@@ -83,19 +83,20 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
-    // Writes the git commit into the build (BuildInfo.commit): `etcd-pilot --version`, the start log.
+    // The git commit of the build (BuildInfo.commit: `etcd-pilot --version`, the start log),
+    // written by the plugin before each build.
     .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+    .target(name: "BuildCommit", swiftSettings: swiftSettings, plugins: ["BuildInfoPlugin"]),
     // The agent: runs etcd as its child, feeds the engine, carries out its plans.
     .target(
       name: "Pilot",
       dependencies: [
-        "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", "PKI", logging,
+        "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", "PKI", "BuildCommit", logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
-      swiftSettings: swiftSettings,
-      plugins: ["BuildInfoPlugin"]
+      swiftSettings: swiftSettings
     ),
     // Fault-injecting TCP proxy for the local cluster's peer ports (blackhole, delay, drop).
     .target(

@@ -1,8 +1,8 @@
 import Foundation
 import PackagePlugin
 
-/// Writes `BuildCommit.swift` (`let buildCommit = "<commit>"`) into the target it is applied to,
-/// before every build: the git commit the sources were built from (`BuildInfo.commit`).
+/// Writes `GeneratedBuildCommit.swift` (`let generatedBuildCommit = "<commit>"`) into the target
+/// it is applied to (BuildCommit), before every build: the git commit the sources were built from.
 ///
 /// `build-commit.sh` beside this file does the work: `ETCD_PILOT_COMMIT` when set (an image
 /// build, whose context has no `.git`), else `git rev-parse HEAD` of the package (`-dirty` when
@@ -13,7 +13,7 @@ struct BuildInfoPlugin: BuildToolPlugin {
     let package = context.package.directoryURL
     let script = package.appendingPathComponent("Plugins/BuildInfoPlugin/build-commit.sh")
     let output = context.pluginWorkDirectoryURL.appendingPathComponent("generated")
-    var arguments = [script.path, package.path, output.appendingPathComponent("BuildCommit.swift").path]
+    var arguments = [script.path, package.path, output.appendingPathComponent("GeneratedBuildCommit.swift").path]
     if let given = ProcessInfo.processInfo.environment["ETCD_PILOT_COMMIT"], !given.isEmpty { arguments.append(given) }
     return [
       .prebuildCommand(

@@ -23,5 +23,5 @@ else
   commit=unknown
 fi
 mkdir -p "$(dirname "$out")" || exit 1
-printf '// Written by Plugins/BuildInfoPlugin at each build; not in the repository.\nlet buildCommit = "%s"\n' "$commit" >"$out.new" || exit 1
+printf '// Written by Plugins/BuildInfoPlugin at each build; not in the repository.\nlet generatedBuildCommit = "%s"\n' "$commit" >"$out.new" || exit 1
 if cmp -s "$out.new" "$out"; then rm -f "$out.new"; else mv -f "$out.new" "$out"; fi

@@ -1,3 +1,5 @@
+import BuildCommit
+
 /// What this build of etcd-pilot is: the release, the git commit it was built from, and the etcd
 /// servers it supports. `etcd-pilot --version` prints `versionLine`; the pilot logs it at start.
 public enum BuildInfo {
@@ -7,7 +9,7 @@ public enum BuildInfo {
 
   /// The git commit of the sources, written at each build by the BuildInfo plugin: a full hash,
   /// with `-dirty` when tracked files differed from it, or `unknown` outside a git checkout.
-  public static let commit = buildCommit
+  public static let commit = BuildCommit.buildCommit
 
   /// The etcd minor releases the pilot runs.
   public static let supportedEtcd = ["3.4", "3.5", "3.6"]

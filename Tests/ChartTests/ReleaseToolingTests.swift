@@ -249,7 +249,7 @@ struct ReleaseToolingTests {
     let script = "\(RepositoryRoot.path)/Plugins/BuildInfoPlugin/build-commit.sh"
     let directory = try ChartTools.scratchDirectory("build-commit")
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let out = "\(directory)/out/BuildCommit.swift"
+    let out = "\(directory)/out/GeneratedBuildCommit.swift"
     func written(_ arguments: [String]) throws -> String {
       let result = try ProcessOutput.run("/bin/sh", [script] + arguments, timeout: 30)
       guard result.exitCode == 0 else { throw FixtureError("build-commit.sh \(arguments): \(result.output)") }
@@ -262,7 +262,7 @@ struct ReleaseToolingTests {
       return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    #expect(try written([directory, out]).contains(#"let buildCommit = "unknown""#))
+    #expect(try written([directory, out]).contains(#"let generatedBuildCommit = "unknown""#))
 
     try FileManager.default.createDirectory(atPath: "\(directory)/repo", withIntermediateDirectories: true)
     _ = try git(["init", "-q"])
@@ -270,7 +270,7 @@ struct ReleaseToolingTests {
     _ = try git(["add", "file"])
     _ = try git(["-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "-m", "one"])
     let commit = try git(["rev-parse", "HEAD"])
-    #expect(try written(["\(directory)/repo", out]).contains("let buildCommit = \"\(commit)\"\n"))
+    #expect(try written(["\(directory)/repo", out]).contains("let generatedBuildCommit = \"\(commit)\"\n"))
     // Unchanged text: the file is not rewritten (nothing to compile again).
     let before = try FileManager.default.attributesOfItem(atPath: out)[.modificationDate] as? Date
     Thread.sleep(forTimeInterval: 1.1)
@@ -278,8 +278,8 @@ struct ReleaseToolingTests {
     #expect(try FileManager.default.attributesOfItem(atPath: out)[.modificationDate] as? Date == before)
 
     try "two\n".write(toFile: "\(directory)/repo/file", atomically: true, encoding: .utf8)
-    #expect(try written(["\(directory)/repo", out]).contains("let buildCommit = \"\(commit)-dirty\""))
-    #expect(try written(["\(directory)/repo", out, "0123abc"]).contains(#"let buildCommit = "0123abc""#))
+    #expect(try written(["\(directory)/repo", out]).contains("let generatedBuildCommit = \"\(commit)-dirty\""))
+    #expect(try written(["\(directory)/repo", out, "0123abc"]).contains(#"let generatedBuildCommit = "0123abc""#))
 
     let bad = try ProcessOutput.run("/bin/sh", [script, directory, out, "main; rm -rf /"], timeout: 30)
     #expect(bad.exitCode == 1)
