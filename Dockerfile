@@ -18,11 +18,12 @@ ARG BASE_IMAGE=debian:bookworm-slim@sha256:abd67ffcfa541b485a3dff59865ab629aa048
 # The etcd release in the image: the default is the newest 3.6; the release workflow also builds
 # the newest 3.5.
 ARG ETCD_VERSION=3.6.14
-# The SHA-256 of each etcd tarball this file can build, as etcd publishes them in each release's
-# SHA256SUMS asset (checked against kubespray's record of the same files): pairs of
-# "<sha256> <file>". A version or architecture not listed here does not build. To add one, copy
-# its lines from https://github.com/etcd-io/etcd/releases/download/v<version>/SHA256SUMS; the
-# suite checks that every version the release workflow builds has a line for each of its platforms.
+# The SHA-256 of each etcd tarball this file can build: pairs of "<sha256> <file>", the lines of
+# the release's SHA256SUMS asset (https://github.com/etcd-io/etcd/releases/download/v<version>/SHA256SUMS).
+# These were taken from kubespray's record of etcd's release files (its checksums.yml, August
+# 2026); 3.6.14's agree with other projects' pins of the same files. A wrong one fails the build,
+# never passes it. A version or architecture not listed here does not build; the suite checks
+# that every version the workflows build has a line for each of their platforms.
 ARG ETCD_SHA256SUMS="\
 ffe840ff9295808e88cce2794a18a5ac87f12a5203c8314d0bf6aa119b41bac5 etcd-v3.6.14-linux-amd64.tar.gz \
 fa1b80565ee6fc2df1ae6f57a508b221f3ecc7d591c317c581cd8281b0842b3e etcd-v3.6.14-linux-arm64.tar.gz \

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Writes the Swift file that holds the git commit of a build (BuildInfo.commit), for the
-# BuildInfo plugin, before every build:
+# BuildInfo plugin, whenever git's HEAD, branch, index or a source file changed:
 #   build-commit.sh PACKAGE_DIR OUT_FILE [COMMIT]
 # COMMIT (ETCD_PILOT_COMMIT, for builds without .git such as the image's) must be 7 to 40
 # lower-case hex digits. Without it: `git rev-parse HEAD` of PACKAGE_DIR, with "-dirty" when

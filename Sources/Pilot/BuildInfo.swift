@@ -7,8 +7,9 @@ public enum BuildInfo {
   /// of CHANGELOG.md. The release workflow refuses a tag `v<x>` unless this is `<x>`.
   public static let release = "0.3.0"
 
-  /// The git commit of the sources, written at each build by the BuildInfo plugin: a full hash,
-  /// with `-dirty` when tracked files differed from it, or `unknown` outside a git checkout.
+  /// The git commit of the sources (the BuildCommit module, written by the BuildInfo plugin): a
+  /// full hash, with `-dirty` when tracked files differed from it, `ETCD_PILOT_COMMIT` when the
+  /// build was given one, or `unknown` outside a git checkout.
   public static let commit = BuildCommit.buildCommit
 
   /// The etcd minor releases the pilot runs.
