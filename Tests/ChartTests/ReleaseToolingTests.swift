@@ -289,6 +289,15 @@ struct ReleaseToolingTests {
     #expect(try String(contentsOfFile: out, encoding: .utf8).contains("0123abc"), "a refused commit leaves the last file")
   }
 
+  @Test("ShellCheck finds nothing in the release's scripts (its broken input: actionlint's SC2086 above)")
+  func scriptsShellCheck() async throws {
+    let scripts = ["scripts/setup-release-tools.sh", "scripts/setup-chart-tools.sh", "Plugins/BuildInfoPlugin/build-commit.sh"]
+      .map { "\(RepositoryRoot.path)/\($0)" }
+    let result = try await ProcessOutput.runAsync(
+      try ChartTools.require("\(ReleaseFiles.venv)/shellcheck"), ["--format", "gcc", "--severity", "style"] + scripts, timeout: .seconds(60))
+    #expect(result.exitCode == 0 && result.output.isEmpty, "\(result.output)")
+  }
+
   @Test("scripts/setup-release-tools.sh is idempotent: a second run installs nothing and prints the pinned versions")
   func setupIdempotent() throws {
     let result = try ProcessOutput.run("/bin/bash", ["\(RepositoryRoot.path)/scripts/setup-release-tools.sh"], timeout: 300)
