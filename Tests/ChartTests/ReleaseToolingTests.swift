@@ -224,6 +224,27 @@ struct ReleaseToolingTests {
     }
   }
 
+  @Test("the READMEs' install commands: the OCI chart at the release, and the air-gapped three that render the image built")
+  func readmeInstall() async throws {
+    let release = try ReleaseFiles.sourceRelease()
+    let versions = try ReleaseFiles.workflow("release.yml")["jobs"]["image"]["strategy"]["matrix"]["etcd"].strings
+    for readme in ["README.md", "charts/etcd/README.md"] {
+      let lines = try String(contentsOfFile: "\(RepositoryRoot.path)/\(readme)", encoding: .utf8).split(separator: "\n").map(String.init)
+      let oci = lines.filter { $0.hasPrefix("helm install my-etcd oci://") }
+      #expect(oci == ["helm install my-etcd oci://ghcr.io/etcd-pilot/charts/etcd --version \(release) --namespace etcd --create-namespace"], "\(readme): \(oci)")
+      // The release workflow pushes the chart to oci://ghcr.io/<owner>/charts, as etcd-<version>.
+      let build = try #require(lines.first { $0.hasPrefix("docker build ") }, "\(readme) has no docker build")
+      let push = try #require(lines.first { $0.hasPrefix("docker push ") }, "\(readme) has no docker push")
+      let install = try #require(lines.first { $0.hasPrefix("helm install my-etcd charts/etcd ") && $0.contains("--set") }, "\(readme)")
+      let tag = try #require(build.split(separator: " ").drop { $0 != "-t" }.dropFirst().first.map(String.init), "\(build)")
+      #expect(push == "docker push \(tag)")
+      #expect(versions.contains(String(tag.split(separator: ":").last ?? "")), "\(tag): a version the Dockerfile has sums for")
+      let set = try #require(install.split(separator: " ").drop { $0 != "--set" }.dropFirst().first.map(String.init), "\(install)")
+      let rendered = try await ChartTools.render(["--set", set])
+      #expect(try rendered.container["image"].string == tag, "\(readme): \(install)")
+    }
+  }
+
   @Test("etcd-pilot --version names the checkout's commit, the release and the etcd versions")
   func version() throws {
     let result = try PilotBinary.run(["--version"], timeout: 30)
