@@ -84,7 +84,7 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     // The git commit of the build (BuildInfo.commit: `etcd-pilot --version`, the start log),
-    // written by the plugin before each build.
+    // written by the plugin's build command when git's HEAD, branch, index or a source changes.
     .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
     .target(name: "BuildCommit", swiftSettings: swiftSettings, plugins: ["BuildInfoPlugin"]),
     // The agent: runs etcd as its child, feeds the engine, carries out its plans.
