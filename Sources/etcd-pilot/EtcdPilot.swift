@@ -1,4 +1,5 @@
 import ArgumentParser
+import Pilot
 
 /// The `etcd-pilot` command line.
 @main
@@ -6,7 +7,8 @@ struct EtcdPilot: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "etcd-pilot",
     abstract: "Runs and checks etcd clusters: the agent of each member, and the tools around it.",
-    version: "0.1.0",
+    // The release, the git commit and the etcd servers supported: BuildInfo.
+    version: BuildInfo.versionLine,
     subcommands: [HealthCommand.self, BackupCommand.self, MemberCommand.self, LocalCommand.self, VerifyCommand.self, CertsCommand.self]
   )
 }

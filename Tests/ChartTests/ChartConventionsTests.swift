@@ -104,14 +104,14 @@ struct ChartConventionsTests {
   @Test("the image: registry, digest, global.imageRegistry; a repository that names its registry; numeric tags")
   func image() async throws {
     func image(_ arguments: [String]) async throws -> String? { try await ChartTools.render(arguments).container["image"].string }
-    #expect(try await image([]) == "ghcr.io/etcd-pilot/etcd-pilot:3.6.16")
-    #expect(try await image(["--set", "image.registry=registry.example.com"]) == "registry.example.com/etcd-pilot/etcd-pilot:3.6.16")
-    #expect(try await image(["--set", "global.imageRegistry=mirror.example.com", "--set", "image.registry=registry.example.com"]) == "mirror.example.com/etcd-pilot/etcd-pilot:3.6.16")
-    #expect(try await image(["--set", "image.repository=team/etcd-pilot"]) == "team/etcd-pilot:3.6.16", "Docker Hub style, as before")
-    #expect(try await image(["--set", "image.repository=team/etcd-pilot", "--set", "image.registry=quay.io"]) == "quay.io/team/etcd-pilot:3.6.16")
-    #expect(try await image(["--set", "image.repository=localhost:5000/etcd-pilot", "--set", "global.imageRegistry=mirror.example.com"]) == "mirror.example.com/etcd-pilot:3.6.16")
+    #expect(try await image([]) == "ghcr.io/etcd-pilot/etcd-pilot:3.6.14")
+    #expect(try await image(["--set", "image.registry=registry.example.com"]) == "registry.example.com/etcd-pilot/etcd-pilot:3.6.14")
+    #expect(try await image(["--set", "global.imageRegistry=mirror.example.com", "--set", "image.registry=registry.example.com"]) == "mirror.example.com/etcd-pilot/etcd-pilot:3.6.14")
+    #expect(try await image(["--set", "image.repository=team/etcd-pilot"]) == "team/etcd-pilot:3.6.14", "Docker Hub style, as before")
+    #expect(try await image(["--set", "image.repository=team/etcd-pilot", "--set", "image.registry=quay.io"]) == "quay.io/team/etcd-pilot:3.6.14")
+    #expect(try await image(["--set", "image.repository=localhost:5000/etcd-pilot", "--set", "global.imageRegistry=mirror.example.com"]) == "mirror.example.com/etcd-pilot:3.6.14")
     #expect(try await image(["--set", "image.digest=\(ChartValueSets.digest)"]) == "ghcr.io/etcd-pilot/etcd-pilot@\(ChartValueSets.digest)")
-    #expect(try await image(["--set", "image.tag=3.6.16@\(ChartValueSets.digest)"]) == "ghcr.io/etcd-pilot/etcd-pilot:3.6.16@\(ChartValueSets.digest)")
+    #expect(try await image(["--set", "image.tag=3.6.14@\(ChartValueSets.digest)"]) == "ghcr.io/etcd-pilot/etcd-pilot:3.6.14@\(ChartValueSets.digest)")
     // Numeric tags: --set gives an integer, a values file or --set-json a float.
     #expect(try await image(["--set", "image.tag=20240101"]) == "ghcr.io/etcd-pilot/etcd-pilot:20240101")
     #expect(try await image(["--set-json", "image.tag=20240101"]) == "ghcr.io/etcd-pilot/etcd-pilot:20240101")
@@ -123,7 +123,7 @@ struct ChartConventionsTests {
 
     try await ChartTools.expectRefused([
       (["--set-json", "image.tag=3.10"], "image.tag is the number 3.1"),
-      (["--set", "image.tag=3.6.16@\(ChartValueSets.digest)", "--set", "image.digest=\(ChartValueSets.digest)"], "image.tag already carries a digest"),
+      (["--set", "image.tag=3.6.14@\(ChartValueSets.digest)", "--set", "image.digest=\(ChartValueSets.digest)"], "image.tag already carries a digest"),
       (["--set", "image.digest=latest"], "/image/digest"),
       (["--set", "image.repository=k8s.gcr.io/etcd-amd64"], "image.repository k8s.gcr.io/etcd-amd64 is etcd's own image"),
       (["--set", "image.repository=quay.io/coreos/etcd"], "is etcd's own image"),

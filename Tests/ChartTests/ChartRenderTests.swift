@@ -61,7 +61,7 @@ struct ChartRenderTests {
     for object in rendered.objects {
       let labels = object["metadata"]["labels"].stringMap
       for key in Self.labelKeys { #expect(labels[key] != nil, "\(object["kind"]) \(object["metadata"]["name"]) lacks \(key)") }
-      #expect(labels["app.kubernetes.io/version"] == "3.6.16")
+      #expect(labels["app.kubernetes.io/version"] == "3.6.14")
       #expect(labels["app.kubernetes.io/managed-by"] == "Helm")
       #expect(labels["app.kubernetes.io/part-of"] == "etcd-pilot")
       #expect(object["metadata"]["namespace"].string == ChartTools.namespace)
@@ -86,7 +86,7 @@ struct ChartRenderTests {
     #expect(!pod["initContainers"].exists)
 
     let container = try rendered.container
-    #expect(container["image"].string == "ghcr.io/etcd-pilot/etcd-pilot:3.6.16")
+    #expect(container["image"].string == "ghcr.io/etcd-pilot/etcd-pilot:3.6.14")
     #expect(container["imagePullPolicy"].string == "IfNotPresent")
     #expect(container["command"].strings == ["etcd-pilot"])
     #expect(container["args"].strings == Self.expectedArgs() + Self.caArgs())
@@ -217,7 +217,7 @@ struct ChartRenderTests {
     #expect(pod["spec"]["restartPolicy"].string == "Never")
     #expect(pod["spec"]["automountServiceAccountToken"].bool == false)
     let container = pod["spec"]["containers"][0]
-    #expect(container["image"].string == "ghcr.io/etcd-pilot/etcd-pilot:3.6.16")
+    #expect(container["image"].string == "ghcr.io/etcd-pilot/etcd-pilot:3.6.14")
     #expect(container["env"].env("ETCDCTL_ENDPOINTS")["value"].string == "https://my-release-etcd.\(ChartTools.namespace).svc.cluster.local:2379")
     let script = (container["command"].strings + container["args"].strings).joined(separator: " ")
     for step in [
@@ -339,7 +339,7 @@ struct ChartRenderTests {
     let rendered = try await ChartTools.render(ChartValueSets.incubator)
     let set = try rendered.statefulSet
     let container = try rendered.container
-    #expect(container["image"].string == "registry.example.com/team/etcd-pilot:3.6.16-1")
+    #expect(container["image"].string == "registry.example.com/team/etcd-pilot:3.6.14-1")
     #expect(container["imagePullPolicy"].string == "Always")
     #expect(set["spec"]["replicas"].int == 7)
     #expect(
@@ -361,7 +361,7 @@ struct ChartRenderTests {
     #expect(pod["tolerations"].canonical == canonical([["key": "dedicated", "operator": "Equal", "value": "etcd", "effect": "NoSchedule"]]))
     // Test pod follows the image and ports.
     let test = try rendered.one("Pod")["spec"]["containers"][0]
-    #expect(test["image"].string == "registry.example.com/team/etcd-pilot:3.6.16-1")
+    #expect(test["image"].string == "registry.example.com/team/etcd-pilot:3.6.14-1")
     #expect(test["env"].env("ETCDCTL_ENDPOINTS")["value"].string == "https://my-release-etcd.\(ChartTools.namespace).svc.cluster.local:12379")
     // pullPolicy Always: that checkov check is no longer skipped.
     #expect(!set["metadata"]["annotations"].stringMap.values.contains { $0.hasPrefix("CKV_K8S_15=") })

@@ -22,7 +22,7 @@ enum ChartValueSets {
   /// Every parameter of the old incubator/etcd chart, each with plain --set.
   static let incubator = [
     "--set", "image.repository=registry.example.com/team/etcd-pilot",
-    "--set", "image.tag=3.6.16-1",
+    "--set", "image.tag=3.6.14-1",
     "--set", "image.pullPolicy=Always",
     "--set", "replicas=7",
     "--set", "resources.requests.cpu=250m",
