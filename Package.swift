@@ -62,7 +62,8 @@ let package = Package(
     .executableTarget(
       name: "etcd-pilot",
       dependencies: [
-        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "LocalPlatform", "ChildProcess", "Verify", "PKI", "Backup", argumentParser,
+        "EtcdClient", "Membership", "Pilot", "Kubernetes", "LocalCluster", "LocalPlatform", "ChildProcess", "Verify",
+        "PKI", "Backup", argumentParser,
         logging,
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
@@ -92,7 +93,8 @@ let package = Package(
       name: "Pilot",
       dependencies: [
         "EtcdClient", "Membership", "ChildProcess", "HTTPEndpoints", "PKI", "BuildCommit", logging,
-        .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -150,9 +152,11 @@ let package = Package(
     .target(
       name: "LocalCluster",
       dependencies: [
-        "Pilot", "LocalPlatform", "Membership", "ChildProcess", "HTTPEndpoints", "EtcdClient", "PeerProxy", "PKI", logging,
+        "Pilot", "LocalPlatform", "Membership", "ChildProcess", "HTTPEndpoints", "EtcdClient", "PeerProxy", "PKI",
+        logging,
         .product(name: "Yams", package: "Yams"),
-        .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
@@ -230,7 +234,10 @@ let package = Package(
     ),
     .testTarget(
       name: "ChartRunTests",
-      dependencies: ["etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "PKI", "Pilot", .product(name: "Yams", package: "Yams")],
+      dependencies: [
+        "etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "PKI", "Pilot",
+        .product(name: "Yams", package: "Yams"),
+      ],
       swiftSettings: swiftSettings
     ),
     // The local StatefulSet's parts without etcd: its controller, its control server, its children.
@@ -242,7 +249,8 @@ let package = Package(
     .testTarget(
       name: "EtcdPilotCLITests",
       dependencies: [
-        "etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "PKI", .product(name: "X509", package: "swift-certificates"),
+        "etcd-pilot", "EtcdClient", "EtcdTestFixtures", "LocalCluster", "PKI",
+        .product(name: "X509", package: "swift-certificates"),
       ],
       swiftSettings: swiftSettings
     ),

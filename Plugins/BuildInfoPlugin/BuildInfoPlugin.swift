@@ -47,9 +47,15 @@ struct BuildInfoPlugin: BuildToolPlugin {
       let path = text.trimmingCharacters(in: .whitespacesAndNewlines)
       common = path.hasPrefix("/") ? URL(fileURLWithPath: path) : gitDirectory.appendingPathComponent(path)
     }
-    var state = [gitDirectory.appendingPathComponent("HEAD"), gitDirectory.appendingPathComponent("index"), common.appendingPathComponent("packed-refs")]
-    if let head = try? String(contentsOf: gitDirectory.appendingPathComponent("HEAD"), encoding: .utf8), head.hasPrefix("ref: ") {
-      state.append(common.appendingPathComponent(head.dropFirst("ref: ".count).trimmingCharacters(in: .whitespacesAndNewlines)))
+    var state = [
+      gitDirectory.appendingPathComponent("HEAD"), gitDirectory.appendingPathComponent("index"),
+      common.appendingPathComponent("packed-refs"),
+    ]
+    if let head = try? String(contentsOf: gitDirectory.appendingPathComponent("HEAD"), encoding: .utf8),
+      head.hasPrefix("ref: ")
+    {
+      state.append(
+        common.appendingPathComponent(head.dropFirst("ref: ".count).trimmingCharacters(in: .whitespacesAndNewlines)))
     }
     return state.filter { files.fileExists(atPath: $0.path) }
   }

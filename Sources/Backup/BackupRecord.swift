@@ -26,7 +26,8 @@ public struct BackupRecord: Sendable, Hashable, Codable {
   public var members: [String]
 
   public init(
-    file: String, size: Int64, sha256: String, clusterID: String, memberID: String, memberName: String, endpoint: String,
+    file: String, size: Int64, sha256: String, clusterID: String, memberID: String, memberName: String,
+    endpoint: String,
     fromLeader: Bool, etcdVersion: String, revision: Int64, takenAt: String, members: [String]
   ) {
     self.file = file

@@ -26,7 +26,8 @@ public enum BackupRetention {
 
   /// The name for a backup taken at `time`, given the files already in the folder.
   public static func nextName(prefix: String, time: Int64, existing files: [String]) -> BackupName {
-    let taken = Set(files.compactMap { BackupName(parsing: $0, prefix: prefix) }.filter { $0.time == time }.map(\.sequence))
+    let taken = Set(
+      files.compactMap { BackupName(parsing: $0, prefix: prefix) }.filter { $0.time == time }.map(\.sequence))
     var name = BackupName(prefix: prefix, time: time)
     while taken.contains(name.sequence) || files.contains(name.description) { name.sequence += 1 }
     return name

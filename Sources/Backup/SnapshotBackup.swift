@@ -36,17 +36,22 @@ public struct SnapshotBackup: Sendable {
   /// Checks the options without touching anything: one line for each kind of bad input.
   public func validate() throws(BackupError) {
     guard keep >= 0 else { throw BackupError(.directory, "--keep \(keep) is negative: give 0 (keep all) or more") }
-    guard !prefix.isEmpty, !prefix.contains("/"), prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+    guard !prefix.isEmpty, !prefix.contains("/"),
+      prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
     else {
-      throw BackupError(.directory, "--prefix '\(prefix)' is not a file name prefix: use letters, digits, '-', '_' or '.'")
+      throw BackupError(
+        .directory, "--prefix '\(prefix)' is not a file name prefix: use letters, digits, '-', '_' or '.'")
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
       throw BackupError(.directory, "backup folder \(directory) does not exist: create it or mount a volume there")
     }
-    guard isDirectory.boolValue else { throw BackupError(.directory, "backup folder \(directory) is a file: give a folder") }
+    guard isDirectory.boolValue else {
+      throw BackupError(.directory, "backup folder \(directory) is a file: give a folder")
+    }
     guard access(directory, W_OK) == 0 else {
-      throw BackupError(.directory, "backup folder \(directory) is not writable by this user (uid \(getuid())): fix its permissions")
+      throw BackupError(
+        .directory, "backup folder \(directory) is not writable by this user (uid \(getuid())): fix its permissions")
     }
   }
 
@@ -68,7 +73,9 @@ public struct SnapshotBackup: Sendable {
     // no client URL.
     let voters = list.members.filter { !$0.isLearner && $0.isStarted }
     let candidates = voters.filter { $0.id == leader } + voters.filter { $0.id != leader }
-    guard !candidates.isEmpty else { throw BackupError(.cluster, "the cluster lists no started voter to take a snapshot from") }
+    guard !candidates.isEmpty else {
+      throw BackupError(.cluster, "the cluster lists no started voter to take a snapshot from")
+    }
 
     let unfinished = removeUnfinished(logger: logger)
     let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
@@ -86,11 +93,14 @@ public struct SnapshotBackup: Sendable {
         let status = try await pinned.status()
         let snapshot = try await pinned.snapshot(to: path)
         let record = BackupRecord(
-          file: name.description, size: snapshot.size, sha256: snapshot.sha256, clusterID: list.header.clusterID.etcdHex,
+          file: name.description, size: snapshot.size, sha256: snapshot.sha256,
+          clusterID: list.header.clusterID.etcdHex,
           memberID: member.hexID, memberName: member.name, endpoint: url, fromLeader: member.id == leader,
           etcdVersion: status.version, revision: revision, takenAt: ISO8601DateFormatter().string(from: now),
           members: list.members.map { "\($0.name.isEmpty ? "(unstarted)" : $0.name)=\($0.hexID)" })
-        logger.info("backup: streamed \(snapshot.size) bytes from \(member.name) at \(url)\(member.id == leader ? " (leader)" : ""), revision ≥ \(revision)")
+        logger.info(
+          "backup: streamed \(snapshot.size) bytes from \(member.name) at \(url)\(member.id == leader ? " (leader)" : ""), revision ≥ \(revision)"
+        )
         try writeRecord(record, besides: path)
         let removed = try removeExpired(keeping: name)
         return Result(path: path, record: record, removed: removed, removedUnfinished: unfinished)
@@ -98,11 +108,15 @@ public struct SnapshotBackup: Sendable {
         throw error
       } catch {
         if Task.isCancelled {
-          throw BackupError(.interrupted, "the backup was stopped before it was complete; no unfinished file was left", cause: error)
+          throw BackupError(
+            .interrupted, "the backup was stopped before it was complete; no unfinished file was left", cause: error)
         }
         // The folder's fault, not the member's: asking another member would fail the same way.
         if let problem = (error as? EtcdError)?.cause as? FileSystemError {
-          throw BackupError(.storage, "\(problem.description): no backup was written; free space in \(directory) or choose another --dir", cause: problem)
+          throw BackupError(
+            .storage,
+            "\(problem.description): no backup was written; free space in \(directory) or choose another --dir",
+            cause: problem)
         }
         logger.warning("backup: \(member.name) at \(url) gave no snapshot: \(error)")
         failures.append("\(member.name): \(error)")
@@ -172,10 +186,14 @@ public struct SnapshotBackup: Sendable {
       let path = (directory as NSString).appendingPathComponent(name.description)
       do {
         try FileManager.default.removeItem(atPath: path)
-        if FileManager.default.fileExists(atPath: path + ".json") { try FileManager.default.removeItem(atPath: path + ".json") }
+        if FileManager.default.fileExists(atPath: path + ".json") {
+          try FileManager.default.removeItem(atPath: path + ".json")
+        }
       } catch {
         let reason = FileSystemError("remove", path: path, foundation: error)?.reason ?? "\(error)"
-        throw BackupError(.files, "the new backup was written, but the old backup \(path) could not be removed: \(reason)", cause: error)
+        throw BackupError(
+          .files, "the new backup was written, but the old backup \(path) could not be removed: \(reason)", cause: error
+        )
       }
       removed.append(name.description)
     }

@@ -89,13 +89,17 @@ public final class ChildProcess: Sendable {
     deathSignal: Int32? = nil, standardInput: Int32? = nil
   ) async throws -> ChildProcess {
     // Opened (or copied) now, so the caller may close its descriptor as soon as this returns.
-    let input = try standardInput.map { try FileDescriptor(rawValue: $0).duplicate() } ?? FileDescriptor.open("/dev/null", .readOnly)
+    let input =
+      try standardInput.map { try FileDescriptor(rawValue: $0).duplicate() }
+      ?? FileDescriptor.open("/dev/null", .readOnly)
     var executable = executable
     var arguments = arguments
     if let deathSignal, let setpriv = setprivPath {
       // setpriv takes the name without SIG.
       let name = signalName(deathSignal)
-      arguments = ["--pdeathsig", name.hasPrefix("SIG") ? String(name.dropFirst(3)) : String(deathSignal), "--", executable] + arguments
+      arguments =
+        ["--pdeathsig", name.hasPrefix("SIG") ? String(name.dropFirst(3)) : String(deathSignal), "--", executable]
+        + arguments
       executable = setpriv
     }
     var options = PlatformOptions()
@@ -108,9 +112,14 @@ public final class ChildProcess: Sendable {
     options.teardownSequence = []
     var env = Environment.inherit
     if !inheritEnvironment {
-      env = .custom(Dictionary(uniqueKeysWithValues: environment.compactMap { key, value in value.map { (Environment.Key(stringLiteral: key), $0) } }))
+      env = .custom(
+        Dictionary(
+          uniqueKeysWithValues: environment.compactMap { key, value in
+            value.map { (Environment.Key(stringLiteral: key), $0) }
+          }))
     } else if !environment.isEmpty {
-      env = env.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))
+      env = env.updating(
+        Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))
     }
     let configuration = Configuration(
       executable: .path(FilePath(executable)), arguments: Arguments(arguments), environment: env,

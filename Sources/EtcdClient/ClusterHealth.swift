@@ -56,7 +56,8 @@ extension EtcdClient {
   public func clusterHealth(
     timeout: Duration = .seconds(5), reach: (@Sendable (Member) -> EtcdEndpoint?)? = nil
   ) async throws(EtcdError) -> ClusterHealthReport {
-    let (list, answering) = try await firstAnswer("member list", timeout: configuration.dialTimeout ?? timeout) { client throws(EtcdError) in
+    let (list, answering) = try await firstAnswer("member list", timeout: configuration.dialTimeout ?? timeout) {
+      client throws(EtcdError) in
       try await client.memberList(linearizable: false)
     }
     let alarms = (try? await answering.withTimeout(timeout).alarms()) ?? []
@@ -97,7 +98,8 @@ extension EtcdClient {
       raftIndex: 0, errors: [], tookMilliseconds: 0)
     func finish() -> MemberHealth {
       let elapsed = clock.now - started
-      health.tookMilliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+      health.tookMilliseconds = Int(
+        elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
       return health
     }
     let urls = member.clientURLs.compactMap { try? EtcdEndpoint(parsing: $0) }
@@ -128,9 +130,11 @@ extension EtcdClient {
       // A quorum read proves the member is connected to a leader; learners only serve
       // serializable reads.
       let remaining = deadline - clock.now
-      guard remaining > .zero else { throw EtcdError(.deadlineExceeded, "deadline exceeded", endpoint: endpoint.description) }
+      guard remaining > .zero else {
+        throw EtcdError(.deadlineExceeded, "deadline exceeded", endpoint: endpoint.description)
+      }
       _ = try await client.withTimeout(remaining).get("health", serializable: member.isLearner, countOnly: true)
-    } catch where error.code == .permissionDenied {
+    } catch  where error.code == .permissionDenied {
       // Auth is on and this user may not read "health": the member answered, which is the point.
     } catch {
       health.state = .unhealthy

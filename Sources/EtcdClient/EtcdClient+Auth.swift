@@ -176,8 +176,8 @@ extension EtcdClient {
   /// Creates the `root` user with `password` and the `root` role, if missing, and enables auth.
   /// Safe to call again: parts that already exist are left as they are.
   public func enableAuth(rootPassword: String) async throws(EtcdError) {
-    do { try await roleAdd("root") } catch where error.code == .alreadyExists {}
-    do { try await userAdd("root", password: rootPassword) } catch where error.code == .alreadyExists {}
+    do { try await roleAdd("root") } catch  where error.code == .alreadyExists {}
+    do { try await userAdd("root", password: rootPassword) } catch  where error.code == .alreadyExists {}
     try await userGrantRole(user: "root", role: "root")
     try await authEnable()
   }

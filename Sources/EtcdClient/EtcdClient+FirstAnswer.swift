@@ -12,7 +12,8 @@ extension EtcdClient {
     let deadline = timeout ?? configuration.dialTimeout ?? configuration.callTimeout
     let candidates = endpoints.map { pinned(to: $0).withTimeout(deadline) }
     if candidates.count == 1 { return (try await call(candidates[0]), pinned(to: endpoints[0])) }
-    let outcome = await withTaskGroup(of: (Int, Result<R, EtcdError>).self) { group -> Result<(R, EtcdClient), EtcdError> in
+    let outcome = await withTaskGroup(of: (Int, Result<R, EtcdError>).self) {
+      group -> Result<(R, EtcdClient), EtcdError> in
       for (index, client) in candidates.enumerated() {
         group.addTask {
           do throws(EtcdError) {
@@ -35,7 +36,8 @@ extension EtcdClient {
       // In the order the endpoints were given, as `perform` reports them.
       let ordered = failures.sorted { $0.0 < $1.0 }.map(\.1)
       guard var last = ordered.last else { return .failure(EtcdError(.invalidConfiguration, "no endpoints given")) }
-      last.message = "no endpoint answered \(name): "
+      last.message =
+        "no endpoint answered \(name): "
         + ordered.map { "\($0.endpoint ?? "?"): \($0.message)" }.joined(separator: "; ")
       last.endpoint = nil
       return .failure(last)

@@ -60,7 +60,8 @@ extension EtcdClient {
       try await Etcdserverpb_KV.Client(wrapping: target.connection).put(
         request, metadata: target.metadata, options: target.options)
     }
-    return PutResult(header: ResponseHeader(response.header), prevKV: response.hasPrevKv ? KeyValue(response.prevKv) : nil)
+    return PutResult(
+      header: ResponseHeader(response.header), prevKV: response.hasPrevKv ? KeyValue(response.prevKv) : nil)
   }
 
   /// Deletes a key or a range of keys.

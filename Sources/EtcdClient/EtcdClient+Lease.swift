@@ -73,7 +73,8 @@ extension EtcdClient {
         })
     }
     guard ttl > 0 else {
-      throw EtcdError(.leaseNotFound, "lease \(String(id, radix: 16)) has expired", endpoint: preferredEndpoint?.description)
+      throw EtcdError(
+        .leaseNotFound, "lease \(String(id, radix: 16)) has expired", endpoint: preferredEndpoint?.description)
     }
     return ttl
   }

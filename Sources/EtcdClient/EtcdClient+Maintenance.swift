@@ -124,7 +124,8 @@ extension EtcdClient {
       try await Etcdserverpb_Maintenance.Client(wrapping: target.connection).hashKV(
         request, metadata: target.metadata, options: target.options)
     }
-    return HashKVResult(header: ResponseHeader(response.header), hash: response.hash, compactRevision: response.compactRevision)
+    return HashKVResult(
+      header: ResponseHeader(response.header), hash: response.hash, compactRevision: response.compactRevision)
   }
 
   /// Hands leadership to the member `targetID`. The call goes to the current leader, found from

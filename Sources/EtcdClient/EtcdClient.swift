@@ -174,7 +174,8 @@ extension EtcdClient {
     guard var last = failures.last else {
       throw EtcdError(.invalidConfiguration, "no endpoints given")
     }
-    last.message = "no endpoint answered \(name): "
+    last.message =
+      "no endpoint answered \(name): "
       + failures.map { "\($0.endpoint ?? "?"): \($0.message)" }.joined(separator: "; ")
     last.endpoint = nil
     throw last
@@ -197,7 +198,7 @@ extension EtcdClient {
         if session.token == nil, !session.authNotEnabled {
           do {
             try await authenticate(credentials, on: endpoint)
-          } catch where error.code == .authNotEnabled {
+          } catch  where error.code == .authNotEnabled {
             // Credentials given before auth is on (a pilot before its cluster enables it).
             session.authNotEnabled = true
           }
@@ -229,7 +230,9 @@ extension EtcdClient {
   /// A refused handshake of a client that has no certificate says that one is needed.
   private func explained(_ error: EtcdError) -> EtcdError {
     var error = error
-    if error.code == .tls, configuration.tls?.certificateFile == nil, error.message.contains("refused the client certificate") {
+    if error.code == .tls, configuration.tls?.certificateFile == nil,
+      error.message.contains("refused the client certificate")
+    {
       error.message =
         "TLS handshake failed: the server requires a client certificate (mutual TLS); pass one signed by the cluster's CA with --cert and --key"
     }

@@ -69,7 +69,9 @@ public struct EtcdClientConfiguration: Sendable {
           throw EtcdError(
             .invalidConfiguration,
             "\(flag) file \(path) holds no PEM \(kind.name)"
-              + (swapped ? " but a \(kind == .certificate ? "private key" : "certificate"): are --cert and --key swapped?" : ": give a PEM file"))
+              + (swapped
+                ? " but a \(kind == .certificate ? "private key" : "certificate"): are --cert and --key swapped?"
+                : ": give a PEM file"))
         }
       }
       if (certificateFile == nil) != (keyFile == nil) {

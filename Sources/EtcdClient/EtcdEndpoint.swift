@@ -49,7 +49,9 @@ public struct EtcdEndpoint: Sendable, Hashable, CustomStringConvertible, Compara
       }
       host = rest[rest.index(after: rest.startIndex)..<close]
       let after = rest[rest.index(after: close)...]
-      if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
+      if after.hasPrefix(":") {
+        portText = after.dropFirst()
+      } else if !after.isEmpty {
         throw EtcdError(
           .invalidConfiguration, "malformed endpoint '\(text)': unexpected '\(after)'",
           endpoint: text)

@@ -154,7 +154,8 @@ extension EtcdError {
       let text = Self.transportMessage(rpc, overTLS: endpoint?.hasPrefix("https://") == true)
       // Some handshake failures surface only as an alert in the message (a TLS 1.2 server).
       var transport = EtcdError(
-        Self.isTLSFailure(rpc) || text.hasPrefix("TLS handshake failed") ? .tls : .unavailable, text, endpoint: endpoint,
+        Self.isTLSFailure(rpc) || text.hasPrefix("TLS handshake failed") ? .tls : .unavailable, text,
+        endpoint: endpoint,
         cause: rpc)
       transport.notSent = Self.transportNotSentMarkers.contains { message.contains($0) }
       return transport
@@ -227,16 +228,26 @@ extension EtcdError {
       ? "the server closed the connection during the TLS handshake: it serves plain http here; use http://"
       : "the server closed the connection before HTTP/2 began: if it serves TLS, use https://"
     let diagnoses: [(String, String)] = [
-      ("CERTIFICATE_VERIFY_FAILED",
-       "TLS handshake failed: the server's certificate could not be verified with --cacert (signed by another CA, expired, or not yet valid)"),
-      ("failedToValidateHostname",
-       "TLS handshake failed: the server's certificate does not name this host; connect by a name or address in its SANs"),
-      ("BAD_CERTIFICATE",
-       "TLS handshake failed: the server refused the client certificate (signed by another CA, expired, or not for client use); pass a valid one signed by the cluster's CA with --cert and --key"),
-      ("CERTIFICATE_REQUIRED",
-       "TLS handshake failed: the server requires a client certificate; pass --cert and --key"),
-      ("HANDSHAKE_FAILURE",
-       "TLS handshake failed: the server requires a client certificate; pass --cert and --key"),
+      (
+        "CERTIFICATE_VERIFY_FAILED",
+        "TLS handshake failed: the server's certificate could not be verified with --cacert (signed by another CA, expired, or not yet valid)"
+      ),
+      (
+        "failedToValidateHostname",
+        "TLS handshake failed: the server's certificate does not name this host; connect by a name or address in its SANs"
+      ),
+      (
+        "BAD_CERTIFICATE",
+        "TLS handshake failed: the server refused the client certificate (signed by another CA, expired, or not for client use); pass a valid one signed by the cluster's CA with --cert and --key"
+      ),
+      (
+        "CERTIFICATE_REQUIRED",
+        "TLS handshake failed: the server requires a client certificate; pass --cert and --key"
+      ),
+      (
+        "HANDSHAKE_FAILURE",
+        "TLS handshake failed: the server requires a client certificate; pass --cert and --key"
+      ),
       ("CERTIFICATE_EXPIRED", "TLS handshake failed: the client certificate has expired"),
       ("WRONG_VERSION_NUMBER", "TLS handshake failed: the server does not speak TLS here; use http://"),
       ("Connection refused", "connection refused: is etcd running and listening there?"),

@@ -27,7 +27,9 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable {
       return bridged.domain == NSPOSIXErrorDomain ? Int32(bridged.code) : nil
     }
     var code = posixCode(error)
-    if let underlying = (error as? CocoaError)?.underlying ?? ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error) {
+    if let underlying = (error as? CocoaError)?.underlying
+      ?? ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error)
+    {
       code = posixCode(underlying) ?? code
     }
     let error = error as NSError

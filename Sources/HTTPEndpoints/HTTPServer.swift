@@ -92,13 +92,17 @@ public struct HTTPServer: Sendable {
 
   /// Binds `host:port` (HTTPS with `tls`); call ``serve(_:)`` to answer requests. The files are
   /// read again when they change (a renewed certificate is served from its next connection).
-  public static func bind(host: String, port: Int, tls: TLSFiles? = nil, timeouts: Timeouts = .init()) async throws -> HTTPServer {
+  public static func bind(
+    host: String, port: Int, tls: TLSFiles? = nil, timeouts: Timeouts = .init()
+  ) async throws -> HTTPServer {
     let contexts = try tls.map { try TLSContexts(files: $0) }
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .bind(host: host, port: port) { child in
         child.eventLoop.makeCompletedFuture {
-          if let contexts { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: contexts.current())) }
+          if let contexts {
+            try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: contexts.current()))
+          }
           try child.pipeline.syncOperations.configureHTTPServerPipeline()
           return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
         }
@@ -107,7 +111,8 @@ public struct HTTPServer: Sendable {
   }
 
   private init(
-    channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>, port: Int, timeouts: Timeouts
+    channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>, port: Int,
+    timeouts: Timeouts
   ) {
     self.channel = channel
     self.port = port
@@ -130,7 +135,8 @@ public struct HTTPServer: Sendable {
   }
 
   private static func answer(
-    _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, with handler: Handler, timeouts: Timeouts
+    _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, with handler: Handler,
+    timeouts: Timeouts
   ) async {
     // Closing the channel ends the read below: the watchdog closes it once the request is late.
     let deadline = Mutex(ContinuousClock.now + timeouts.header)
@@ -170,7 +176,9 @@ public struct HTTPServer: Sendable {
           headers.add(name: "Content-Length", value: String(response.body.count))
           headers.add(name: "Connection", value: "close")
           try await outbound.write(
-            .head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)))
+            .head(
+              HTTPResponseHead(
+                version: head.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)))
           try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
           try await outbound.write(.end(nil))
           return
@@ -257,7 +265,8 @@ final class TLSContexts: Sendable {
       // `.key` for DER.
       privateKey: .privateKey(try NIOSSLPrivateKey(file: files.keyFile, format: .pem)))
     if !files.clientCAFiles.isEmpty {
-      configuration.trustRoots = .certificates(try files.clientCAFiles.flatMap { try NIOSSLCertificate.fromPEMFile($0) })
+      configuration.trustRoots = .certificates(
+        try files.clientCAFiles.flatMap { try NIOSSLCertificate.fromPEMFile($0) })
       configuration.certificateVerification = .optionalVerification
     }
     return try NIOSSLContext(configuration: configuration)

@@ -64,7 +64,8 @@ public struct ConfigMapRecordStore: ClusterRecordStore {
     if let owner {
       let set = try await client.send(.GET, "/apis/apps/v1/namespaces/\(namespace)/statefulsets/\(owner)")
       guard set.status == 200 else {
-        throw KubernetesError("reading StatefulSet \(namespace)/\(owner) to own ConfigMap \(name): HTTP \(set.status): \(set.message)")
+        throw KubernetesError(
+          "reading StatefulSet \(namespace)/\(owner) to own ConfigMap \(name): HTTP \(set.status): \(set.message)")
       }
       let metadata = try set.decode(KubernetesObjects.StatefulSet.self).metadata
       for key in ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of"] {
@@ -74,7 +75,8 @@ public struct ConfigMapRecordStore: ClusterRecordStore {
     let map = KubernetesObjects.ConfigMap(
       metadata: .init(name: name, namespace: namespace, labels: labels, ownerReferences: nil),
       data: [Self.key: text])
-    let created = try await client.send(.POST, "/api/v1/namespaces/\(namespace)/configmaps", body: try JSONEncoder().encode(map))
+    let created = try await client.send(
+      .POST, "/api/v1/namespaces/\(namespace)/configmaps", body: try JSONEncoder().encode(map))
     guard created.status == 201 || created.status == 200 || created.status == 409 else {
       throw KubernetesError("creating ConfigMap \(namespace)/\(name): HTTP \(created.status): \(created.message)")
     }

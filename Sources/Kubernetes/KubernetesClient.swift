@@ -35,7 +35,8 @@ public final class KubernetesClient: Sendable {
       let token = "\(serviceAccountDirectory)/token"
       let ca = "\(serviceAccountDirectory)/ca.crt"
       for file in [token, ca] where !FileManager.default.isReadableFile(atPath: file) {
-        throw KubernetesError("cannot read \(file): the pod needs its service account token (automountServiceAccountToken)")
+        throw KubernetesError(
+          "cannot read \(file): the pod needs its service account token (automountServiceAccountToken)")
       }
       let namespaceFile = "\(serviceAccountDirectory)/namespace"
       let namespace =
@@ -60,7 +61,8 @@ public final class KubernetesClient: Sendable {
     tls.trustRoots = .file(configuration.caFile)
     http = HTTPClient(
       eventLoopGroupProvider: .singleton,
-      configuration: HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(3), read: .seconds(10))))
+      configuration: HTTPClient.Configuration(
+        tlsConfiguration: tls, timeout: .init(connect: .seconds(3), read: .seconds(10))))
   }
 
   /// Closes the connections; call once when done.
@@ -84,7 +86,9 @@ public final class KubernetesClient: Sendable {
     /// The API's own message for a failure (a `Status` object), or the body.
     public var message: String {
       struct Status: Decodable { var message: String? }
-      if let status = try? JSONDecoder().decode(Status.self, from: body), let message = status.message { return message }
+      if let status = try? JSONDecoder().decode(Status.self, from: body), let message = status.message {
+        return message
+      }
       return String(decoding: body.prefix(300), as: UTF8.self)
     }
   }
@@ -95,7 +99,9 @@ public final class KubernetesClient: Sendable {
   }
 
   /// One request; throws only when the API cannot be reached.
-  public func send(_ method: Method, _ path: String, body: Data? = nil, contentType: String = "application/json")
+  public func send(
+    _ method: Method, _ path: String, body: Data? = nil, contentType: String = "application/json"
+  )
     async throws(KubernetesError) -> Response
   {
     var request = HTTPClientRequest(url: configuration.baseURL + path)

@@ -11,7 +11,8 @@ public enum KubernetesObjects {
     public var ownerReferences: [OwnerReference]?
 
     public init(
-      name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil, ownerReferences: [OwnerReference]? = nil
+      name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil,
+      ownerReferences: [OwnerReference]? = nil
     ) {
       self.name = name
       self.namespace = namespace

@@ -49,7 +49,8 @@ public struct StatefulSetReplicaSource: ReplicaSource {
       var query = ""
       if let labels = set.spec?.selector?.matchLabels, !labels.isEmpty {
         let selector = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        query = "?labelSelector=" + (selector.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? selector)
+        query =
+          "?labelSelector=" + (selector.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? selector)
       }
       let response = try await client.send(.GET, "/api/v1/namespaces/\(namespace)/pods\(query)")
       guard response.status == 200 else { return [] }

@@ -47,7 +47,11 @@ public struct ChartManifest: Sendable {
 
     public init(from decoder: any Decoder) throws {
       let container = try decoder.singleValueContainer()
-      if let number = try? container.decode(Int.self) { self = .number(number) } else { self = .name(try container.decode(String.self)) }
+      if let number = try? container.decode(Int.self) {
+        self = .number(number)
+      } else {
+        self = .name(try container.decode(String.self))
+      }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -227,7 +231,8 @@ public struct ChartManifest: Sendable {
   public func secret(_ name: String) throws(LocalClusterError) -> [String: Data] {
     guard let secret = secrets.first(where: { $0.metadata.name == name }) else {
       throw LocalClusterError(
-        "Secret \(name) is not in the rendered chart (an existing Secret): the local runner only has the Secrets the chart renders")
+        "Secret \(name) is not in the rendered chart (an existing Secret): the local runner only has the Secrets the chart renders"
+      )
     }
     return try secret.values()
   }

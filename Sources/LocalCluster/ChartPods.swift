@@ -37,7 +37,10 @@ struct ChartPods: Sendable {
     // Other Services (the client Service) resolve to pod 0: a stand-in for their ClusterIP.
     for other in manifest.services where other.metadata.name != service {
       guard let name = other.metadata.name else { continue }
-      let names = ["\(name).\(config.namespace).svc.\(clusterDomain)", "\(name).\(config.namespace).svc", "\(name).\(config.namespace)", name]
+      let names = [
+        "\(name).\(config.namespace).svc.\(clusterDomain)", "\(name).\(config.namespace).svc",
+        "\(name).\(config.namespace)", name,
+      ]
       lines.append("\(config.address(0)) \(names.joined(separator: " "))")
     }
     try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: hostsFile), options: .atomic)
@@ -98,10 +101,14 @@ struct ChartPods: Sendable {
 
   /// The process for pod `ordinal`: `unshare` running a script that mounts and then `exec`s the
   /// container's command as its user.
-  func launch(ordinal: Int, uid: String) throws -> (executable: String, arguments: [String], environment: [String: String]) {
+  func launch(
+    ordinal: Int, uid: String
+  ) throws -> (executable: String, arguments: [String], environment: [String: String]) {
     let env = try environment(ordinal: ordinal, uid: uid)
     let command = (container.command ?? []) + (container.args ?? [])
-    guard !command.isEmpty else { throw LocalClusterError("the container has no command: the image's entrypoint is unknown here") }
+    guard !command.isEmpty else {
+      throw LocalClusterError("the container has no command: the image's entrypoint is unknown here")
+    }
     // A pod in Kubernetes has its own 127.0.0.1 (`--listen-localhost` serves kubectl
     // port-forward there); local pods share this machine's, where every pod would want the
     // same ports: the flag is dropped, each pod listens on its own address only.
@@ -110,7 +117,9 @@ struct ChartPods: Sendable {
     let podDirectory = "\(layout.directory)/pods/\(name)"
     try FileManager.default.createDirectory(atPath: podDirectory, withIntermediateDirectories: true)
     let user = container.securityContext?.runAsUser ?? podSpec.securityContext?.runAsUser
-    let group = container.securityContext?.runAsGroup ?? podSpec.securityContext?.runAsGroup ?? podSpec.securityContext?.fsGroup ?? user
+    let group =
+      container.securityContext?.runAsGroup ?? podSpec.securityContext?.runAsGroup ?? podSpec.securityContext?.fsGroup
+      ?? user
     var script = ["#!/bin/sh", "# The mounts of pod \(name), in its own mount namespace.", "set -e"]
     script.append("mount -t tmpfs -o mode=0755 tmpfs /usr/local/bin")
     for (imagePath, hostPath) in imageFiles.sorted(by: { $0.key < $1.key }) {
@@ -146,7 +155,8 @@ struct ChartPods: Sendable {
         }
         try writeSecretVolume(projected, to: source, mode: secret.defaultMode ?? 0o644, user: user, group: group)
       } else {
-        throw LocalClusterError("volume \(mount.name) (mounted at \(mount.mountPath)) is of a kind the local runner does not provide")
+        throw LocalClusterError(
+          "volume \(mount.name) (mounted at \(mount.mountPath)) is of a kind the local runner does not provide")
       }
       try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
       mounts.append((source, mount.mountPath))
@@ -172,7 +182,8 @@ struct ChartPods: Sendable {
       script.append("cd /tmp")
       // A change of user clears the death signal the supervisor gave the pod: set it again.
       script.append(
-        "exec setpriv --reuid=\(user) --regid=\(group ?? user) --clear-groups --pdeathsig TERM -- \(argv.map(quote).joined(separator: " "))")
+        "exec setpriv --reuid=\(user) --regid=\(group ?? user) --clear-groups --pdeathsig TERM -- \(argv.map(quote).joined(separator: " "))"
+      )
     } else {
       script.append("exec \(argv.map(quote).joined(separator: " "))")
     }
@@ -184,7 +195,9 @@ struct ChartPods: Sendable {
   /// A Secret volume as the kubelet makes it: the files in a timestamped directory, `..data`
   /// pointing at it, and each key a symlink through `..data` — so an update (a new directory,
   /// then one rename of `..data`) changes every file at once. Owned by the pod's user and group.
-  private func writeSecretVolume(_ values: [String: Data], to directory: String, mode: Int, user: Int?, group: Int?) throws {
+  private func writeSecretVolume(
+    _ values: [String: Data], to directory: String, mode: Int, user: Int?, group: Int?
+  ) throws {
     try SecretVolume.write(values, to: directory, mode: mode, owner: user.map { (uid_t($0), gid_t(group ?? $0)) })
   }
 

@@ -20,7 +20,8 @@ struct ChartSetup: Sendable {
     manifest = try ChartManifest.parse(String(decoding: yaml, as: UTF8.self))
     guard manifest.statefulSet.metadata.name == config.statefulSet else {
       throw LocalClusterError(
-        "the chart's StatefulSet is \(manifest.statefulSet.metadata.name ?? "unnamed"), the local cluster's is \(config.statefulSet)")
+        "the chart's StatefulSet is \(manifest.statefulSet.metadata.name ?? "unnamed"), the local cluster's is \(config.statefulSet)"
+      )
     }
     apiHost = "\(config.addressBase).250"
     directory = "\(layout.directory)/kubernetes"
@@ -28,8 +29,11 @@ struct ChartSetup: Sendable {
     try FileManager.default.createDirectory(atPath: serviceAccount, withIntermediateDirectories: true)
     // The CA and token outlive supervisor restarts, as a cluster's do.
     let authority = try CertificateAuthority.readOrCreate(in: directory, commonName: "local Kubernetes API CA")
-    try authority.issue(commonName: "kubernetes", dnsNames: ["kubernetes", "kubernetes.default.svc"], ipAddresses: [apiHost], usage: .server)
-      .write(to: directory, name: "apiserver")
+    try authority.issue(
+      commonName: "kubernetes", dnsNames: ["kubernetes", "kubernetes.default.svc"], ipAddresses: [apiHost],
+      usage: .server
+    )
+    .write(to: directory, name: "apiserver")
     let tokenFile = "\(serviceAccount)/token"
     if let existing = FileManager.default.contents(atPath: tokenFile) {
       token = String(decoding: existing, as: UTF8.self)

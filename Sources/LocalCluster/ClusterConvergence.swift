@@ -22,7 +22,8 @@ public enum ClusterConvergence {
         lastReason = text
       }
       if ContinuousClock.now >= deadline {
-        throw LocalClusterError("the cluster did not converge within \(timeout): still \(text); see `etcd-pilot local status`")
+        throw LocalClusterError(
+          "the cluster did not converge within \(timeout): still \(text); see `etcd-pilot local status`")
       }
       try await Task.sleep(for: .milliseconds(500))
     }
@@ -31,7 +32,8 @@ public enum ClusterConvergence {
   /// Whether a call without credentials is refused: what a user sees once auth is on (etcd 3.4
   /// has no auth status call).
   static func authIsOn(config: LocalClusterConfig, endpoints: [EtcdEndpoint]) async -> Bool {
-    var anonymous = (try? config.clientConfiguration(endpoints, callTimeout: .seconds(2))) ?? .init(endpoints: endpoints)
+    var anonymous =
+      (try? config.clientConfiguration(endpoints, callTimeout: .seconds(2))) ?? .init(endpoints: endpoints)
     anonymous.credentials = nil
     do {
       return try await withEtcdClient(anonymous, logger: Logger(label: "local-wait")) { client in
@@ -65,7 +67,9 @@ public enum ClusterConvergence {
       }
       let names = Set(report.members.map(\.name))
       if let learner = report.members.first(where: \.isLearner) {
-        let who = learner.state == .unreachable ? "the new learner \(learner.id) to start" : "\(learner.name) to be promoted from learner"
+        let who =
+          learner.state == .unreachable
+          ? "the new learner \(learner.id) to start" : "\(learner.name) to be promoted from learner"
         return (report, who)
       }
       let missing = expected.subtracting(names).sorted()
@@ -75,7 +79,9 @@ public enum ClusterConvergence {
       if let sick = report.members.first(where: { $0.state != .healthy }) {
         return (report, "\(sick.name) to be healthy (\(sick.state.rawValue): \(sick.reason))")
       }
-      if config.rootPasswordFile != nil, !(await authIsOn(config: config, endpoints: Array(endpoints.prefix(max(replicas, 1))))) {
+      if config.rootPasswordFile != nil,
+        !(await authIsOn(config: config, endpoints: Array(endpoints.prefix(max(replicas, 1)))))
+      {
         return (report, "auth to be turned on (the bootstrapping members do it as the cluster forms)")
       }
       return (report, nil)
@@ -84,4 +90,3 @@ public enum ClusterConvergence {
     }
   }
 }
-

@@ -74,7 +74,8 @@ public enum ClusterProcesses {
     let byPID = Dictionary(stats.map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
     // A recorded group is the pod's while its leader is the recorded process, or while it has
     // no leader left (a PID that leads a live group is never given to another process).
-    let groups = Set(records.filter { record in byPID[record.pid].map { $0.startTime == record.startTime } ?? true }.map(\.pid))
+    let groups = Set(
+      records.filter { record in byPID[record.pid].map { $0.startTime == record.startTime } ?? true }.map(\.pid))
     for process in alive {
       if groups.contains(process.group) {
         found.append(process)

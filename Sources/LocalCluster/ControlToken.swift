@@ -18,7 +18,9 @@ public struct ControlToken: Sendable, Hashable {
     let path = layout.controlTokenFile
     let temporary = path + ".tmp"
     unlink(temporary)
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(value.utf8), attributes: [.posixPermissions: 0o600]),
+    guard
+      FileManager.default.createFile(
+        atPath: temporary, contents: Data(value.utf8), attributes: [.posixPermissions: 0o600]),
       chmod(temporary, 0o600) == 0, rename(temporary, path) == 0
     else {
       throw LocalClusterError("cannot write the control token \(path): check the folder's permissions")
@@ -31,7 +33,8 @@ public struct ControlToken: Sendable, Hashable {
     let path = layout.controlTokenFile
     guard let data = FileManager.default.contents(atPath: path) else {
       throw LocalClusterError(
-        "cannot read the control token \(path): only the user who started the cluster (uid \(LocalClusterFolder.owner(of: layout.directory))) may control it")
+        "cannot read the control token \(path): only the user who started the cluster (uid \(LocalClusterFolder.owner(of: layout.directory))) may control it"
+      )
     }
     return ControlToken(value: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
   }

@@ -56,7 +56,8 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   public init(
     statefulSet: String = "etcd", namespace: String = "local", addressBase: String = "127.0.10", firstHost: Int = 1,
     etcd: String, clientPort: Int = 2379, peerPort: Int = 2380, pilotPort: Int = 2390, proxies: Bool = true,
-    peerListenPort: Int = 12380, gracePeriodSeconds: Int = 120, etcdArguments: [String] = [], pollInterval: String = "1s"
+    peerListenPort: Int = 12380, gracePeriodSeconds: Int = 120, etcdArguments: [String] = [],
+    pollInterval: String = "1s"
   ) {
     self.statefulSet = statefulSet
     self.namespace = namespace
@@ -85,7 +86,8 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
     var arguments = tlsValidity.map { ["--tls-validity", $0] } ?? []
     if let tls = tlsDirectory, tlsClientsDirectory != nil {
       arguments += [
-        "--tls-client-ca-file", "\(tls)/clients-ca.crt", "--tls-client-cert-file", "\(tls)/pilot.crt", "--tls-client-key-file",
+        "--tls-client-ca-file", "\(tls)/clients-ca.crt", "--tls-client-cert-file", "\(tls)/pilot.crt",
+        "--tls-client-key-file",
         "\(tls)/pilot.key",
       ]
     }
@@ -101,14 +103,18 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   public func credentials() throws -> EtcdClientConfiguration.Credentials? {
     guard let rootPasswordFile else { return nil }
     guard let data = FileManager.default.contents(atPath: rootPasswordFile) else {
-      throw LocalClusterError("cannot read the root password in \(rootPasswordFile): it was written by `local up --auth`")
+      throw LocalClusterError(
+        "cannot read the root password in \(rootPasswordFile): it was written by `local up --auth`")
     }
-    return .init(user: "root", password: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    return .init(
+      user: "root", password: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
   /// A client configuration for these endpoints with this cluster's TLS files and credentials.
-  public func clientConfiguration(_ endpoints: [EtcdEndpoint], callTimeout: Duration) throws -> EtcdClientConfiguration {
-    EtcdClientConfiguration(endpoints: endpoints, tls: clientTLS, credentials: try credentials(), callTimeout: callTimeout)
+  public func clientConfiguration(_ endpoints: [EtcdEndpoint], callTimeout: Duration) throws -> EtcdClientConfiguration
+  {
+    EtcdClientConfiguration(
+      endpoints: endpoints, tls: clientTLS, credentials: try credentials(), callTimeout: callTimeout)
   }
   /// The pilot's port speaks HTTPS when the cluster does (its `/status` needs ``clientTLS``).
   public func pilotURL(_ ordinal: Int) -> String { "\(scheme)://\(address(ordinal)):\(pilotPort)" }
@@ -137,12 +143,16 @@ public struct LocalClusterLayout: Sendable {
 
   public func readConfig() throws -> LocalClusterConfig {
     guard let data = FileManager.default.contents(atPath: configFile) else {
-      let unreadable = access(configFile, F_OK) == 0 || (FileManager.default.fileExists(atPath: directory) && access(directory, X_OK) != 0)
+      let unreadable =
+        access(configFile, F_OK) == 0
+        || (FileManager.default.fileExists(atPath: directory) && access(directory, X_OK) != 0)
       if unreadable {
         throw LocalClusterError(
-          "cannot read \(configFile): the local cluster in \(directory) belongs to uid \(LocalClusterFolder.owner(of: directory)); run local commands as that user")
+          "cannot read \(configFile): the local cluster in \(directory) belongs to uid \(LocalClusterFolder.owner(of: directory)); run local commands as that user"
+        )
       }
-      throw LocalClusterError("no local cluster in \(directory): start one with `etcd-pilot local up --dir \(directory)`")
+      throw LocalClusterError(
+        "no local cluster in \(directory): start one with `etcd-pilot local up --dir \(directory)`")
     }
     do {
       return try JSONDecoder().decode(LocalClusterConfig.self, from: data)

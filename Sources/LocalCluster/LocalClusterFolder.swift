@@ -12,7 +12,8 @@ public enum LocalClusterFolder {
   /// The names a local cluster makes at the top of its folder.
   static let ownedNames: Set<String> = [
     markerName, "local.json", "statefulset.json", "cluster-record.json", "supervisor.log", "supervisor.lock",
-    "control.token", "pod-processes.json", "volumes", "logs", "tls", "tls-clients", "auth", "manifest.yaml", "kubernetes", "hosts", "pods",
+    "control.token", "pod-processes.json", "volumes", "logs", "tls", "tls-clients", "auth", "manifest.yaml",
+    "kubernetes", "hosts", "pods",
   ]
 
   /// Whether `name` at the top of a cluster's folder is the cluster's own (its files'
@@ -50,14 +51,18 @@ public enum LocalClusterFolder {
       }
       guard access(existing.isEmpty ? "/" : existing, W_OK | X_OK) == 0 else {
         throw LocalClusterError(
-          "cannot create --dir \(path): \(FileSystemError("write in", path: existing, errno: errno).reason) in \(existing) for this user (uid \(getuid())); give a folder you may write")
+          "cannot create --dir \(path): \(FileSystemError("write in", path: existing, errno: errno).reason) in \(existing) for this user (uid \(getuid())); give a folder you may write"
+        )
       }
       return
     }
-    guard isDirectory.boolValue else { throw LocalClusterError("--dir \(path) is a file: give a folder for the cluster, e.g. ./etcd-local") }
+    guard isDirectory.boolValue else {
+      throw LocalClusterError("--dir \(path) is a file: give a folder for the cluster, e.g. ./etcd-local")
+    }
     guard access(path, R_OK | W_OK | X_OK) == 0 else {
       throw LocalClusterError(
-        "--dir \(path): \(FileSystemError("use", path: path, errno: errno).reason) for this user (uid \(getuid())); it belongs to uid \(owner(of: path)), run local commands as that user")
+        "--dir \(path): \(FileSystemError("use", path: path, errno: errno).reason) for this user (uid \(getuid())); it belongs to uid \(owner(of: path)), run local commands as that user"
+      )
     }
     if isMarked(layout) { return }
     let foreign = foreignEntries(layout)
@@ -66,7 +71,8 @@ public enum LocalClusterFolder {
     if foreign.isEmpty, entries.contains("local.json") { return }
     let shown = foreign.prefix(3).joined(separator: ", ") + (foreign.count > 3 ? ", …" : "")
     throw LocalClusterError(
-      "--dir \(path) is not empty and not a local cluster's folder (it holds \(shown)): give a new or empty folder, e.g. --dir \(path == FileManager.default.currentDirectoryPath ? "./etcd-local" : path + "/etcd-local")")
+      "--dir \(path) is not empty and not a local cluster's folder (it holds \(shown)): give a new or empty folder, e.g. --dir \(path == FileManager.default.currentDirectoryPath ? "./etcd-local" : path + "/etcd-local")"
+    )
   }
 
   /// Takes the folder for a cluster: creates it (0700) if missing, writes the marker, and makes
@@ -78,7 +84,8 @@ public enum LocalClusterFolder {
         atPath: layout.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     } catch {
       throw LocalClusterError(
-        FileSystemError("create --dir", path: layout.directory, foundation: error)?.description ?? "cannot create --dir \(layout.directory): \(error)")
+        FileSystemError("create --dir", path: layout.directory, foundation: error)?.description
+          ?? "cannot create --dir \(layout.directory): \(error)")
     }
     guard chmod(layout.directory, 0o700) == 0 else {
       throw LocalClusterError(FileSystemError("make private", path: layout.directory, errno: errno).description)
@@ -93,7 +100,9 @@ public enum LocalClusterFolder {
     // this moment sees an empty or a marked folder, nothing foreign.
     let marker = "\(layout.directory)/\(markerName)"
     let descriptor = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { throw LocalClusterError(FileSystemError("write", path: marker, errno: errno).description) }
+    guard descriptor >= 0 else {
+      throw LocalClusterError(FileSystemError("write", path: marker, errno: errno).description)
+    }
     defer { close(descriptor) }
     let bytes = Array(text.utf8)
     guard bytes.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == bytes.count else {
@@ -112,7 +121,9 @@ public enum LocalClusterFolder {
   /// Throws unless the folder is a cluster's: marked, or an older cluster's (its `local.json`
   /// and nothing a cluster does not make).
   public static func checkPurgeable(_ layout: LocalClusterLayout) throws(LocalClusterError) {
-    guard isMarked(layout) || (FileManager.default.fileExists(atPath: layout.configFile) && foreignEntries(layout).isEmpty) else {
+    guard
+      isMarked(layout) || (FileManager.default.fileExists(atPath: layout.configFile) && foreignEntries(layout).isEmpty)
+    else {
       throw LocalClusterError("\(layout.directory) is not a local cluster's folder (no \(markerName)): nothing deleted")
     }
   }
@@ -124,13 +135,15 @@ public enum LocalClusterFolder {
     try checkPurgeable(layout)
     let entries = (try? manager.contentsOfDirectory(atPath: layout.directory)) ?? []
     // The marker last: a purge cut short can be run again.
-    let owned = entries.filter { isOwned($0) && $0 != markerName }.sorted() + (entries.contains(markerName) ? [markerName] : [])
+    let owned =
+      entries.filter { isOwned($0) && $0 != markerName }.sorted() + (entries.contains(markerName) ? [markerName] : [])
     for name in owned {
       let path = "\(layout.directory)/\(name)"
       do {
         try manager.removeItem(atPath: path)
       } catch {
-        throw LocalClusterError(FileSystemError("delete", path: path, foundation: error)?.description ?? "cannot delete \(path): \(error)")
+        throw LocalClusterError(
+          FileSystemError("delete", path: path, foundation: error)?.description ?? "cannot delete \(path): \(error)")
       }
     }
     let kept = foreignEntries(layout)

@@ -15,7 +15,8 @@ public struct LocalControlClient: Sendable {
     // The lock, not the PID: a supervisor killed outright may linger as an unreaped zombie.
     guard let port = config.controlPort, SupervisorLock.isHeld(layout) else {
       throw LocalClusterError(
-        "the local cluster in \(layout.directory) is not running: start it with `etcd-pilot local up --dir \(layout.directory)`")
+        "the local cluster in \(layout.directory) is not running: start it with `etcd-pilot local up --dir \(layout.directory)`"
+      )
     }
     self.layout = layout
     self.port = port

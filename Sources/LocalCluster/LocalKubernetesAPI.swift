@@ -24,14 +24,19 @@ final class LocalKubernetesAPI: Sendable {
   private let state = Mutex(Stored())
   private let storeFile: String
 
-  init(namespace: String, statefulSetName: String, selector: [String: String], token: String, statefulSet: LocalStatefulSet, storeFile: String) {
+  init(
+    namespace: String, statefulSetName: String, selector: [String: String], token: String,
+    statefulSet: LocalStatefulSet, storeFile: String
+  ) {
     self.namespace = namespace
     self.statefulSetName = statefulSetName
     self.selector = selector
     self.token = token
     self.statefulSet = statefulSet
     self.storeFile = storeFile
-    if let data = FileManager.default.contents(atPath: storeFile), let stored = try? JSONDecoder().decode(Stored.self, from: data) {
+    if let data = FileManager.default.contents(atPath: storeFile),
+      let stored = try? JSONDecoder().decode(Stored.self, from: data)
+    {
       state.withLock { $0 = stored }
     }
   }
@@ -90,7 +95,11 @@ final class LocalKubernetesAPI: Sendable {
   }
 
   private func configMap(_ name: String) -> HTTPResponse {
-    guard let (data, version) = state.withLock({ stored in stored.configMaps[name].map { ($0, stored.configMapVersions[name] ?? 1) } }) else {
+    guard
+      let (data, version) = state.withLock({ stored in
+        stored.configMaps[name].map { ($0, stored.configMapVersions[name] ?? 1) }
+      })
+    else {
       return status(404, "NotFound", "configmaps \"\(name)\" not found")
     }
     var metadata: [String: Any] = ["name": name, "namespace": namespace, "resourceVersion": String(version)]
@@ -104,7 +113,9 @@ final class LocalKubernetesAPI: Sendable {
   /// The labels and ownerReferences of a ConfigMap's metadata, as JSON text.
   private static func keptMetadata(_ metadata: [String: Any]?) -> String? {
     let kept = (metadata ?? [:]).filter { $0.key == "labels" || $0.key == "ownerReferences" }
-    guard !kept.isEmpty, let data = try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]) else { return nil }
+    guard !kept.isEmpty, let data = try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]) else {
+      return nil
+    }
     return String(decoding: data, as: UTF8.self)
   }
 
@@ -117,7 +128,9 @@ final class LocalKubernetesAPI: Sendable {
       guard stored.configMaps[name] == nil else { return false }
       stored.configMaps[name] = data
       stored.configMapVersions[name] = 1
-      stored.configMapMetadata = (stored.configMapMetadata ?? [:]).merging([name: Self.keptMetadata(metadata)].compactMapValues { $0 }) { $1 }
+      stored.configMapMetadata = (stored.configMapMetadata ?? [:]).merging(
+        [name: Self.keptMetadata(metadata)].compactMapValues { $0 }
+      ) { $1 }
       return true
     }
     guard created else { return status(409, "AlreadyExists", "configmaps \"\(name)\" already exists") }
@@ -142,7 +155,8 @@ final class LocalKubernetesAPI: Sendable {
     }
     switch outcome {
     case 404: return status(404, "NotFound", "configmaps \"\(name)\" not found")
-    case 409: return status(409, "Conflict", "the object has been modified; please apply your changes to the latest version")
+    case 409:
+      return status(409, "Conflict", "the object has been modified; please apply your changes to the latest version")
     default:
       persist()
       return configMap(name)
@@ -165,7 +179,9 @@ final class LocalKubernetesAPI: Sendable {
 
   private func persist() {
     let stored = state.withLock { $0 }
-    if let data = try? JSONEncoder().encode(stored) { try? data.write(to: URL(fileURLWithPath: storeFile), options: .atomic) }
+    if let data = try? JSONEncoder().encode(stored) {
+      try? data.write(to: URL(fileURLWithPath: storeFile), options: .atomic)
+    }
   }
 
   private func json(_ object: [String: Any]) -> HTTPResponse {
@@ -173,8 +189,10 @@ final class LocalKubernetesAPI: Sendable {
   }
 
   private func status(_ code: Int, _ reason: String, _ message: String) -> HTTPResponse {
-    json(["apiVersion": "v1", "kind": "Status", "status": "Failure", "reason": reason, "message": message, "code": code])
-      .with(status: code)
+    json([
+      "apiVersion": "v1", "kind": "Status", "status": "Failure", "reason": reason, "message": message, "code": code,
+    ])
+    .with(status: code)
   }
 
   static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }

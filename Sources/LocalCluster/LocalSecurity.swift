@@ -12,11 +12,13 @@ public enum LocalSecurity {
     let hasData = layout.hasMemberData
     if tls, config.tlsDirectory == nil, hasData {
       throw LocalClusterError(
-        "the cluster in \(layout.directory) was created without TLS and its members' URLs are http: use a new --dir for a TLS cluster")
+        "the cluster in \(layout.directory) was created without TLS and its members' URLs are http: use a new --dir for a TLS cluster"
+      )
     }
     if auth, config.rootPasswordFile == nil, hasData {
       throw LocalClusterError(
-        "auth is turned on when a cluster forms, and the cluster in \(layout.directory) formed without it: use a new --dir")
+        "auth is turned on when a cluster forms, and the cluster in \(layout.directory) formed without it: use a new --dir"
+      )
     }
     if auth, !tls, config.tlsDirectory == nil {
       throw LocalClusterError("--auth sends the root password over the network: add --tls")
@@ -27,8 +29,10 @@ public enum LocalSecurity {
       _ = try CertificateAuthority.readOrCreate(in: directory, commonName: "etcd-pilot local CA")
       // etcd trusts another CA for clients than the one whose key the pods are given.
       let clientsDirectory = "\(layout.directory)/tls-clients"
-      try FileManager.default.createDirectory(atPath: clientsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-      let clients = try CertificateAuthority.readOrCreate(in: clientsDirectory, commonName: "etcd-pilot local clients CA")
+      try FileManager.default.createDirectory(
+        atPath: clientsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      let clients = try CertificateAuthority.readOrCreate(
+        in: clientsDirectory, commonName: "etcd-pilot local clients CA")
       try clients.writeCertificate(to: directory, named: "clients-ca")
       // Local tools' and the pilots' certificates; issued again on every `up`, so they never run out.
       try clients.issue(commonName: "etcd-pilot-local", usage: .client).write(to: directory, name: "client")
@@ -39,13 +43,17 @@ public enum LocalSecurity {
     }
     if auth, config.rootPasswordFile == nil {
       let directory = "\(layout.directory)/auth"
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      try FileManager.default.createDirectory(
+        atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
       let file = "\(directory)/root-password"
       if !FileManager.default.fileExists(atPath: file) {
         let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
         var generator = SystemRandomNumberGenerator()
         let password = String((0..<24).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
-        guard FileManager.default.createFile(atPath: file, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+          FileManager.default.createFile(
+            atPath: file, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600])
+        else {
           throw LocalClusterError("cannot write \(file): check the directory's permissions")
         }
       }
@@ -56,7 +64,9 @@ public enum LocalSecurity {
   /// For a rendered chart: the local tools take the CA and the root password from the Secrets the
   /// chart renders and its pods mount (`--tls-ca-dir`, `--auth-password-file`), as a user with
   /// `kubectl get secret` would.
-  public static func adoptChart(_ chart: ChartManifest, config: inout LocalClusterConfig, layout: LocalClusterLayout) throws {
+  public static func adoptChart(
+    _ chart: ChartManifest, config: inout LocalClusterConfig, layout: LocalClusterLayout
+  ) throws {
     config.tlsDirectory = nil
     config.tlsClientsDirectory = nil
     config.rootPasswordFile = nil
@@ -81,14 +91,18 @@ public enum LocalSecurity {
     if config.tlsDirectory == nil, let values = try mountedSecret(chart, flag: "--tls-cert-file") {
       let directory = "\(layout.directory)/tls"
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-      try copy(values, of: "certificate Secret", [("ca.crt", "ca.crt"), ("tls.crt", "client.crt"), ("tls.key", "client.key")], to: directory)
+      try copy(
+        values, of: "certificate Secret", [("ca.crt", "ca.crt"), ("tls.crt", "client.crt"), ("tls.key", "client.key")],
+        to: directory)
       config.tlsDirectory = directory
     }
     if let values = try mountedSecret(chart, flag: "--auth-password-file"), let password = values.values.first {
       let directory = "\(layout.directory)/auth"
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      try FileManager.default.createDirectory(
+        atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
       let file = "\(directory)/root-password"
-      guard FileManager.default.createFile(atPath: file, contents: password, attributes: [.posixPermissions: 0o600]) else {
+      guard FileManager.default.createFile(atPath: file, contents: password, attributes: [.posixPermissions: 0o600])
+      else {
         throw LocalClusterError("cannot write \(file): check the directory's permissions")
       }
       config.rootPasswordFile = file
@@ -97,10 +111,15 @@ public enum LocalSecurity {
 
   /// Writes the Secret's `keys` into `directory` under their file names (mode 0600), as a user
   /// with `kubectl get secret` would.
-  private static func copy(_ values: [String: Data], of secret: String, _ keys: [(key: String, file: String)], to directory: String) throws {
+  private static func copy(
+    _ values: [String: Data], of secret: String, _ keys: [(key: String, file: String)], to directory: String
+  ) throws {
     for (key, file) in keys {
       guard let value = values[key] else { throw LocalClusterError("the chart's \(secret) has no \(key)") }
-      guard FileManager.default.createFile(atPath: "\(directory)/\(file)", contents: value, attributes: [.posixPermissions: 0o600]) else {
+      guard
+        FileManager.default.createFile(
+          atPath: "\(directory)/\(file)", contents: value, attributes: [.posixPermissions: 0o600])
+      else {
         throw LocalClusterError("cannot write \(directory)/\(file)")
       }
     }

@@ -194,7 +194,8 @@ public actor LocalStatefulSet {
         logFile: layout.log(config.podName(ordinal)))
       if let hookProcess { await hookProcess.stop(signal: SIGTERM, grace: .seconds(gracePeriodSeconds)) }
     } else if let get = hook.httpGet, let port = chart.container.port(get.port) {
-      _ = await ProbeRunner.get(get.url(address: config.address(ordinal), port: port), timeout: .seconds(gracePeriodSeconds))
+      _ = await ProbeRunner.get(
+        get.url(address: config.address(ordinal), port: port), timeout: .seconds(gracePeriodSeconds))
     }
     logger.info("\(config.podName(ordinal)): preStop hook done")
   }
@@ -207,7 +208,9 @@ public actor LocalStatefulSet {
       guard let pid = slot.process?.pid, let stat = ClusterProcesses.stat(pid) else { continue }
       records[config.podName(ordinal)] = .init(pid: pid, startTime: stat.startTime)
     }
-    do { try ClusterProcesses.write(records, to: layout) } catch { logger.error("cannot record the pods' processes: \(error)") }
+    do { try ClusterProcesses.write(records, to: layout) } catch {
+      logger.error("cannot record the pods' processes: \(error)")
+    }
     let highest = max(replicas, (slots.keys.max() ?? -1) + 1)
     let pods = (0..<highest).compactMap { ordinal -> LocalStatefulSetFile.Pod? in
       let slot = slots[ordinal]
@@ -225,7 +228,9 @@ public actor LocalStatefulSet {
     let file = LocalStatefulSetFile(
       name: config.statefulSet, namespace: config.namespace, replicas: replicas, generation: generation,
       observedGeneration: generation, deleting: deleting, pods: pods)
-    do { try file.write(layout.statefulSetFile) } catch { logger.error("cannot write \(layout.statefulSetFile): \(error)") }
+    do { try file.write(layout.statefulSetFile) } catch {
+      logger.error("cannot write \(layout.statefulSetFile): \(error)")
+    }
   }
 
   // MARK: Control
@@ -234,7 +239,8 @@ public actor LocalStatefulSet {
   public func scale(to count: Int) throws(LocalClusterError) {
     guard count >= 0 else { throw LocalClusterError("replicas \(count) is negative: give 0 or more") }
     guard count <= config.maximumReplicas else {
-      throw LocalClusterError("replicas \(count) is more than the \(config.maximumReplicas) addresses of \(config.addressBase).*")
+      throw LocalClusterError(
+        "replicas \(count) is more than the \(config.maximumReplicas) addresses of \(config.addressBase).*")
     }
     guard count != replicas else { return }
     logger.info("scaling from \(replicas) to \(count)")
@@ -261,7 +267,9 @@ public actor LocalStatefulSet {
   /// Throws unless pod `ordinal` is one of the StatefulSet's (0 up to its replica count).
   func checkPod(_ ordinal: Int) throws(LocalClusterError) {
     guard (0..<replicas).contains(ordinal) || slots[ordinal]?.process != nil else {
-      let pods = replicas == 0 ? "no pods (scaled to 0)" : "\(replicas) pods, \(config.podName(0))…\(config.podName(replicas - 1))"
+      let pods =
+        replicas == 0
+        ? "no pods (scaled to 0)" : "\(replicas) pods, \(config.podName(0))…\(config.podName(replicas - 1))"
       throw LocalClusterError("pod \(config.podName(ordinal)) does not exist: the StatefulSet has \(pods)")
     }
   }
@@ -339,7 +347,9 @@ public actor LocalStatefulSet {
   func apiView() -> APIView {
     let pods = slots.keys.sorted().compactMap { ordinal -> APIView.Pod? in
       guard let slot = slots[ordinal], slot.process != nil || ordinal < replicas else { return nil }
-      return .init(name: config.podName(ordinal), uid: slot.uid, terminating: slot.terminatingSince != nil, pending: slot.process == nil)
+      return .init(
+        name: config.podName(ordinal), uid: slot.uid, terminating: slot.terminatingSince != nil,
+        pending: slot.process == nil)
     }
     return APIView(replicas: replicas, generation: generation, deleting: deleting, deleted: deleted, pods: pods)
   }
@@ -352,10 +362,12 @@ public actor LocalStatefulSet {
     guard case .chart(let chart) = mode else { return }
     let now = ContinuousClock.now
     for (ordinal, slot) in slots {
-      guard let process = slot.process, process.isRunning, slot.terminatingSince == nil, let startedAt = slot.startedAt else { continue }
+      guard let process = slot.process, process.isRunning, slot.terminatingSince == nil, let startedAt = slot.startedAt
+      else { continue }
       var probes = slot.probes
       let address = config.address(ordinal)
-      let outcome = await ProbeRunner.run(chart.container, address: address, state: &probes, now: now, startedAt: startedAt)
+      let outcome = await ProbeRunner.run(
+        chart.container, address: address, state: &probes, now: now, startedAt: startedAt)
       slots[ordinal]?.probes = probes
       if case .restart(let why) = outcome {
         logger.warning("\(config.podName(ordinal)) \(why): restarting it")
@@ -367,7 +379,9 @@ public actor LocalStatefulSet {
     }
     // A pod restarted for liveness gets its grace period, then SIGKILL.
     for slot in slots.values {
-      if let since = slot.livenessKill, now - since > .seconds(gracePeriodSeconds), let process = slot.process, process.isRunning {
+      if let since = slot.livenessKill, now - since > .seconds(gracePeriodSeconds), let process = slot.process,
+        process.isRunning
+      {
         process.signalGroup(SIGKILL)
       }
     }

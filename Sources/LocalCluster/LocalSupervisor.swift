@@ -28,11 +28,15 @@ public enum LocalSupervisor {
     let proxies = config.proxies && chart == nil ? PeerProxies(config: config, logger: logger) : nil
     let api = LocalControlAPI(statefulSet: statefulSet, proxies: proxies, token: token)
     let kubernetes = try await chart?.serveAPI(statefulSet: statefulSet)
-    logger.info("local StatefulSet \(config.statefulSet) in \(layout.directory): \(replicas) replicas, control on 127.0.0.1:\(control.port)")
+    logger.info(
+      "local StatefulSet \(config.statefulSet) in \(layout.directory): \(replicas) replicas, control on 127.0.0.1:\(control.port)"
+    )
     await withTaskGroup(of: Void.self) { group in
       group.addTask { try? await control.serve { request in await api.answer(request) } }
       if let proxies { group.addTask { await proxies.run(statefulSet: statefulSet) } }
-      if let kubernetes { group.addTask { try? await kubernetes.server.serve { request in await kubernetes.api.answer(request) } } }
+      if let kubernetes {
+        group.addTask { try? await kubernetes.server.serve { request in await kubernetes.api.answer(request) } }
+      }
       group.addTask {
         for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup) {
           logger.info("\(signal) received: stopping the local cluster (data kept)")
@@ -90,7 +94,8 @@ struct LocalControlAPI: Sendable {
         try await statefulSet.wipe(try int(request, "ordinal"))
       case ("POST", "/fault"):
         guard let proxies else {
-          throw LocalClusterError("this cluster runs without peer proxies: start it without --no-proxies to inject network faults")
+          throw LocalClusterError(
+            "this cluster runs without peer proxies: start it without --no-proxies to inject network faults")
         }
         try await statefulSet.checkPod(try int(request, "ordinal"))
         try proxies.set(

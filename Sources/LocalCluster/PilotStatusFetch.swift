@@ -14,7 +14,10 @@ public enum PilotStatusFetch {
     let milliseconds = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
     var request = HTTPClientRequest(url: pilotURL + "/status")
     if let tls, let ca = tls.caFile {
-      guard let configuration = try? HTTPSClientFiles(caFile: ca, certificateFile: tls.certificateFile, keyFile: tls.keyFile).configuration()
+      guard
+        let configuration = try? HTTPSClientFiles(
+          caFile: ca, certificateFile: tls.certificateFile, keyFile: tls.keyFile
+        ).configuration()
       else { return nil }
       request.tlsConfiguration = configuration
     }

@@ -29,7 +29,8 @@ public enum PodPorts {
         }
         let who = holder.map { "pid \($0) (\(ClusterProcesses.name($0)))" } ?? "another program"
         throw LocalClusterError(
-          "\(address):\(port), the \(name) port of \(config.podName(ordinal)), is in use by \(who), not by this cluster: stop it, or run the cluster on other addresses (--address-base; a new --dir for a cluster with data)")
+          "\(address):\(port), the \(name) port of \(config.podName(ordinal)), is in use by \(who), not by this cluster: stop it, or run the cluster on other addresses (--address-base; a new --dir for a cluster with data)"
+        )
       }
     }
   }
@@ -47,7 +48,9 @@ public enum PodPorts {
     socketAddress.sin_port = in_port_t(UInt16(port).bigEndian)
     guard inet_pton(AF_INET, address, &socketAddress.sin_addr) == 1 else { return false }
     return withUnsafePointer(to: &socketAddress) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+      }
     }
   }
 }

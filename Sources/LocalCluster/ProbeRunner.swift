@@ -37,7 +37,9 @@ enum ProbeRunner {
       }
       return .fine
     }
-    if let readiness = container.readinessProbe, due(readiness, "readiness", state: &state, now: now, startedAt: startedAt) {
+    if let readiness = container.readinessProbe,
+      due(readiness, "readiness", state: &state, now: now, startedAt: startedAt)
+    {
       if await check(readiness, container, address) {
         state.ready = true
         state.readinessFailures = 0
@@ -48,7 +50,8 @@ enum ProbeRunner {
     } else if container.readinessProbe == nil {
       state.ready = true
     }
-    if let liveness = container.livenessProbe, due(liveness, "liveness", state: &state, now: now, startedAt: startedAt) {
+    if let liveness = container.livenessProbe, due(liveness, "liveness", state: &state, now: now, startedAt: startedAt)
+    {
       if await check(liveness, container, address) {
         state.livenessFailures = 0
       } else {
@@ -69,9 +72,13 @@ enum ProbeRunner {
     return true
   }
 
-  private static func check(_ probe: ChartManifest.Probe, _ container: ChartManifest.Container, _ address: String) async -> Bool {
+  private static func check(
+    _ probe: ChartManifest.Probe, _ container: ChartManifest.Container, _ address: String
+  ) async -> Bool {
     guard let get = probe.httpGet, let port = container.port(get.port) else { return true }
-    guard let status = await self.get(get.url(address: address, port: port), timeout: .seconds(probe.timeoutSeconds ?? 1)) else {
+    guard
+      let status = await self.get(get.url(address: address, port: port), timeout: .seconds(probe.timeoutSeconds ?? 1))
+    else {
       return false
     }
     return (200..<400).contains(status)

@@ -9,7 +9,9 @@ import Glibc
 /// `..data` in one rename: a reader sees all old files or all new ones (what cert-manager
 /// renewals look like inside a pod).
 public enum SecretVolume {
-  public static func write(_ values: [String: Data], to directory: String, mode: Int = 0o644, owner: (uid_t, gid_t)? = nil) throws {
+  public static func write(
+    _ values: [String: Data], to directory: String, mode: Int = 0o644, owner: (uid_t, gid_t)? = nil
+  ) throws {
     let manager = FileManager.default
     try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let stamp = "..\(Int(Date().timeIntervalSince1970 * 1000))-\(UInt32.random(in: 0...UInt32.max))"

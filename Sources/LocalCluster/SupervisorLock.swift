@@ -25,7 +25,8 @@ public final class SupervisorLock: Sendable {
       close(descriptor)
       let pid = (try? layout.readConfig())?.supervisorPID.map { " (supervisor pid \($0))" } ?? ""
       throw LocalClusterError(
-        "a local cluster already runs in \(layout.directory)\(pid): see `etcd-pilot local status --dir \(layout.directory)`, or stop it with `local down`")
+        "a local cluster already runs in \(layout.directory)\(pid): see `etcd-pilot local status --dir \(layout.directory)`, or stop it with `local down`"
+      )
     }
     return SupervisorLock(descriptor: descriptor)
   }
@@ -37,17 +38,26 @@ public final class SupervisorLock: Sendable {
 
   /// The lock handed over on `descriptor` (a supervisor's stdin), checked to be `layout`'s lock
   /// file and held.
-  public static func inherited(_ descriptor: Int32, layout: LocalClusterLayout) throws(LocalClusterError) -> SupervisorLock {
+  public static func inherited(
+    _ descriptor: Int32, layout: LocalClusterLayout
+  ) throws(LocalClusterError) -> SupervisorLock {
     let opened = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")
-    let lockFile = (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(layout.directory)/supervisor.lock"))
+    let lockFile =
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(layout.directory)/supervisor.lock"))
       ?? "\(layout.directory)/supervisor.lock"
-    guard let opened, URL(fileURLWithPath: opened).resolvingSymlinksInPath() == URL(fileURLWithPath: lockFile).resolvingSymlinksInPath(),
+    guard let opened,
+      URL(fileURLWithPath: opened).resolvingSymlinksInPath()
+        == URL(fileURLWithPath: lockFile).resolvingSymlinksInPath(),
       flock(descriptor, LOCK_EX | LOCK_NB) == 0
     else {
-      throw LocalClusterError("descriptor \(descriptor) is not the held lock of \(layout.directory): start the supervisor with `local up --detach`")
+      throw LocalClusterError(
+        "descriptor \(descriptor) is not the held lock of \(layout.directory): start the supervisor with `local up --detach`"
+      )
     }
     let own = fcntl(descriptor, F_DUPFD_CLOEXEC, 3)
-    guard own >= 0 else { throw LocalClusterError("cannot keep the lock of \(layout.directory): \(String(cString: strerror(errno)))") }
+    guard own >= 0 else {
+      throw LocalClusterError("cannot keep the lock of \(layout.directory): \(String(cString: strerror(errno)))")
+    }
     return SupervisorLock(descriptor: own)
   }
 

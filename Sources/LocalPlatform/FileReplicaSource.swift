@@ -9,7 +9,9 @@ public struct FileReplicaSource: ReplicaSource {
   public init(path: String) { self.path = path }
 
   public func desired() async -> DesiredReplicas {
-    guard let file = LocalStatefulSetFile.read(path) else { return StatefulSetState.missing("the StatefulSet file \(path)") }
+    guard let file = LocalStatefulSetFile.read(path) else {
+      return StatefulSetState.missing("the StatefulSet file \(path)")
+    }
     return file.state.desired
   }
 

@@ -55,7 +55,8 @@ public struct LocalStatefulSetFile: Sendable, Codable, Hashable {
   /// What the pause rules see.
   public var state: StatefulSetState {
     StatefulSetState(
-      name: name, replicas: replicas, deleting: deleting, generation: generation, observedGeneration: observedGeneration,
+      name: name, replicas: replicas, deleting: deleting, generation: generation,
+      observedGeneration: observedGeneration,
       pods: Dictionary(pods.map { ($0.ordinal, $0.state) }, uniquingKeysWith: { $1 }))
   }
 }

@@ -20,14 +20,18 @@ enum BootstrapDecision {
       // Inside an unformed bootstrap the member list holds this pod as an unstarted voter. If
       // its entry has started, this volume lost the data of a started member: not a bootstrap.
       // (A cluster not proven ours counts here too: the check only ever holds a start back.)
-      if let cluster = o.cluster ?? o.foreignCluster, cluster.entries(of: o.me).contains(where: \.isStarted) { return nil }
+      if let cluster = o.cluster ?? o.foreignCluster, cluster.entries(of: o.me).contains(where: \.isStarted) {
+        return nil
+      }
       let start = EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token)
       if o.volume.notes.marker == marker {
-        return Plan([.startEtcd(start)], because: .resumingBootstrap, "resuming the bootstrap of cluster token \(marker.token)")
+        return Plan(
+          [.startEtcd(start)], because: .resumingBootstrap, "resuming the bootstrap of cluster token \(marker.token)")
       }
       return Plan(
         [.writeMarker(marker), .startEtcd(start)],
-        because: .adoptingBootstrap, "adopting the bootstrap marker of \(source) (token \(marker.token), \(marker.members.count) members)")
+        because: .adoptingBootstrap,
+        "adopting the bootstrap marker of \(source) (token \(marker.token), \(marker.members.count) members)")
     }
     return nil
   }
@@ -38,24 +42,34 @@ enum BootstrapDecision {
   /// the ID the cluster record lists — instead of a learner added beside a dead entry. Only on a
   /// fresh volume (an entry that never started never held data) and with a quorum of ours.
   static func lateMember(_ o: Observation) -> Plan? {
-    guard o.volume.isFresh, !o.volume.hasEtcdData, let cluster = o.cluster, Quorum.hasQuorum(cluster) else { return nil }
+    guard o.volume.isFresh, !o.volume.hasEtcdData, let cluster = o.cluster, Quorum.hasQuorum(cluster) else {
+      return nil
+    }
     let entries = cluster.entries(of: o.me)
-    guard entries.count == 1, let entry = entries.first, !entry.isStarted, entry.isVoter, entry.peerURLs == [o.me.peerURL]
+    guard entries.count == 1, let entry = entries.first, !entry.isStarted, entry.isVoter,
+      entry.peerURLs == [o.me.peerURL]
     else { return nil }
-    let recordToken: String? = if case .present(let record) = o.record, !record.token.isEmpty { record.token } else { nil }
+    let recordToken: String? =
+      if case .present(let record) = o.record, !record.token.isEmpty { record.token } else { nil }
     let markers = o.peers.sorted { $0.ordinal < $1.ordinal }.compactMap { peer in
       peer.marker.map { (marker: $0, source: peer.name, formed: peer.formed || peer.served) }
     }
     guard
       let found = markers.first(where: { candidate in
-        candidate.marker.includes(o.me) && candidate.formed && (recordToken == nil || candidate.marker.token == recordToken)
+        candidate.marker.includes(o.me) && candidate.formed
+          && (recordToken == nil || candidate.marker.token == recordToken)
       })
     else { return nil }
     let marker = found.marker
     return Plan(
-      [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))],
+      [
+        .writeMarker(marker),
+        .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token)),
+      ],
       because:
-        .startingAsLateMember, "the bootstrap of cluster token \(marker.token) formed without this pod, whose entry (\(entry.hexID)) is still unstarted: starting as that member from \(found.source)'s marker")
+        .startingAsLateMember,
+      "the bootstrap of cluster token \(marker.token) formed without this pod, whose entry (\(entry.hexID)) is still unstarted: starting as that member from \(found.source)'s marker"
+    )
   }
 
   /// Gives up the unformed bootstrap this volume holds, if it must — and never once a leader may
@@ -67,17 +81,23 @@ enum BootstrapDecision {
       // A leader's first act is an entry of its own term, after the bootstrap's configuration
       // changes (one per initial member): a log that holds more has seen a leader.
       if let problem = o.ownLogProblem {
-        return .wait(.bootstrapLogUnreadable, "the bootstrap \(reason), but this member's WAL cannot be read (\(problem)): keeping its data")
+        return .wait(
+          .bootstrapLogUnreadable,
+          "the bootstrap \(reason), but this member's WAL cannot be read (\(problem)): keeping its data")
       }
       guard let tail = o.ownLogTail else {
         return Plan(
           [.readOwnLog],
-          because: .readingLogBeforeAbandoning, "the bootstrap \(reason); reading this member's WAL first: entries beyond the bootstrap's configuration mean a leader existed")
+          because: .readingLogBeforeAbandoning,
+          "the bootstrap \(reason); reading this member's WAL first: entries beyond the bootstrap's configuration mean a leader existed"
+        )
       }
       let bootstrapEntries = UInt64(marker.members.count)
       if tail.lastIndex > bootstrapEntries {
         return .wait(
-          .bootstrapSawLeader, "the bootstrap \(reason), but this member's WAL holds \(tail.lastIndex - bootstrapEntries) entries beyond its initial configuration: a leader existed and may have acknowledged writes, so it is never given up; waiting for its members")
+          .bootstrapSawLeader,
+          "the bootstrap \(reason), but this member's WAL holds \(tail.lastIndex - bootstrapEntries) entries beyond its initial configuration: a leader existed and may have acknowledged writes, so it is never given up; waiting for its members"
+        )
       }
     }
     return Plan(
@@ -89,7 +109,9 @@ enum BootstrapDecision {
   /// not formed within the timeout on this pilot's own clock. Never while a leader exists or
   /// once any of its members served.
   static func abandonReason(_ marker: BootstrapMarker, _ o: Observation, desired: Int) -> String? {
-    if o.volume.notes.served || o.peers.contains(where: { $0.served && $0.marker?.token == marker.token }) { return nil }
+    if o.volume.notes.served || o.peers.contains(where: { $0.served && $0.marker?.token == marker.token }) {
+      return nil
+    }
     if o.cluster?.leaderID != nil { return nil }
     if !marker.fits(desiredReplicas: desired) {
       return "of \(marker.members.map(\.name).joined(separator: ", ")) no longer fits \(desired) desired replicas"
@@ -105,19 +127,26 @@ enum BootstrapDecision {
   static func propose(_ o: Observation, desired: Int) -> Plan {
     if o.record.exists {
       return .wait(
-        .recordExistsNoQuorum, "the cluster formed before (its record exists) but no quorum answers; waiting for members to return (if every volume was deleted on purpose, delete the cluster record to start a new, empty cluster)")
+        .recordExistsNoQuorum,
+        "the cluster formed before (its record exists) but no quorum answers; waiting for members to return (if every volume was deleted on purpose, delete the cluster record to start a new, empty cluster)"
+      )
     }
     if formed(o) {
       return .wait(.peerFormedNoQuorum, "a peer reports the cluster formed, but no quorum answers; waiting")
     }
     if o.foreignCluster != nil {
-      return .wait(.foreignClusterAnswers, "a cluster answers on this StatefulSet's addresses: no new cluster is proposed while one does")
+      return .wait(
+        .foreignClusterAnswers,
+        "a cluster answers on this StatefulSet's addresses: no new cluster is proposed while one does")
     }
     guard o.me.ordinal == 0 else {
-      return .wait(.waitingForProposal, "no cluster yet; waiting for \(o.pods.first { $0.ordinal == 0 }?.name ?? "ordinal 0") to propose one")
+      return .wait(
+        .waitingForProposal,
+        "no cluster yet; waiting for \(o.pods.first { $0.ordinal == 0 }?.name ?? "ordinal 0") to propose one")
     }
     guard o.volume.isFresh else {
-      return .wait(.volumeNotFresh, "this volume is not fresh but holds no etcd data; waiting for a marker or a cluster")
+      return .wait(
+        .volumeNotFresh, "this volume is not fresh but holds no etcd data; waiting for a marker or a cluster")
     }
     let expected = o.pods.filter { $0.ordinal < desired && $0.ordinal != o.me.ordinal }
     var uids: Set<String> = []
@@ -147,18 +176,23 @@ enum BootstrapDecision {
         return Plan(
           [.wait],
           because:
-            .waitingForAbsentPods, "no cluster yet; waiting for \(names) to answer fresh; the platform does not run \(missing.count == 1 ? "it" : "them"): forming without \(missing.count == 1 ? "it" : "them") after \(Int(o.settings.absentPodTimeout)) s (now \(Int(waited)) s)",
+            .waitingForAbsentPods,
+          "no cluster yet; waiting for \(names) to answer fresh; the platform does not run \(missing.count == 1 ? "it" : "them"): forming without \(missing.count == 1 ? "it" : "them") after \(Int(o.settings.absentPodTimeout)) s (now \(Int(waited)) s)",
           remembering: .waitingForAbsentPods)
       }
       why =
         "\(names) \(missing.count == 1 ? "has" : "have") not run for \(Int(waited)) s (unschedulable, or a volume that cannot attach); every pod that runs answered fresh and no cluster exists: forming without \(missing.count == 1 ? "it" : "them"), \(missing.count == 1 ? "it joins" : "they join") as learners when \(missing.count == 1 ? "it runs" : "they run")"
     }
-    let members = ([o.me] .map { BootstrapMarker.Member(name: $0.name, ordinal: $0.ordinal, peerURL: $0.peerURL) }
+    let members =
+      ([o.me].map { BootstrapMarker.Member(name: $0.name, ordinal: $0.ordinal, peerURL: $0.peerURL) }
       + answering.map { BootstrapMarker.Member(name: $0.name, ordinal: $0.ordinal, peerURL: $0.peerURL) })
       .sorted { $0.ordinal < $1.ordinal }
     let marker = BootstrapMarker(token: o.proposalToken, members: members, proposedAt: o.now)
     return Plan(
-      [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))],
+      [
+        .writeMarker(marker),
+        .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token)),
+      ],
       because: .proposingCluster, "\(why): proposing cluster token \(marker.token)")
   }
 }

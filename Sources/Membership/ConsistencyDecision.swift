@@ -13,9 +13,12 @@ public enum ConsistencyDecision {
   public static func verdict(_ reading: ConsistencyReading, cluster: ClusterView) -> Verdict {
     // Releases may hash differently (3.4 and 3.5 differ in what HashKV covers): while the
     // voters run mixed versions nothing is compared.
-    let versions = Set(cluster.voters.compactMap(\.version).map { $0.split(separator: ".").prefix(2).joined(separator: ".") })
+    let versions = Set(
+      cluster.voters.compactMap(\.version).map { $0.split(separator: ".").prefix(2).joined(separator: ".") })
     guard versions.count <= 1 else {
-      return .undecided("the voters run different etcd versions (\(versions.sorted().joined(separator: ", "))); comparing once they run one")
+      return .undecided(
+        "the voters run different etcd versions (\(versions.sorted().joined(separator: ", "))); comparing once they run one"
+      )
     }
     let answered = cluster.voters.compactMap { voter in reading.hashes[voter.id].map { (member: voter, hash: $0) } }
     guard answered.count >= 2 else { return .consistent }
@@ -31,7 +34,8 @@ public enum ConsistencyDecision {
         "\(group.value.map(\.member.label).sorted().joined(separator: ", ")): \(hex(group.key))"
       }
       return .undecided(
-        "the voters' data differ at revision \(reading.revision) and no quorum of \(Quorum.size(voters: cluster.voters.count)) agrees (\(sides.joined(separator: "; "))): not replacing anyone; restore from a backup if it stays so")
+        "the voters' data differ at revision \(reading.revision) and no quorum of \(Quorum.size(voters: cluster.voters.count)) agrees (\(sides.joined(separator: "; "))): not replacing anyone; restore from a backup if it stays so"
+      )
     }
     let diverged = answered.filter { $0.hash.hash != hash }.map(\.member)
     return .diverged(members: diverged, hash: hash, agreeing: agreeing.map(\.member))
@@ -57,27 +61,35 @@ public enum ConsistencyDecision {
         // have replayed a log that lost what it applied (etcd issue 14009). A hash vote alone
         // never removes the leader: a person decides.
         return .wait(
-          .divergedLeader, "consistency check: \(why(me)); this member leads, and a leader is never replaced on a hash vote alone: compare the members' data (etcd-pilot backup of each) and replace the wrong one by hand")
+          .divergedLeader,
+          "consistency check: \(why(me)); this member leads, and a leader is never replaced on a hash vote alone: compare the members' data (etcd-pilot backup of each) and replace the wrong one by hand"
+        )
       }
       guard o.settings.replacesDivergedMembers else {
-        return .wait(.divergedReportOnly, "consistency check: \(why(members[0])); reporting only (the check's action is report)")
+        return .wait(
+          .divergedReportOnly, "consistency check: \(why(members[0])); reporting only (the check's action is report)")
       }
       // The same verdict at two revisions: one reading could have caught a member mid-apply.
       guard let previous = o.previousDivergence, previous.revision != reading.revision,
         previous.members == Set(members.map(\.id))
       else {
-        return .wait(.divergedConfirming, "consistency check: \(why(members[0])); reading again at another revision before acting")
+        return .wait(
+          .divergedConfirming, "consistency check: \(why(members[0])); reading again at another revision before acting")
       }
       let member = members[0]
       guard Quorum.canRemove(member, from: cluster) else {
-        return .wait(.divergedRemovalLosesQuorum, "consistency check: \(why(member)); removing it now would lose quorum")
+        return .wait(
+          .divergedRemovalLosesQuorum, "consistency check: \(why(member)); removing it now would lose quorum")
       }
       guard o.holdsLock else {
-        return Plan([.acquireLock], because: .divergedNeedsLock, "consistency check: \(why(member)); it must be replaced")
+        return Plan(
+          [.acquireLock], because: .divergedNeedsLock, "consistency check: \(why(member)); it must be replaced")
       }
       return Plan(
         [.removeMember(memberID: member.id, name: member.label)],
-        because: .removingDiverged, "consistency check: \(why(member)), at revisions \(previous.revision) and \(reading.revision): removing it, so that its pod moves the data aside and joins again from a fresh copy")
+        because: .removingDiverged,
+        "consistency check: \(why(member)), at revisions \(previous.revision) and \(reading.revision): removing it, so that its pod moves the data aside and joins again from a fresh copy"
+      )
     }
   }
 

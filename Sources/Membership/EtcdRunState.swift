@@ -31,7 +31,9 @@ public enum EtcdExit: Sendable, Hashable {
   public static func classify(lines: [String], exitCode: Int32?, signal: Int32?) -> EtcdExit {
     // Either message means this member applied its own removal; the engine still checks the
     // linearizable member list before it believes it.
-    if lines.contains(where: { $0.contains("permanently removed from the cluster") || $0.contains("failed to find local ID in cluster members") }) {
+    if lines.contains(where: {
+      $0.contains("permanently removed from the cluster") || $0.contains("failed to find local ID in cluster members")
+    }) {
       return .removed
     }
     var fatal: [String] = []
@@ -55,8 +57,12 @@ public enum EtcdExit: Sendable, Hashable {
     // Go's own panics say nothing of where they happened: they count only when the stack they
     // print is in the WAL's, the snapshotter's or the backend's code.
     let generic = ["slice bounds out of range", "index out of range", "unexpected EOF"]
-    let inStorage = ["/wal/", "/wal.", "wal.(*", "/snap/", "snap.(*", "bbolt", "/backend/", "backend.(*"].contains { text.contains($0) }
-    if let marker = corrupt.first(where: { text.contains($0) }) ?? (inStorage ? generic.first(where: { text.contains($0) }) : nil) {
+    let inStorage = ["/wal/", "/wal.", "wal.(*", "/snap/", "snap.(*", "bbolt", "/backend/", "backend.(*"].contains {
+      text.contains($0)
+    }
+    if let marker = corrupt.first(where: { text.contains($0) })
+      ?? (inStorage ? generic.first(where: { text.contains($0) }) : nil)
+    {
       let line = fatal.first { $0.contains(marker) } ?? marker
       return .corruptData(Self.summary(of: line))
     }

@@ -14,20 +14,26 @@ public enum JoinDecision {
       // An empty data directory never takes over a listed member: its old entry goes first.
       guard Quorum.canRemove(stale, from: cluster) else {
         return .wait(
-          .staleEntryLosesQuorum, "this pod's earlier member \(stale.label) (\(stale.hexID)) cannot be removed without losing quorum; waiting")
+          .staleEntryLosesQuorum,
+          "this pod's earlier member \(stale.label) (\(stale.hexID)) cannot be removed without losing quorum; waiting")
       }
       change = Plan(
         [.removeMember(memberID: stale.id, name: stale.label)],
-        because: .removingStaleEntry, "this volume is empty: member \(stale.hexID) is an earlier life of \(o.me.name) and must go before it joins again")
+        because: .removingStaleEntry,
+        "this volume is empty: member \(stale.hexID) is an earlier life of \(o.me.name) and must go before it joins again"
+      )
     } else if let learner = cluster.learners.first {
       return .wait(.learnerJoining, "learner \(learner.label) is joining; etcd allows one learner at a time")
-    } else if let dead = cluster.voters.first(where: { !$0.isAlive && !o.isOwned($0) }), Quorum.canRemove(dead, from: cluster) {
+    } else if let dead = cluster.voters.first(where: { !$0.isAlive && !o.isOwned($0) }),
+      Quorum.canRemove(dead, from: cluster)
+    {
       change = Plan(
         [.removeMember(memberID: dead.id, name: dead.label)],
         because: .removingUnownedDead, "dead member \(dead.label) belongs to no desired pod and blocks every add")
     } else if let blocker = cluster.voters.first(where: { !$0.isAlive }) {
       return .wait(
-        .downVoterBlocksAdd, "add blocked by down voter \(blocker.label): etcd adds only while every voter is connected")
+        .downVoterBlocksAdd, "add blocked by down voter \(blocker.label): etcd adds only while every voter is connected"
+      )
     } else {
       change = Plan([.addLearner], because: .joiningAsLearner, "joining the cluster as a learner")
     }
@@ -52,7 +58,8 @@ public enum JoinDecision {
     guard let free = o.volume.freeBytes else { return nil }
     let needed = spaceNeeded(largestDBSize: o.largestDBSize)
     guard free < needed else { return nil }
-    let what = "joining needs \(mib(needed)) free (a snapshot of the \(mib(o.largestDBSize)) database, two 64 MiB WAL segments, a margin), the volume has \(mib(free))"
+    let what =
+      "joining needs \(mib(needed)) free (a snapshot of the \(mib(o.largestDBSize)) database, two 64 MiB WAL segments, a margin), the volume has \(mib(free))"
     var reclaimed: Int64 = 0
     var doomed: [String] = []
     for copy in o.volume.aside where copy.redundant && free + reclaimed < needed {
@@ -62,7 +69,9 @@ public enum JoinDecision {
     if free + reclaimed >= needed {
       return Plan(
         [.deleteAsideCopies(doomed)],
-        because: .deletingRedundantAside, "\(what): deleting the aside copies \(doomed.joined(separator: ", ")) (made while the cluster held every committed entry without them) to make room")
+        because: .deletingRedundantAside,
+        "\(what): deleting the aside copies \(doomed.joined(separator: ", ")) (made while the cluster held every committed entry without them) to make room"
+      )
     }
     let kept = o.volume.aside.filter { !$0.redundant }.map(\.name)
     let advice =

@@ -143,7 +143,8 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     case .forceNewCluster(let name): "start etcd alone with --force-new-cluster, leaving \(name) behind"
     case .readOwnLog: "read this member's WAL"
     case .deleteAsideCopies(let names): "delete aside copies \(names.joined(separator: ", "))"
-    case .noteMember(let id, let cluster): "note member \(String(id, radix: 16)) of cluster \(String(cluster, radix: 16))"
+    case .noteMember(let id, let cluster):
+      "note member \(String(id, radix: 16)) of cluster \(String(cluster, radix: 16))"
     case .wait: "wait"
     case .fail(let message): "fail: \(message)"
     }

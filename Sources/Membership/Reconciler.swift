@@ -15,13 +15,17 @@ public enum Reconciler {
       // leaving by itself.
       let gone = pod == nil || state == .absent || state == .terminating || (state == nil && !member.isAlive)
       guard gone else { continue }
-      let why = pod == nil ? "no pod owns it" : "its pod \(pod!.name) is \(state?.rawValue ?? "gone") and above \(desired) desired replicas"
+      let why =
+        pod == nil
+        ? "no pod owns it"
+        : "its pod \(pod!.name) is \(state?.rawValue ?? "gone") and above \(desired) desired replicas"
       removable.append((member, why, pod?.ordinal ?? Int.max))
     }
     // A bootstrap member whose pod never brought it up (its node lost, its etcd failing at
     // start): once the cluster formed, it is replaced like a stalled learner; its pod, if it
     // returns, finds itself removed and joins anew.
-    for voter in cluster.voters where voter.id != myID && !voter.isStarted && o.isOwned(voter) && BootstrapDecision.formed(o) {
+    for voter in cluster.voters
+    where voter.id != myID && !voter.isStarted && o.isOwned(voter) && BootstrapDecision.formed(o) {
       let stalled = o.stalledSeconds[voter.id] ?? 0
       if stalled >= o.settings.stalledLearnerTimeout {
         removable.append((voter, "a bootstrap member that never started in \(Int(stalled))s", -1))
@@ -47,11 +51,14 @@ public enum Reconciler {
         continue
       }
       guard o.holdsLock else {
-        return Plan([.acquireLock], because: .reconcilerNeedsLock, "reconciler: \(candidate.member.label) must go (\(candidate.why))")
+        return Plan(
+          [.acquireLock], because: .reconcilerNeedsLock,
+          "reconciler: \(candidate.member.label) must go (\(candidate.why))")
       }
       return Plan(
         [.removeMember(memberID: candidate.member.id, name: candidate.member.label)],
-        because: .reconcilerRemoving, "reconciler: removing \(candidate.member.label) (\(candidate.member.hexID)): \(candidate.why)")
+        because: .reconcilerRemoving,
+        "reconciler: removing \(candidate.member.label) (\(candidate.member.hexID)): \(candidate.why)")
     }
     return Plan([.wait], because: .reconcilerBlocked, "reconciler blocked: " + blocked.joined(separator: "; "))
   }

@@ -29,7 +29,8 @@ public struct StatefulSetState: Sendable, Hashable {
     if deleting { return .paused(reason: "the StatefulSet \(name) is being deleted") }
     if replicas == 0 { return .paused(reason: "the StatefulSet \(name) wants 0 replicas") }
     if let generation, let observedGeneration, observedGeneration < generation {
-      return .paused(reason: "the StatefulSet \(name) is being updated (generation \(generation), observed \(observedGeneration))")
+      return .paused(
+        reason: "the StatefulSet \(name) is being updated (generation \(generation), observed \(observedGeneration))")
     }
     return .replicas(replicas)
   }

@@ -37,12 +37,15 @@ public enum StrandedDecision {
     let why = reason(other)
     guard o.secondsWithoutQuorum >= o.settings.strandedAfter else {
       return .wait(
-        .strandedWaiting, "\(why); continuing alone if it is still so after \(Int(o.settings.strandedAfter)) s (now \(Int(o.secondsWithoutQuorum)) s)")
+        .strandedWaiting,
+        "\(why); continuing alone if it is still so after \(Int(o.settings.strandedAfter)) s (now \(Int(o.secondsWithoutQuorum)) s)"
+      )
     }
     return Plan(
       [.stopEtcdBeforeForcing],
       because:
-        .strandedStopping, "\(why); stopping etcd gracefully first: --force-new-cluster discards what lies beyond the commit index on disk, so the WAL is read once etcd has closed (and synced) it",
+        .strandedStopping,
+      "\(why); stopping etcd gracefully first: --force-new-cluster discards what lies beyond the commit index on disk, so the WAL is read once etcd has closed (and synced) it",
       remembering: .strandedStopping(other: other.label))
   }
 
@@ -54,7 +57,9 @@ public enum StrandedDecision {
     case .refused:
       return nil
     case .stopping(let name):
-      return refusal("etcd was stopped, but not by the pilot's graceful stop, so its WAL may lack its last commit index", other: name)
+      return refusal(
+        "etcd was stopped, but not by the pilot's graceful stop, so its WAL may lack its last commit index", other: name
+      )
     case .stopped(let name, let clean):
       guard clean else {
         return refusal(
@@ -69,7 +74,9 @@ public enum StrandedDecision {
     }
     guard let tail = o.ownLogTail else {
       return Plan(
-        [.readOwnLog], because: .strandedReadingLog, "\(why); etcd stopped cleanly: reading its WAL, since --force-new-cluster discards what lies beyond its commit index")
+        [.readOwnLog], because: .strandedReadingLog,
+        "\(why); etcd stopped cleanly: reading its WAL, since --force-new-cluster discards what lies beyond its commit index"
+      )
     }
     guard let myID = o.myMemberID else {
       return refusal("neither this pod's notes nor its WAL say which member its data is", other: other)
@@ -79,15 +86,20 @@ public enum StrandedDecision {
         "this member's WAL holds \(tail.beyondCommit) entries beyond its commit index \(tail.commit) not written by this member as their leader: that leader may have committed and acknowledged them, and --force-new-cluster would discard them",
         other: other)
     }
-    if let applied = tail.appliedIndex, applied > tail.commit, !EtcdRelease.keepsAppliedEntriesWhenForced(o.etcdVersion) {
+    if let applied = tail.appliedIndex, applied > tail.commit, !EtcdRelease.keepsAppliedEntriesWhenForced(o.etcdVersion)
+    {
       return refusal(
         "its backend applied entries up to \(applied), beyond the WAL's commit index \(tail.commit): etcd \(o.etcdVersion ?? "of this version") would drop them from the log on --force-new-cluster and new members would miss them (etcd issue 14009, fixed in 3.5.22 and 3.6.1)",
         other: other)
     }
-    let discarded = tail.beyondCommit == 0 ? "" : " (the \(tail.beyondCommit) entries it holds beyond its commit index are its own uncommitted proposals)"
+    let discarded =
+      tail.beyondCommit == 0
+      ? "" : " (the \(tail.beyondCommit) entries it holds beyond its commit index are its own uncommitted proposals)"
     return Plan(
       [.forceNewCluster(removing: other)],
-      because: .forcingNewCluster, "\(why); with two voters every committed entry is on this member\(discarded): starting its etcd once with --force-new-cluster")
+      because: .forcingNewCluster,
+      "\(why); with two voters every committed entry is on this member\(discarded): starting its etcd once with --force-new-cluster"
+    )
   }
 
   /// The other voter of a two-voter cluster scaled to one, gone with its pod, when this member
@@ -113,6 +125,8 @@ public enum StrandedDecision {
   private static func refusal(_ what: String, other: String) -> Plan {
     let reason =
       "\(Self.reason(other)); \(refusalMarker): \(what). Scale back to 2 so that \(other) returns with its data; its removal can then commit"
-    return Plan([.startEtcd(.fromData)], because: .strandedRefused, "\(reason) (etcd starts again on its data meanwhile)", remembering: .strandedRefused(reason))
+    return Plan(
+      [.startEtcd(.fromData)], because: .strandedRefused, "\(reason) (etcd starts again on its data meanwhile)",
+      remembering: .strandedRefused(reason))
   }
 }

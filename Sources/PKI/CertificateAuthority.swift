@@ -103,7 +103,9 @@ public struct CertificateAuthority: Sendable {
   /// The key stays the same on purpose: a reader that loads the certificate file and then the
   /// key file while they are being replaced still gets a matching pair (etcd reads both on each
   /// handshake).
-  public func renew(_ issued: IssuedCertificate, validity: Duration, now: Date = Date()) throws(PKIError) -> IssuedCertificate {
+  public func renew(
+    _ issued: IssuedCertificate, validity: Duration, now: Date = Date()
+  ) throws(PKIError) -> IssuedCertificate {
     let names = (try? issued.certificate.extensions.subjectAlternativeNames) ?? nil
     var dnsNames: [String] = []
     var ipAddresses: [String] = []
@@ -124,7 +126,8 @@ public struct CertificateAuthority: Sendable {
   }
 
   private func issue(
-    key leafKey: P256.Signing.PrivateKey, subject: DistinguishedName, dnsNames: [String], ipAddresses: [String], usage: Usage,
+    key leafKey: P256.Signing.PrivateKey, subject: DistinguishedName, dnsNames: [String], ipAddresses: [String],
+    usage: Usage,
     validity: Duration, now: Date, notBefore: Date?
   ) throws(PKIError) -> IssuedCertificate {
     var names: [GeneralName] = dnsNames.map { .dnsName($0) }
@@ -204,7 +207,8 @@ public struct IssuedCertificate: Sendable {
     }
     do {
       return IssuedCertificate(
-        certificate: certificate, key: try P256.Signing.PrivateKey(pemRepresentation: try PEMFile.read("\(directory)/\(name).key")))
+        certificate: certificate,
+        key: try P256.Signing.PrivateKey(pemRepresentation: try PEMFile.read("\(directory)/\(name).key")))
     } catch let error as PKIError {
       throw error
     } catch {

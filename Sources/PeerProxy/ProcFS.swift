@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #elseif canImport(Musl)
-  import Musl
+import Musl
 #endif
 
 /// The few reads of Linux's /proc that ``SocketOwner`` needs, on plain POSIX calls.

@@ -1,9 +1,9 @@
 import NIOCore
 
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #elseif canImport(Musl)
-  import Musl
+import Musl
 #endif
 
 /// Finds which process owns a local TCP socket, from Linux's /proc (no root needed for the

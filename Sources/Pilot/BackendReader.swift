@@ -29,7 +29,9 @@ struct BackendReader {
   /// etcd's applied index as its backend last committed it; `nil` when the backend has none.
   func consistentIndex() throws(Failure) -> UInt64? {
     guard let value = try value(bucket: Array("meta".utf8), key: Array("consistent_index".utf8)) else { return nil }
-    guard value.count == 8 else { throw Failure(description: "consistent_index in \(path) is \(value.count) bytes, not 8") }
+    guard value.count == 8 else {
+      throw Failure(description: "consistent_index in \(path) is \(value.count) bytes, not 8")
+    }
     return value.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
   }
 
@@ -41,7 +43,9 @@ struct BackendReader {
     let first = try file.read(at: 0, count: 4096)
     guard first.count >= 64 else { throw Failure(description: "\(path) is too short to be a bbolt database") }
     let pageSize = Int(first.u32(16 + 8))
-    guard pageSize >= 512, pageSize <= 1 << 20 else { throw Failure(description: "\(path) has no valid bbolt meta page") }
+    guard pageSize >= 512, pageSize <= 1 << 20 else {
+      throw Failure(description: "\(path) has no valid bbolt meta page")
+    }
     var metas: [Meta] = []
     for page in [0, 1] {
       if let meta = Meta(try file.read(at: page * pageSize, count: 128)) { metas.append(meta) }
@@ -51,7 +55,9 @@ struct BackendReader {
     }
     let reader = Pages(file: file, pageSize: pageSize)
     guard let bucketValue = try reader.find(bucket, inTreeAt: meta.root, wantBucket: true) else { return nil }
-    guard bucketValue.count >= 16 else { throw Failure(description: "bucket \(String(decoding: bucket, as: UTF8.self)) in \(path) is damaged") }
+    guard bucketValue.count >= 16 else {
+      throw Failure(description: "bucket \(String(decoding: bucket, as: UTF8.self)) in \(path) is damaged")
+    }
     let root = bucketValue.u64(0)
     if root == 0 {
       // An inline bucket: its leaf page follows the bucket header.
@@ -101,7 +107,9 @@ struct BackendReader {
     func page(_ id: UInt64) throws(Failure) -> [UInt8] {
       let offset = Int(id) * pageSize
       var bytes = try file.read(at: offset, count: pageSize)
-      guard bytes.count == pageSize else { throw Failure(description: "page \(id) of \(file.path) lies beyond its end") }
+      guard bytes.count == pageSize else {
+        throw Failure(description: "page \(id) of \(file.path) lies beyond its end")
+      }
       let overflow = Int(bytes.u32(12))
       if overflow > 0 { bytes += try file.read(at: offset + pageSize, count: overflow * pageSize) }
       return bytes
@@ -126,8 +134,12 @@ struct BackendReader {
           let element = 16 + index * 16
           let start = element + Int(bytes.u32(element))
           let length = Int(bytes.u32(element + 4))
-          guard start + length <= bytes.count else { throw Failure(description: "page \(id) of \(file.path) is damaged") }
-          if Array(bytes[start..<start + length]).lexicographicallyPrecedes(key) || Array(bytes[start..<start + length]) == key {
+          guard start + length <= bytes.count else {
+            throw Failure(description: "page \(id) of \(file.path) is damaged")
+          }
+          if Array(bytes[start..<start + length]).lexicographicallyPrecedes(key)
+            || Array(bytes[start..<start + length]) == key
+          {
             child = bytes.u64(element + 8)
           } else {
             break
@@ -139,7 +151,9 @@ struct BackendReader {
     }
 
     /// `key`'s value in a leaf page (a page's bytes, header first).
-    static func search(_ key: [UInt8], inLeaf bytes: [UInt8], wantBucket: Bool, path: String) throws(Failure) -> [UInt8]? {
+    static func search(
+      _ key: [UInt8], inLeaf bytes: [UInt8], wantBucket: Bool, path: String
+    ) throws(Failure) -> [UInt8]? {
       guard bytes.count >= 16 else { throw Failure(description: "a leaf page of \(path) is damaged") }
       let count = Int(bytes.u16(10))
       for index in 0..<count {
@@ -149,7 +163,9 @@ struct BackendReader {
         let start = element + Int(bytes.u32(element + 4))
         let keyLength = Int(bytes.u32(element + 8))
         let valueLength = Int(bytes.u32(element + 12))
-        guard start + keyLength + valueLength <= bytes.count else { throw Failure(description: "a leaf page of \(path) is damaged") }
+        guard start + keyLength + valueLength <= bytes.count else {
+          throw Failure(description: "a leaf page of \(path) is damaged")
+        }
         guard Array(bytes[start..<start + keyLength]) == key else { continue }
         guard (flags & BackendReader.bucketLeaf != 0) == wantBucket else { return nil }
         return Array(bytes[start + keyLength..<start + keyLength + valueLength])
@@ -161,6 +177,10 @@ struct BackendReader {
 
 extension Array where Element == UInt8 {
   fileprivate func u16(_ offset: Int) -> UInt16 { UInt16(self[offset]) | UInt16(self[offset + 1]) << 8 }
-  fileprivate func u32(_ offset: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | UInt32(self[offset + $1]) << (8 * UInt32($1)) } }
-  fileprivate func u64(_ offset: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(self[offset + $1]) << (8 * UInt64($1)) } }
+  fileprivate func u32(_ offset: Int) -> UInt32 {
+    (0..<4).reduce(UInt32(0)) { $0 | UInt32(self[offset + $1]) << (8 * UInt32($1)) }
+  }
+  fileprivate func u64(_ offset: Int) -> UInt64 {
+    (0..<8).reduce(UInt64(0)) { $0 | UInt64(self[offset + $1]) << (8 * UInt64($1)) }
+  }
 }

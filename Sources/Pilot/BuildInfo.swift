@@ -23,7 +23,8 @@ public enum BuildInfo {
   /// 3.4, 3.5, 3.6 (tested with 3.4.23, 3.5.1; 3.6 supported by design, its rules engine-tested)`.
   public static var versionLine: String {
     let untested = supportedEtcd.filter { minor in !testedEtcd.contains { $0.hasPrefix(minor + ".") } }
-    let byDesign = untested.isEmpty ? "" : "; \(untested.joined(separator: ", ")) supported by design, its rules engine-tested"
+    let byDesign =
+      untested.isEmpty ? "" : "; \(untested.joined(separator: ", ")) supported by design, its rules engine-tested"
     return "etcd-pilot \(release), commit \(commit); runs etcd \(supportedEtcd.joined(separator: ", ")) "
       + "(tested with \(testedEtcd.joined(separator: ", "))\(byDesign))"
   }

@@ -34,7 +34,8 @@ struct CertificateRenewal: Sendable {
         try certificate.renew()
         client.reloadCertificates()
         logger.info(
-          "renewed this member's certificate: valid until \(certificate.current.notValidAfter); next renewal due \(certificate.renewalDue)")
+          "renewed this member's certificate: valid until \(certificate.current.notValidAfter); next renewal due \(certificate.renewalDue)"
+        )
         nextAttempt = certificate.renewalDue
       } catch {
         // Try again soon, well before the current certificate expires.
@@ -61,7 +62,8 @@ struct CertificateRenewal: Sendable {
 
   /// The files' contents: mounted Secrets change by swapping a symlink, so compare contents.
   private func fingerprint() -> [Data?] {
-    ([tls.certificateFile, tls.keyFile, tls.caFile] + (tls.clients.map { [$0.caFile, $0.certificateFile, $0.keyFile] } ?? []))
+    ([tls.certificateFile, tls.keyFile, tls.caFile]
+      + (tls.clients.map { [$0.caFile, $0.certificateFile, $0.keyFile] } ?? []))
       .map { FileManager.default.contents(atPath: $0) }
   }
 }

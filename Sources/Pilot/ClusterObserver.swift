@@ -34,7 +34,9 @@ struct ClusterObserver: Sendable {
     let outcome = await withTaskGroup(of: Swift.Result<MemberListResult, EtcdError>.self) { group in
       for endpoint in endpoints {
         group.addTask {
-          do throws(EtcdError) { return .success(try await client.pinned(to: endpoint).memberList(linearizable: true)) } catch {
+          do throws(EtcdError) {
+            return .success(try await client.pinned(to: endpoint).memberList(linearizable: true))
+          } catch {
             return .failure(error)
           }
         }
@@ -57,7 +59,8 @@ struct ClusterObserver: Sendable {
   }
 
   func observe(own: EtcdEndpoint?, ownRunning: Bool, candidates: [EtcdEndpoint]) async -> Result {
-    var result = Result(cluster: nil, ownServing: false, ownMemberID: nil, ownMembers: nil, largestDBSize: 0, problem: nil)
+    var result = Result(
+      cluster: nil, ownServing: false, ownMemberID: nil, ownMembers: nil, largestDBSize: 0, problem: nil)
     if ownRunning, let own {
       if let status = try? await client.pinned(to: own).withTimeout(timeout).status() {
         result.ownServing = true
@@ -65,7 +68,10 @@ struct ClusterObserver: Sendable {
       }
     }
     var endpoints = candidates
-    if result.ownServing, let own { endpoints.removeAll { $0 == own }; endpoints.insert(own, at: 0) }
+    if result.ownServing, let own {
+      endpoints.removeAll { $0 == own }
+      endpoints.insert(own, at: 0)
+    }
     guard !endpoints.isEmpty else { return result }
     let list: MemberListResult
     do {
@@ -76,7 +82,8 @@ struct ClusterObserver: Sendable {
         let local = try? await client.pinned(to: own).withTimeout(timeout).memberList(linearizable: false)
       {
         result.ownMembers = local.members.map {
-          MemberView(id: $0.id, name: $0.name, peerURLs: $0.peerURLs, clientURLs: $0.clientURLs, isLearner: $0.isLearner)
+          MemberView(
+            id: $0.id, name: $0.name, peerURLs: $0.peerURLs, clientURLs: $0.clientURLs, isLearner: $0.isLearner)
         }
       }
       return result
@@ -99,7 +106,8 @@ struct ClusterObserver: Sendable {
         isLearner: member.isLearner, isAlive: statuses[member.id] != nil,
         raftIndex: statuses[member.id]?.raftIndex ?? 0, version: statuses[member.id]?.version)
     }
-    let leader = statuses.values.first(where: \.isLeader)?.header.memberID
+    let leader =
+      statuses.values.first(where: \.isLeader)?.header.memberID
       ?? statuses.values.map(\.leader).first { $0 != 0 }
     result.largestDBSize = statuses.values.map(\.dbSize).max() ?? 0
     result.cluster = ClusterView(clusterID: list.header.clusterID, members: members, leaderID: leader)

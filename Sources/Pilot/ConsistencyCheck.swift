@@ -25,7 +25,8 @@ struct ConsistencyCheck {
     guard endpoints.count >= 2, let revision = revisions.min() else { return nil }
     var hashes: [UInt64: ConsistencyReading.Hash] = [:]
     for (id, endpoint) in endpoints {
-      guard let result = try? await client.pinned(to: endpoint).withTimeout(hashTimeout).hashKV(revision: revision) else { continue }
+      guard let result = try? await client.pinned(to: endpoint).withTimeout(hashTimeout).hashKV(revision: revision)
+      else { continue }
       hashes[id] = .init(hash: result.hash, compactRevision: result.compactRevision)
     }
     guard hashes.count >= 2 else { return nil }

@@ -8,15 +8,21 @@ public enum EtcdBinary {
     if name.contains("/") {
       path = name
     } else {
-      let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
-      guard let found = directories.map({ "\($0)/\(name)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+      let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(
+        separator: ":")
+      guard
+        let found = directories.map({ "\($0)/\(name)" }).first(where: {
+          FileManager.default.isExecutableFile(atPath: $0)
+        })
       else {
-        throw PilotError("etcd binary '\(name)' not found in PATH: install etcd 3.4 or newer, or pass --etcd /path/to/etcd")
+        throw PilotError(
+          "etcd binary '\(name)' not found in PATH: install etcd 3.4 or newer, or pass --etcd /path/to/etcd")
       }
       path = found
     }
     guard FileManager.default.isExecutableFile(atPath: path) else {
-      throw PilotError("etcd binary \(path) does not exist or is not executable: pass --etcd /path/to/etcd (3.4 or newer)")
+      throw PilotError(
+        "etcd binary \(path) does not exist or is not executable: pass --etcd /path/to/etcd (3.4 or newer)")
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
@@ -38,7 +44,8 @@ public enum EtcdBinary {
   public static func knownDefect(version: String) -> String? {
     let numbers = version.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
     guard numbers.count >= 3, numbers[0] == 3, numbers[1] == 5, numbers[2] <= 2 else { return nil }
-    return "etcd \(version) can skip writes it had applied when it is killed under load and come back with data that differs from the other members' (etcd issue 13766, fixed in 3.5.3); the consistency check replaces such a member, but reads it serves until then may be wrong: run etcd 3.5.6 or newer"
+    return
+      "etcd \(version) can skip writes it had applied when it is killed under load and come back with data that differs from the other members' (etcd issue 13766, fixed in 3.5.3); the consistency check replaces such a member, but reads it serves until then may be wrong: run etcd 3.5.6 or newer"
   }
 
   /// The version from `etcd --version` output, refused unless it is 3.4 or newer.

@@ -6,7 +6,8 @@ public enum EtcdFlagPolicy {
   static let owned: [String: String] = [
     "name": "the pilot names each member after its pod",
     "data-dir": "the pilot keeps etcd's data on the pod's volume (--data-dir of etcd-pilot member)",
-    "wal-dir": "a WAL outside the data directory is not supported: the pilot reads the WAL in the data directory to decide",
+    "wal-dir":
+      "a WAL outside the data directory is not supported: the pilot reads the WAL in the data directory to decide",
     "listen-client-urls": "the pilot sets etcd's URLs from the pod's address and ports",
     "listen-client-http-urls": "the pilot sets etcd's URLs from the pod's address and ports",
     "advertise-client-urls": "the pilot sets etcd's URLs from the pod's address and ports",
@@ -15,7 +16,8 @@ public enum EtcdFlagPolicy {
     "initial-cluster": "the pilot bootstraps and joins members itself",
     "initial-cluster-state": "the pilot bootstraps and joins members itself",
     "initial-cluster-token": "the pilot picks a random token for every bootstrap",
-    "force-new-cluster": "applied at every start it would make each member a cluster of one; the pilot uses it only in the one case that is safe",
+    "force-new-cluster":
+      "applied at every start it would make each member a cluster of one; the pilot uses it only in the one case that is safe",
     "enable-v2": "the v2 API is gone in etcd 3.6, and the pilot manages members through v3 only",
     "config-file": "a configuration file would override the flags the pilot sets",
     "logger": "the pilot reads etcd's log on stderr (zap) to tell why it exited",
@@ -23,7 +25,8 @@ public enum EtcdFlagPolicy {
   ]
   /// Flags the pilot owns when it manages TLS.
   static let ownedWithTLS: [String: String] = [
-    "cert-file": "the pilot manages TLS", "key-file": "the pilot manages TLS", "trusted-ca-file": "the pilot manages TLS",
+    "cert-file": "the pilot manages TLS", "key-file": "the pilot manages TLS",
+    "trusted-ca-file": "the pilot manages TLS",
     "client-cert-auth": "the pilot manages TLS", "peer-cert-file": "the pilot manages TLS",
     "peer-key-file": "the pilot manages TLS", "peer-trusted-ca-file": "the pilot manages TLS",
     "peer-client-cert-auth": "the pilot manages TLS", "client-cert-file": "the pilot manages TLS",
@@ -51,7 +54,8 @@ public enum EtcdFlagPolicy {
     for name in environment.keys.sorted() where name.hasPrefix("ETCD_") {
       let flag = String(name.dropFirst(5).lowercased().map { $0 == "_" ? "-" : $0 })
       if let why = reason(flag, managedTLS: managedTLS) {
-        return "environment variable \(name) (etcd's --\(flag)) is refused: \(why); remove it from the pod's environment"
+        return
+          "environment variable \(name) (etcd's --\(flag)) is refused: \(why); remove it from the pod's environment"
       }
     }
     return nil
@@ -59,6 +63,7 @@ public enum EtcdFlagPolicy {
 
   static func reason(_ flag: String, managedTLS: Bool) -> String? {
     owned[flag] ?? (managedTLS ? ownedWithTLS[flag] : nil)
-      ?? (flag.hasPrefix("discovery") ? "the pilot bootstraps members itself; discovery would form another cluster" : nil)
+      ?? (flag.hasPrefix("discovery")
+        ? "the pilot bootstraps members itself; discovery would form another cluster" : nil)
   }
 }

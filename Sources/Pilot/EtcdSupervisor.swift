@@ -30,7 +30,9 @@ public actor EtcdSupervisor {
     let me = configuration.identity
     let scheme = configuration.scheme
     let listen = URLHost.bracketed(configuration.listenHost)
-    let clientListen = configuration.listenHosts.map { "\(scheme)://\(URLHost.bracketed($0)):\(configuration.clientPort)" }
+    let clientListen = configuration.listenHosts.map {
+      "\(scheme)://\(URLHost.bracketed($0)):\(configuration.clientPort)"
+    }
     var arguments = [
       "--name", configuration.name,
       "--data-dir", volume.etcdDataDirectory,
@@ -77,7 +79,8 @@ public actor EtcdSupervisor {
       }, deathSignal: SIGKILL)
     startedAt = ContinuousClock.now
     logger.info(
-      "started etcd (pid \(child?.pid ?? 0), \(start.state.rawValue)\(start.token.isEmpty ? "" : ", token \(start.token)")\(start.forceNewCluster ? ", --force-new-cluster" : ""))")
+      "started etcd (pid \(child?.pid ?? 0), \(start.state.rawValue)\(start.token.isEmpty ? "" : ", token \(start.token)")\(start.forceNewCluster ? ", --force-new-cluster" : ""))"
+    )
   }
 
   /// The state for the engine: running (with how long), stopped, or how it exited.

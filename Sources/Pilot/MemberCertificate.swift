@@ -19,7 +19,9 @@ public struct MemberCertificate: Sendable {
 
   /// Issues a new key and certificate and writes them, with the CA certificate, where etcd
   /// reads them.
-  public static func issue(for configuration: PilotConfiguration, tls: PilotTLS, issuer: CertificateIssuer, now: Date = Date()) throws(PKIError) -> MemberCertificate {
+  public static func issue(
+    for configuration: PilotConfiguration, tls: PilotTLS, issuer: CertificateIssuer, now: Date = Date()
+  ) throws(PKIError) -> MemberCertificate {
     let authority = try CertificateAuthority.read(from: issuer.caDirectory)
     let (dnsNames, addresses) = names(for: configuration, extra: issuer.extraNames)
     let issued = try authority.issue(
@@ -69,7 +71,9 @@ public struct MemberCertificate: Sendable {
       candidates += ["\(pod).\(service)\(suffix)", "\(service)\(suffix)"]
     }
     candidates += ["localhost", "127.0.0.1"]
-    if configuration.listenHost != "0.0.0.0", configuration.listenHost != "::" { candidates.append(configuration.listenHost) }
+    if configuration.listenHost != "0.0.0.0", configuration.listenHost != "::" {
+      candidates.append(configuration.listenHost)
+    }
     candidates += extra
     var dns: [String] = []
     var ip: [String] = []

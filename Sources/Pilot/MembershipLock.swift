@@ -51,7 +51,7 @@ public actor MembershipLock {
     guard let lease else { return }
     do {
       try await client.keepAliveOnce(lease: lease.id)
-    } catch where error.code == .leaseNotFound {
+    } catch  where error.code == .leaseNotFound {
       logger.warning("the membership lock's lease expired; the lock is lost")
       self.lease = nil
     } catch {

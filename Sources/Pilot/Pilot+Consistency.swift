@@ -35,7 +35,8 @@ extension Pilot {
       let each = reading.hashes.sorted { $0.key < $1.key }.map { id, hash in
         "\(cluster.member(id)?.label ?? id.etcdHex)=\(String(hash.hash, radix: 16))"
       }
-      logger.warning("consistency check: the voters' data differ at revision \(reading.revision): \(each.joined(separator: ", "))")
+      logger.warning(
+        "consistency check: the voters' data differ at revision \(reading.revision): \(each.joined(separator: ", "))")
     } else if consistency.map({ Set($0.hashes.values.map(\.hash)).count > 1 }) ?? true {
       logger.info("consistency check: \(reading.hashes.count) voters agree on HashKV at revision \(reading.revision)")
     }

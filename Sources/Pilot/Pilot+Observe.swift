@@ -30,7 +30,9 @@ extension Pilot {
     let pods = (0...highest).map { configuration.pod($0) }
     let me = configuration.identity
     let own = try? EtcdEndpoint(parsing: me.clientURL)
-    let candidates = pods.filter { $0.ordinal != configuration.ordinal }.compactMap { try? EtcdEndpoint(parsing: $0.clientURL) }
+    let candidates = pods.filter { $0.ordinal != configuration.ordinal }.compactMap {
+      try? EtcdEndpoint(parsing: $0.clientURL)
+    }
     let running = await etcd.isRunning
     // A pod without data is forming or joining and others wait on it: it asks every member at
     // once, with a short deadline, since a starting etcd accepts connections but answers nothing
@@ -46,7 +48,9 @@ extension Pilot {
     var peers: [PeerReport] = []
     // Peers matter while this pod has no data, and while its bootstrap has not formed: whether
     // any member of it served decides that it is never given up.
-    if volumeState.readProblem == nil, !volumeState.hasEtcdData || (volumeState.notes.marker != nil && !volumeState.notes.formed) {
+    if volumeState.readProblem == nil,
+      !volumeState.hasEtcdData || (volumeState.notes.marker != nil && !volumeState.notes.formed)
+    {
       let others = pods.filter { $0.ordinal != configuration.ordinal && $0.ordinal < (desired.count ?? highest) }
       peers = await PeerProbe(timeout: .seconds(1), tls: configuration.tls?.pilotClientFiles).reports(
         of: others, namespace: configuration.namespace, statefulSet: configuration.statefulSet)
@@ -86,7 +90,8 @@ extension Pilot {
     let learners = cluster.learners.compactMap { learner in
       pods.first { learner.peerURLs.contains($0.peerURL) }.map { (learner.id, $0) }
     }
-    let statuses = await PeerProbe(timeout: .seconds(1), tls: configuration.tls?.pilotClientFiles).statuses(of: learners.map(\.1))
+    let statuses = await PeerProbe(timeout: .seconds(1), tls: configuration.tls?.pilotClientFiles).statuses(
+      of: learners.map(\.1))
     var bytes: [UInt64: Int64] = [:]
     for (id, pod) in learners {
       if let status = statuses[pod.name], let data = status.etcdDataBytes { bytes[id] = data }
@@ -104,7 +109,7 @@ extension Pilot {
     do {
       _ = try await client.pinned(to: own).withTimeout(.seconds(2)).get("etcd-pilot/auth-probe", countOnly: true)
       return false
-    } catch where error.code == .invalidAuthToken {
+    } catch  where error.code == .invalidAuthToken {
       return true
     } catch {
       return nil
@@ -146,7 +151,9 @@ extension Pilot {
       memberID: memberID ?? o.volume.notes.memberID,
       clusterID: o.volume.notes.clusterID ?? o.cluster.map { String($0.clusterID, radix: 16) },
       etcd: etcdText, role: role, ready: ready, desiredReplicas: o.desired.count,
-      members: o.cluster?.members.map { "\($0.label)=\($0.hexID)\($0.isLearner ? " (learner)" : "")\($0.isAlive ? "" : " (down)")" } ?? [],
+      members: o.cluster?.members.map {
+        "\($0.label)=\($0.hexID)\($0.isLearner ? " (learner)" : "")\($0.isAlive ? "" : " (down)")"
+      } ?? [],
       decision: plan.steps.map(\.description).joined(separator: ", "),
       reason: plan.reason.text + (context.problem.map { " [\($0)]" } ?? ""),
       waiting: plan.steps.last == .wait, stopping: o.stopping, etcdRestarts: engine.memory.crashRestarts)
@@ -180,7 +187,8 @@ final class ProgressTracker: Sendable {
       let leaderIndex = cluster.leader?.raftIndex ?? 0
       for member in cluster.members {
         let bytes = dataBytes[member.id]
-        var entry = seen[member.id] ?? Seen(index: member.raftIndex, alive: member.isAlive, dataBytes: bytes, since: now)
+        var entry =
+          seen[member.id] ?? Seen(index: member.raftIndex, alive: member.isAlive, dataBytes: bytes, since: now)
         // Caught up counts as progress: an idle cluster's index does not move.
         let caughtUp = member.raftIndex + catchUpLag >= leaderIndex
         let grew = bytes != nil && bytes != entry.dataBytes

@@ -17,21 +17,26 @@ extension Pilot {
       try volume.writeNotes(notes)
       logger.info("wrote bootstrap marker \(marker.token): \(marker.initialCluster)")
       if let desired = o.desired.count, marker.members.count < desired, marker.members.first?.name == o.me.name {
-        logger.warning("forming the cluster with \(marker.members.count) of \(desired) pods: \(o.me.name)'s plan says why")
+        logger.warning(
+          "forming the cluster with \(marker.members.count) of \(desired) pods: \(o.me.name)'s plan says why")
         await events.record(
           reason: "FormingWithoutPods",
-          message: "forming the cluster with \(marker.members.map(\.name).joined(separator: ", ")); the pods the platform does not run join as learners when they run",
+          message:
+            "forming the cluster with \(marker.members.map(\.name).joined(separator: ", ")); the pods the platform does not run join as learners when they run",
           warning: true)
       }
 
     case .enableAuth:
-      guard let password = configuration.rootPassword else { throw PilotError("auth is to be enabled, but the pilot has no root password") }
+      guard let password = configuration.rootPassword else {
+        throw PilotError("auth is to be enabled, but the pilot has no root password")
+      }
       try await client.enableAuth(rootPassword: password)
       logger.info("authentication enabled: root user and role in place (the cluster is forming)")
 
     case .createRecord(let record):
       try await records.createIfAbsent(record)
-      logger.info("cluster record written: cluster \(record.clusterID)\(record.token.isEmpty ? "" : ", token \(record.token)")")
+      logger.info(
+        "cluster record written: cluster \(record.clusterID)\(record.token.isEmpty ? "" : ", token \(record.token)")")
       await events.record(reason: "ClusterRecorded", message: "cluster \(record.clusterID) recorded", warning: false)
 
     case .noteFormed(let token):
@@ -63,7 +68,8 @@ extension Pilot {
       if case .present(let record) = o.record { notes.token = record.token }
       try volume.writeNotes(notes)
       logger.info("added as learner \(added.member.hexID); starting etcd to join")
-      await events.record(reason: "MemberAdded", message: "joined the cluster as learner \(added.member.hexID)", warning: false)
+      await events.record(
+        reason: "MemberAdded", message: "joined the cluster as learner \(added.member.hexID)", warning: false)
       let members = added.members.map { MemberView(id: $0.id, name: $0.name, peerURLs: $0.peerURLs) }
       let initial = JoinDecision.initialCluster(after: members, added: added.member.id, me: o.me)
       await lock.release(using: leader)
@@ -74,7 +80,8 @@ extension Pilot {
       try await lock.confirm(using: leader)
       try await leader.memberPromote(id: id)
       logger.info("promoted \(String(id, radix: 16)) to voter")
-      await events.record(reason: "MemberPromoted", message: "learner \(String(id, radix: 16)) promoted to voter", warning: false)
+      await events.record(
+        reason: "MemberPromoted", message: "learner \(String(id, radix: 16)) promoted to voter", warning: false)
 
     case .removeMember(let id, let name):
       let leader = try leader(o, context: context, client: client)
@@ -93,7 +100,8 @@ extension Pilot {
       guard await !etcd.isRunning else { throw PilotError("etcd still runs; its data is not moved while it does") }
       let path = try volume.moveDataAside(reason: reason, redundant: redundant)
       logger.warning("moved this volume's etcd data aside to \(path) (\(reason)); nothing was deleted")
-      await events.record(reason: "DataMovedAside", message: "etcd data moved aside to \(path): \(reason)", warning: true)
+      await events.record(
+        reason: "DataMovedAside", message: "etcd data moved aside to \(path): \(reason)", warning: true)
       await etcd.acknowledgeExit()
 
     case .stopEtcd, .restartLearnerForAuth:
@@ -108,7 +116,8 @@ extension Pilot {
       do {
         let tail = try WALReader.tail(dataDirectory: volume.etcdDataDirectory)
         logger.info(
-          "read this member's WAL: last entry \(tail.lastIndex), commit index \(tail.commit), applied index \(tail.appliedIndex.map(String.init) ?? "unknown"), leaders of the entries beyond the commit index: \(tail.leadersBeyondCommit.map { String($0, radix: 16) }.sorted())")
+          "read this member's WAL: last entry \(tail.lastIndex), commit index \(tail.commit), applied index \(tail.appliedIndex.map(String.init) ?? "unknown"), leaders of the entries beyond the commit index: \(tail.leadersBeyondCommit.map { String($0, radix: 16) }.sorted())"
+        )
         return .logRead(.read(tail))
       } catch {
         logger.warning("cannot read this member's WAL: \(error)")
@@ -125,7 +134,9 @@ extension Pilot {
 
     case .deleteAsideCopies(let names):
       for path in try volume.deleteAsideCopies(names) {
-        logger.warning("deleted the aside copy \(path) to make room for the join: it was moved aside while the cluster held every committed entry without it")
+        logger.warning(
+          "deleted the aside copy \(path) to make room for the join: it was moved aside while the cluster held every committed entry without it"
+        )
       }
 
     case .noteMember(let id, let cluster):
@@ -146,7 +157,8 @@ extension Pilot {
     do {
       try await leader.memberRemove(id: id)
       logger.info("removed member \(name) (\(String(id, radix: 16)))")
-      await events.record(reason: "MemberRemoved", message: "removed member \(name) (\(String(id, radix: 16)))", warning: false)
+      await events.record(
+        reason: "MemberRemoved", message: "removed member \(name) (\(String(id, radix: 16)))", warning: false)
     } catch {
       guard error.code == .memberNotFound else { throw error }
       logger.info("member \(name) (\(String(id, radix: 16))) was already removed")

@@ -63,12 +63,14 @@ public actor Pilot {
       certificate = try MemberCertificate.issue(for: configuration, tls: tls, issuer: issuer)
       if let certificate {
         logger.info(
-          "issued this member's certificate from \(issuer.caDirectory)/ca.crt, valid until \(certificate.current.notValidAfter); renewal due \(certificate.renewalDue)")
+          "issued this member's certificate from \(issuer.caDirectory)/ca.crt, valid until \(certificate.current.notValidAfter); renewal due \(certificate.renewalDue)"
+        )
       }
     }
     var servers: [HTTPServer] = []
     for host in configuration.listenHosts {
-      servers.append(try await HTTPServer.bind(host: host, port: configuration.pilotPort, tls: configuration.tls?.pilotServerFiles))
+      servers.append(
+        try await HTTPServer.bind(host: host, port: configuration.pilotPort, tls: configuration.tls?.pilotServerFiles))
     }
     let clientConfiguration = EtcdClientConfiguration(
       endpoints: [try EtcdEndpoint(parsing: configuration.identity.clientURL)],
@@ -78,26 +80,33 @@ public actor Pilot {
     logger.info(
       "pilot of \(configuration.name) (ordinal \(configuration.ordinal)) starting (\(BuildInfo.versionLine)): peer \(configuration.identity.peerURL), client \(configuration.identity.clientURL), volume \(configuration.volume)"
     )
-    if let warning = configuration.etcdVersion.flatMap(EtcdBinary.knownDefect(version:)) { logger.warning("\(warning)") }
+    if let warning = configuration.etcdVersion.flatMap(EtcdBinary.knownDefect(version:)) {
+      logger.warning("\(warning)")
+    }
     return try await withEtcdClient(clientConfiguration, logger: logger) { client in
       let status = LockedState<Int32>(1)
       // Shut down in reverse order: SIGTERM reaches the decision loop first, which carries out
       // the stop this pod's rules ask for (leaving the cluster takes a while); the others end
       // once it is done — the HTTP servers last, so that peers and probes see the stop through.
       var services: [ServiceGroupConfiguration.ServiceConfiguration] = servers.map { server in
-        .init(service: PilotChild("HTTP server on port \(server.port)") {
-          try await cancelWhenGracefulShutdown { try await server.serve { request in await self.answer(request) } }
-        })
+        .init(
+          service: PilotChild("HTTP server on port \(server.port)") {
+            try await cancelWhenGracefulShutdown { try await server.serve { request in await self.answer(request) } }
+          })
       }
       services.append(
         .init(
-          service: PilotChild("consistency check") { await cancelWhenGracefulShutdown { await self.checkConsistencyPeriodically(client) } },
+          service: PilotChild("consistency check") {
+            await cancelWhenGracefulShutdown { await self.checkConsistencyPeriodically(client) }
+          },
           successTerminationBehavior: .ignore))
       if let tls = configuration.tls {
         let renewal = CertificateRenewal(tls: tls, certificate: certificate, logger: logger)
         services.append(
           .init(
-            service: PilotChild("certificate renewal") { await cancelWhenGracefulShutdown { await renewal.run(client) } },
+            service: PilotChild("certificate renewal") {
+              await cancelWhenGracefulShutdown { await renewal.run(client) }
+            },
             successTerminationBehavior: .ignore))
       }
       services.append(
@@ -114,7 +123,8 @@ public actor Pilot {
       var quiet = logger
       quiet.logLevel = .warning
       let group = ServiceGroup(
-        configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
+        configuration: ServiceGroupConfiguration(
+          services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
       try await group.run()
       return status.withLock { $0 }
     }
@@ -164,7 +174,9 @@ public actor Pilot {
 
   private enum Outcome { case next, stop }
 
-  private func carryOut(_ plan: Plan, observation: Observation, context: Context, client: EtcdClient) async throws -> Outcome {
+  private func carryOut(
+    _ plan: Plan, observation: Observation, context: Context, client: EtcdClient
+  ) async throws -> Outcome {
     var changed = false
     for step in plan.steps {
       // After a membership change only the lock's release may follow; then look again.
@@ -217,10 +229,12 @@ public actor Pilot {
   /// the leader when known: this pod's own etcd may not serve yet — and returns early when a
   /// stop arrives.
   func pause(
-    _ client: EtcdClient, quick: Bool = false, renewingThrough renewer: EtcdClient? = nil, atLeast minimum: Duration = .zero
+    _ client: EtcdClient, quick: Bool = false, renewingThrough renewer: EtcdClient? = nil,
+    atLeast minimum: Duration = .zero
   ) async {
     if await lock.isHeld { await lock.renew(using: renewer ?? client.using(endpoints: client.endpoints)) }
-    let interval = max(quick ? min(configuration.pollInterval, .milliseconds(250)) : configuration.pollInterval, minimum)
+    let interval = max(
+      quick ? min(configuration.pollInterval, .milliseconds(250)) : configuration.pollInterval, minimum)
     await stop.sleep(for: interval)
   }
 }

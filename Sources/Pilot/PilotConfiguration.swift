@@ -75,7 +75,8 @@ public struct PilotConfiguration: Sendable {
 
   /// The addresses etcd's client port and the pilot's port listen on.
   var listenHosts: [String] {
-    listensOnLocalhost && listenHost != "127.0.0.1" && listenHost != "0.0.0.0" && listenHost != "::" ? [listenHost, "127.0.0.1"] : [listenHost]
+    listensOnLocalhost && listenHost != "127.0.0.1" && listenHost != "0.0.0.0" && listenHost != "::"
+      ? [listenHost, "127.0.0.1"] : [listenHost]
   }
 
   /// The address of the pod with `ordinal`.
@@ -120,7 +121,10 @@ public struct PilotTLS: Sendable, Hashable {
     }
   }
 
-  public init(caFile: String, certificateFile: String, keyFile: String, issuer: CertificateIssuer? = nil, clients: ClientTrust? = nil) {
+  public init(
+    caFile: String, certificateFile: String, keyFile: String, issuer: CertificateIssuer? = nil,
+    clients: ClientTrust? = nil
+  ) {
     self.caFile = caFile
     self.certificateFile = certificateFile
     self.keyFile = keyFile
@@ -135,7 +139,8 @@ public struct PilotTLS: Sendable, Hashable {
   /// certificate (the member certificate when one CA serves both).
   var etcdClient: EtcdClientConfiguration.TLS {
     EtcdClientConfiguration.TLS(
-      caFile: caFile, certificateFile: clients?.certificateFile ?? certificateFile, keyFile: clients?.keyFile ?? keyFile)
+      caFile: caFile, certificateFile: clients?.certificateFile ?? certificateFile, keyFile: clients?.keyFile ?? keyFile
+    )
   }
 
   /// The pilot's port serves HTTPS with the member's certificate and verifies the client
@@ -144,7 +149,8 @@ public struct PilotTLS: Sendable, Hashable {
   /// any client, as a kubelet's HTTPS probe presents none.
   var pilotServerFiles: HTTPServer.TLSFiles {
     // Peers present member certificates; the operator's tools, client certificates.
-    HTTPServer.TLSFiles(certificateFile: certificateFile, keyFile: keyFile, clientCAFiles: [caFile] + (clients.map { [$0.caFile] } ?? []))
+    HTTPServer.TLSFiles(
+      certificateFile: certificateFile, keyFile: keyFile, clientCAFiles: [caFile] + (clients.map { [$0.caFile] } ?? []))
   }
 
   /// How a pilot asks another pilot: the CA checks the peer, the member certificate is shown.
@@ -153,7 +159,9 @@ public struct PilotTLS: Sendable, Hashable {
   }
 
   /// Files the pilot issues into `directory` (`ca.crt`, `member.crt`, `member.key`).
-  public static func issued(into directory: String, by issuer: CertificateIssuer, clients: ClientTrust? = nil) -> PilotTLS {
+  public static func issued(
+    into directory: String, by issuer: CertificateIssuer, clients: ClientTrust? = nil
+  ) -> PilotTLS {
     PilotTLS(
       caFile: "\(directory)/ca.crt", certificateFile: "\(directory)/\(MemberCertificate.fileName).crt",
       keyFile: "\(directory)/\(MemberCertificate.fileName).key", issuer: issuer, clients: clients)
@@ -170,7 +178,10 @@ public struct CertificateIssuer: Sendable, Hashable {
   /// More names or addresses for the certificate (the client Service's names).
   public var extraNames: [String]
 
-  public init(caDirectory: String, validity: Duration = .seconds(90 * 86400), renewAt: Double = 2.0 / 3.0, extraNames: [String] = []) {
+  public init(
+    caDirectory: String, validity: Duration = .seconds(90 * 86400), renewAt: Double = 2.0 / 3.0,
+    extraNames: [String] = []
+  ) {
     self.caDirectory = caDirectory
     self.validity = validity
     self.renewAt = renewAt

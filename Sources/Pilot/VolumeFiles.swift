@@ -81,7 +81,9 @@ enum VolumeFiles {
     let enumerator = FileManager.default.enumerator(atPath: path)
     while let item = enumerator?.nextObject() as? String {
       var info = Glibc.stat()
-      if lstat("\(path)/\(item)", &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { total += Int64(info.st_blocks) * 512 }
+      if lstat("\(path)/\(item)", &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+        total += Int64(info.st_blocks) * 512
+      }
     }
     return total
   }
@@ -91,7 +93,9 @@ enum VolumeFiles {
     var owner = ""
     var info = Glibc.stat()
     if stat(path, &info) == 0 {
-      owner = String(format: " (owned by uid %d gid %d, mode %04o; the pilot runs as uid %d)", info.st_uid, info.st_gid, info.st_mode & 0o7777, geteuid())
+      owner = String(
+        format: " (owned by uid %d gid %d, mode %04o; the pilot runs as uid %d)", info.st_uid, info.st_gid,
+        info.st_mode & 0o7777, geteuid())
     } else {
       owner = " (the pilot runs as uid \(geteuid()))"
     }
@@ -99,6 +103,7 @@ enum VolumeFiles {
       code == EACCES || code == EPERM
       ? ": give the pilot's user access to the volume (in Kubernetes, the pod's fsGroup)"
       : ": check the volume and its disk"
-    return Failure(description: "cannot \(what) \(path): \(String(cString: strerror(code)))\(owner)\(advice); nothing was changed")
+    return Failure(
+      description: "cannot \(what) \(path): \(String(cString: strerror(code)))\(owner)\(advice); nothing was changed")
   }
 }

@@ -122,10 +122,14 @@ public struct VolumeStore: Sendable {
     }
     // Small files; on a full volume they may fail, and the data is aside all the same.
     let record = AsideRecord(reason: reason, redundant: redundant, movedAt: stamp)
-    if let data = try? JSONEncoder().encode(record) { manager.createFile(atPath: "\(target)/\(Self.asideRecordName)", contents: data) }
+    if let data = try? JSONEncoder().encode(record) {
+      manager.createFile(atPath: "\(target)/\(Self.asideRecordName)", contents: data)
+    }
     try? manager.copyItem(atPath: notesFile, toPath: "\(target)/pilot.json")
     try writeNotes(
-      PilotNotes(marker: nil, formed: notes.formed, memberID: nil, token: notes.token, clusterID: notes.clusterID, served: notes.served))
+      PilotNotes(
+        marker: nil, formed: notes.formed, memberID: nil, token: notes.token, clusterID: notes.clusterID,
+        served: notes.served))
     return target
   }
 
@@ -169,7 +173,8 @@ public struct VolumeStore: Sendable {
       throw PilotError(error.description)
     }
     var state = VolumeState(
-      hasEtcdData: data.member, notes: try readNotes(), aside: try asideCopies(), freeBytes: freeBytes, dataIdentity: identity)
+      hasEtcdData: data.member, notes: try readNotes(), aside: try asideCopies(), freeBytes: freeBytes,
+      dataIdentity: identity)
     state.hasPartialData = data.partial
     return state
   }

@@ -159,7 +159,8 @@ public enum WALReader {
   }
 
   /// The varint and length-delimited fields of a protobuf message (the last of each number).
-  static func fields(_ bytes: some Collection<UInt8>) throws(Failure) -> (varints: [Int: UInt64], bytes: [Int: [UInt8]]) {
+  static func fields(_ bytes: some Collection<UInt8>) throws(Failure) -> (varints: [Int: UInt64], bytes: [Int: [UInt8]])
+  {
     let bytes = Array(bytes)
     var varints: [Int: UInt64] = [:]
     var blobs: [Int: [UInt8]] = [:]
@@ -184,7 +185,9 @@ public enum WALReader {
       case 1: offset += 8
       case 2:
         let length = Int(try varint())
-        guard length >= 0, offset + length <= bytes.count else { throw Failure(description: "a WAL record ends inside a field") }
+        guard length >= 0, offset + length <= bytes.count else {
+          throw Failure(description: "a WAL record ends inside a field")
+        }
         blobs[number] = Array(bytes[offset..<offset + length])
         offset += length
       case 5: offset += 4

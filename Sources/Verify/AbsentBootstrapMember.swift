@@ -10,7 +10,8 @@ import Glibc
 /// form a quorum and take writes. Past the pilots' bootstrap timeout, etcd-1's etcd is killed:
 /// nothing may give that cluster up. Then the frozen pod returns and the cluster converges.
 public struct AbsentBootstrapMember: Sendable {
-  public static let title = "a bootstrap member absent past the bootstrap timeout, then SIGKILL of another member's etcd"
+  public static let title =
+    "a bootstrap member absent past the bootstrap timeout, then SIGKILL of another member's etcd"
   /// The pod's processes, stopped.
   public var frozen: [Int32]
   /// When the pod was frozen (the marker was just proposed).
@@ -20,7 +21,8 @@ public struct AbsentBootstrapMember: Sendable {
   public var converged: @Sendable () async throws -> Void
 
   public init(
-    frozen: [Int32], frozenAt: ContinuousClock.Instant, bootstrapTimeout: Duration, converged: @escaping @Sendable () async throws -> Void
+    frozen: [Int32], frozenAt: ContinuousClock.Instant, bootstrapTimeout: Duration,
+    converged: @escaping @Sendable () async throws -> Void
   ) {
     self.frozen = frozen
     self.frozenAt = frozenAt
@@ -30,10 +32,13 @@ public struct AbsentBootstrapMember: Sendable {
 
   /// Freezes pod `ordinal` of the cluster `up` is forming the moment its volume holds the
   /// bootstrap marker.
-  public static func freezeAtMarker(volume: String, pid: @Sendable () async throws -> Int32?, timeout: Duration) async throws -> [Int32] {
+  public static func freezeAtMarker(
+    volume: String, pid: @Sendable () async throws -> Int32?, timeout: Duration
+  ) async throws -> [Int32] {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-      if let notes = FileManager.default.contents(atPath: "\(volume)/pilot.json"), String(decoding: notes, as: UTF8.self).contains("\"marker\""),
+      if let notes = FileManager.default.contents(atPath: "\(volume)/pilot.json"),
+        String(decoding: notes, as: UTF8.self).contains("\"marker\""),
         let pid = try await pid()
       {
         let processes = ProcessTree.descendants(of: pid)

@@ -95,7 +95,8 @@ public struct FaultSchedule: Sendable {
       case .crashDuringScaleDown:
         guard replicas > 1 else { continue }
         return (fault, replicas - 1)
-      case .killQuorum, .termQuorum, .killFollower, .termFollower, .lostVolume, .blackhole, .delay, .drop, .frozenMember, .stalledStop,
+      case .killQuorum, .termQuorum, .killFollower, .termFollower, .lostVolume, .blackhole, .delay, .drop,
+        .frozenMember, .stalledStop,
         .unreadableVolume:
         // A follower must exist, and a lost volume needs the rest to keep quorum.
         guard replicas >= 3 else { continue }

@@ -33,7 +33,9 @@ public struct FaultInjector: Sendable {
   }
 
   /// The pod's process, once it runs (a pod between restarts is waited for).
-  func runningPID(_ ordinal: Int, besides previous: Int32? = nil, timeout: Duration = .seconds(120)) async throws -> Int32 {
+  func runningPID(
+    _ ordinal: Int, besides previous: Int32? = nil, timeout: Duration = .seconds(120)
+  ) async throws -> Int32 {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
       let pod = try await control.status().pods.first { $0.ordinal == ordinal }
@@ -55,7 +57,9 @@ public struct FaultInjector: Sendable {
   func killTogether(_ ordinals: [Int], signal: String = "KILL") async throws {
     var pids: [Int: Int32] = [:]
     for ordinal in ordinals { pids[ordinal] = try await runningPID(ordinal) }
-    for ordinal in ordinals { try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": signal]) }
+    for ordinal in ordinals {
+      try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": signal])
+    }
     for ordinal in ordinals { _ = try await runningPID(ordinal, besides: pids[ordinal]) }
   }
 
@@ -107,7 +111,8 @@ public struct FaultInjector: Sendable {
 
   /// The etcd process pod `ordinal`'s pilot runs.
   func etcdProcess(of ordinal: Int) async throws -> Int32 {
-    guard let pid = try await processes(of: ordinal).dropFirst().first(where: { ProcessTree.name(of: $0) == "etcd" }) else {
+    guard let pid = try await processes(of: ordinal).dropFirst().first(where: { ProcessTree.name(of: $0) == "etcd" })
+    else {
       throw VerifyFailure("pod \(config.podName(ordinal)) runs no etcd")
     }
     return pid
@@ -174,20 +179,28 @@ public struct FaultInjector: Sendable {
       try await kill(follower, signal: "TERM")
     case .unreadableVolume:
       let wal = "\(control.layout.volume(config.podName(follower)))/etcd/member/wal"
-      guard rename(wal, wal + ".unreadable") == 0 else { throw VerifyFailure("cannot hide \(wal): \(String(cString: strerror(errno)))") }
+      guard rename(wal, wal + ".unreadable") == 0 else {
+        throw VerifyFailure("cannot hide \(wal): \(String(cString: strerror(errno)))")
+      }
       _ = FileManager.default.createFile(atPath: wal, contents: Data("not a directory".utf8))
       try? await Task.sleep(for: plan.hold)
       unlink(wal)
-      guard rename(wal + ".unreadable", wal) == 0 else { throw VerifyFailure("cannot restore \(wal): \(String(cString: strerror(errno)))") }
+      guard rename(wal + ".unreadable", wal) == 0 else {
+        throw VerifyFailure("cannot restore \(wal): \(String(cString: strerror(errno)))")
+      }
     case .recordLost:
       let record = control.layout.recordFile
-      guard FileManager.default.fileExists(atPath: record) else { throw VerifyFailure("no cluster record at \(record) to delete") }
+      guard FileManager.default.fileExists(atPath: record) else {
+        throw VerifyFailure("no cluster record at \(record) to delete")
+      }
       try FileManager.default.removeItem(atPath: record)
       let healed = try await heal(replicas: target, timeout: healTimeout)
       let clock = ContinuousClock()
       let start = clock.now
       while !FileManager.default.fileExists(atPath: record) {
-        guard clock.now - start < healTimeout else { throw VerifyFailure("the cluster record was not written again within \(healTimeout)") }
+        guard clock.now - start < healTimeout else {
+          throw VerifyFailure("the cluster record was not written again within \(healTimeout)")
+        }
         try await Task.sleep(for: .milliseconds(200))
       }
       return (target, healed + (clock.now - start))

@@ -6,7 +6,9 @@ enum ProcessTree {
   static func descendants(of pid: Int32) -> [Int32] {
     var children: [Int32: [Int32]] = [:]
     for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-      guard let child = Int32(entry), let stat = FileManager.default.contents(atPath: "/proc/\(child)/stat") else { continue }
+      guard let child = Int32(entry), let stat = FileManager.default.contents(atPath: "/proc/\(child)/stat") else {
+        continue
+      }
       let text = String(decoding: stat, as: UTF8.self)
       guard let close = text.lastIndex(of: ")") else { continue }
       let fields = text[text.index(after: close)...].split(separator: " ")

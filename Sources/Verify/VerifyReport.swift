@@ -45,18 +45,25 @@ public struct VerifyReport: Sendable, Codable {
     let injected = faults.values.reduce(0, +)
     lines.append(
       "faults injected: \(injected)"
-        + (faults.isEmpty ? "" : " (" + faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
+        + (faults.isEmpty
+          ? "" : " (" + faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
+    )
     lines.append(
-      "operations: ok \(operations["ok"] ?? 0), failed \(operations["failed"] ?? 0), indeterminate \(operations["indeterminate"] ?? 0)")
+      "operations: ok \(operations["ok"] ?? 0), failed \(operations["failed"] ?? 0), indeterminate \(operations["indeterminate"] ?? 0)"
+    )
     lines.append(
       "acknowledged writes: \(acknowledgedWrites), lost: \(lostWrites.count)"
-        + (lostWrites.isEmpty ? "" : " (" + lostWrites.prefix(5).joined(separator: ", ") + (lostWrites.count > 5 ? ", …" : "") + ")"))
-    lines.append("register history: \(registerOperations) operations, " + (linearizability.map { "NOT linearizable: \($0)" } ?? "linearizable"))
+        + (lostWrites.isEmpty
+          ? "" : " (" + lostWrites.prefix(5).joined(separator: ", ") + (lostWrites.count > 5 ? ", …" : "") + ")"))
+    lines.append(
+      "register history: \(registerOperations) operations, "
+        + (linearizability.map { "NOT linearizable: \($0)" } ?? "linearizable"))
     lines.append("membership: " + (membership ?? "the member list equals the desired pods, no learner"))
     lines.append("consistency: " + (consistency ?? "every member has the same HashKV at the same revision"))
     if !healSeconds.isEmpty {
       lines.append(
-        "time to heal: p50 \(s(Self.percentile(healSeconds, 0.5))), p99 \(s(Self.percentile(healSeconds, 0.99))), max \(s(healSeconds.max() ?? 0))")
+        "time to heal: p50 \(s(Self.percentile(healSeconds, 0.5))), p99 \(s(Self.percentile(healSeconds, 0.99))), max \(s(healSeconds.max() ?? 0))"
+      )
     }
     if let aborted { lines.append("aborted: \(aborted)") }
     lines.append(passed ? "PASS" : "FAIL")

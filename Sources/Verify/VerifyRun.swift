@@ -1,7 +1,7 @@
 import EtcdClient
 import Foundation
-import LocalCluster
 import Linearizability
+import LocalCluster
 import Logging
 import Pilot
 
@@ -37,20 +37,24 @@ public struct VerifyRun: Sendable {
 
   /// The members the cluster must have when the run starts: those the schedule has reached at
   /// fault `from`.
-  public var startingReplicas: Int { FaultSchedule.positioned(seed: seed, version: schedule, replicas: replicas, at: from).replicas }
+  public var startingReplicas: Int {
+    FaultSchedule.positioned(seed: seed, version: schedule, replicas: replicas, at: from).replicas
+  }
 
   public func run(control: LocalControlClient, config: LocalClusterConfig) async throws -> VerifyReport {
     let endpoints = (0..<FaultSchedule.maxReplicas).compactMap { try? EtcdEndpoint(parsing: config.clientURL($0)) }
     var logger = Logger(label: "etcd-pilot.verify")
     logger.logLevel = .critical
-    return try await withEtcdClient(try config.clientConfiguration(endpoints, callTimeout: .seconds(5)), logger: logger) { etcd in
+    return try await withEtcdClient(try config.clientConfiguration(endpoints, callTimeout: .seconds(5)), logger: logger)
+    { etcd in
       var report = VerifyReport(seed: seed, schedule: schedule)
       report.from = from
       let history = History()
       let clock = ContinuousClock()
       let start = clock.now
       let injector = FaultInjector(control: control, config: config, etcd: etcd)
-      var (faultSchedule, current) = FaultSchedule.positioned(seed: seed, version: schedule, replicas: replicas, at: from)
+      var (faultSchedule, current) = FaultSchedule.positioned(
+        seed: seed, version: schedule, replicas: replicas, at: from)
       let workload = self.workload
       let load = Task { await workload.run(using: etcd, into: history, clock: clock, start: start) }
       if let opening {
@@ -74,7 +78,8 @@ public struct VerifyRun: Sendable {
         do {
           let outcome = try await injector.apply(plan, healTimeout: healTimeout)
           current = outcome.replicas
-          report.healSeconds.append(Double(outcome.heal.components.seconds) + Double(outcome.heal.components.attoseconds) / 1e18)
+          report.healSeconds.append(
+            Double(outcome.heal.components.seconds) + Double(outcome.heal.components.attoseconds) / 1e18)
           say("  healed in \(String(format: "%.1f", report.healSeconds.last ?? 0)) s")
         } catch {
           report.aborted = "\(plan.fault.rawValue): \(error)"
@@ -175,7 +180,8 @@ public struct VerifyRun: Sendable {
       if let last { report.consistency = "\(member.name) gave no HashKV at revision \(revision): \(last)" }
     }
     if report.consistency == nil, Set(hashes.values).count > 1 {
-      report.consistency = "HashKV differs at revision \(revision): "
+      report.consistency =
+        "HashKV differs at revision \(revision): "
         + hashes.sorted { $0.key < $1.key }.map { "\($0.key)=\(String($0.value, radix: 16))" }.joined(separator: ", ")
     }
   }

@@ -17,7 +17,9 @@ public struct Workload: Sendable {
   func registerKey(_ register: Int) -> String { "\(prefix)/registers/\(register)" }
 
   /// Runs until the task is cancelled.
-  public func run(using etcd: EtcdClient, into history: History, clock: ContinuousClock, start: ContinuousClock.Instant) async {
+  public func run(
+    using etcd: EtcdClient, into history: History, clock: ContinuousClock, start: ContinuousClock.Instant
+  ) async {
     await withTaskGroup(of: Void.self) { group in
       for writer in 0..<writers {
         group.addTask { await writeUniqueKeys(writer, etcd: etcd, history: history) }
@@ -82,14 +84,18 @@ public struct Workload: Sendable {
       do {
         let swapped = try await etcd.txn(if: [compare], then: [.put(key, String(next))]).succeeded
         history.record(
-          .init(key: key, input: .compareAndSet(expected: current, new: next), output: .swapped(swapped), call: casCall, ret: now(), client: worker),
+          .init(
+            key: key, input: .compareAndSet(expected: current, new: next), output: .swapped(swapped), call: casCall,
+            ret: now(), client: worker),
           .ok)
       } catch {
         let outcome = Self.outcome(of: error)
         // A certain failure had no effect: leave it out. An unknown one may have taken effect.
         if outcome == .indeterminate || Task.isCancelled {
           history.record(
-            .init(key: key, input: .compareAndSet(expected: current, new: next), output: nil, call: casCall, ret: nil, client: worker),
+            .init(
+              key: key, input: .compareAndSet(expected: current, new: next), output: nil, call: casCall, ret: nil,
+              client: worker),
             .indeterminate)
         } else {
           // Refused before it ran: no effect, and not a failed comparison either.

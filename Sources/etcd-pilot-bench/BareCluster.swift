@@ -44,7 +44,9 @@ actor BareCluster {
   /// `etcdctl member add`, then the new member started with `--initial-cluster-state existing`.
   func add(_ ordinal: Int, to current: Int) async throws {
     let endpoints = endpoints(current).map(\.description).joined(separator: ",")
-    let output = try await etcdctlRetrying(["--endpoints", endpoints, "member", "add", name(ordinal), "--peer-urls", peerURL(ordinal)])
+    let output = try await etcdctlRetrying([
+      "--endpoints", endpoints, "member", "add", name(ordinal), "--peer-urls", peerURL(ordinal),
+    ])
     // etcdctl prints the new member's ETCD_INITIAL_CLUSTER="..." line.
     guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("ETCD_INITIAL_CLUSTER=") }) else {
       throw BenchError("etcdctl member add printed no ETCD_INITIAL_CLUSTER line: \(output)")
@@ -107,7 +109,8 @@ actor BareCluster {
     let deadline = clock.now + timeout
     var last = ""
     while clock.now < deadline {
-      let (status, output) = try await CommandRun.run(etcdctl, arguments, environment: ["ETCDCTL_API": "3"], scratch: directory)
+      let (status, output) = try await CommandRun.run(
+        etcdctl, arguments, environment: ["ETCDCTL_API": "3"], scratch: directory)
       if status == .exited(0) { return output }
       last = output
       try await Task.sleep(for: .milliseconds(100))
@@ -123,7 +126,8 @@ enum CommandRun {
   ) async throws -> (ChildProcess.Termination, String) {
     let output = scratch.appendingPathComponent("command-\(UUID().uuidString).out").path
     defer { try? FileManager.default.removeItem(atPath: output) }
-    let process = try await ChildProcess.start(executable, arguments: arguments, environment: environment, logFile: output)
+    let process = try await ChildProcess.start(
+      executable, arguments: arguments, environment: environment, logFile: output)
     let status = await process.wait()
     return (status, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
   }

@@ -28,7 +28,8 @@ struct BenchEtcd: Sendable {
       throw BenchError("no etcd binary at \(path): run bench/setup.sh or pass --etcd PATH")
     }
     let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("etcd-pilot-bench-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
+      .appendingPathComponent(
+        "etcd-pilot-bench-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let version = try await Self.version(of: path, scratch: directory)
     let clientURL = "http://\(host):2379"

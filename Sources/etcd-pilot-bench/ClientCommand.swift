@@ -162,7 +162,8 @@ struct ClientCommand: AsyncParsableCommand {
 
   /// Our client as measured: the library and how this binary was built.
   static var swiftClient: String {
-    return "EtcdClient (grpc-swift-2 2.4.3, grpc-swift-nio-transport 2.9.2 HTTP/2 Posix, swift-protobuf 1.39.0), \(build)"
+    return
+      "EtcdClient (grpc-swift-2 2.4.3, grpc-swift-nio-transport 2.9.2 HTTP/2 Posix, swift-protobuf 1.39.0), \(build)"
   }
 
   /// How this binary was built: only release numbers mean anything.
@@ -179,4 +180,3 @@ struct ClientCommand: AsyncParsableCommand {
     FileHandle.standardError.write(Data("etcd-pilot-bench: \(line)\n".utf8))
   }
 }
-

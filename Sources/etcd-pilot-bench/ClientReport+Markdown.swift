@@ -8,7 +8,8 @@ extension ClientReport {
     lines.append("")
     lines.append("- Date: \(date)")
     lines.append(
-      "- Machine: \(machine.processors) CPUs (nproc), \(machine.cpuModel), \(Self.format(machine.memoryGiB, 1)) GiB, \(machine.kernel)")
+      "- Machine: \(machine.processors) CPUs (nproc), \(machine.cpuModel), \(Self.format(machine.memoryGiB, 1)) GiB, \(machine.kernel)"
+    )
     lines.append("- Load average (1/5/15 min) before: \(loadAverageBefore), after: \(loadAverageAfter)")
     lines.append("- etcd: \(etcdVersion) (\(etcdPath)), one member on loopback, data dir on local disk")
     lines.append("- Swift: \(swiftClient)")
@@ -16,7 +17,8 @@ extension ClientReport {
     lines.append(
       "- Each run: \(Self.format(warmupSecondsPerRun, 1)) s warm-up (not counted), then \(Self.format(secondsPerRun, 1)) s measured; "
         + "\(rounds) round\(rounds == 1 ? "" : "s"), numbers pool all rounds")
-    lines.append("- Workloads: put = \(valueSize)-byte value to a new key; range = linearizable get of one existing key")
+    lines.append(
+      "- Workloads: put = \(valueSize)-byte value to a new key; range = linearizable get of one existing key")
     lines.append("- \(method)")
     lines.append("")
     lines.append(
@@ -53,12 +55,15 @@ extension ClientReport {
         "| \(row.workload) | \(row.concurrency) | \(Self.format(row.swift.clientCPUMicrosecondsPerRequest, 0)) | "
           + "\(Self.format(row.python.clientCPUMicrosecondsPerRequest, 0)) | \(Self.format(row.swift.serverCPUMicrosecondsPerRequest, 0)) | "
           + "\(Self.format(row.python.serverCPUMicrosecondsPerRequest, 0)) | \(Self.format(row.swift.clientCores, 2)) | "
-          + "\(Self.format(row.python.clientCores, 2)) | \(Self.format(row.swift.serverCores, 2)) | \(Self.format(row.python.serverCores, 2)) |")
+          + "\(Self.format(row.python.clientCores, 2)) | \(Self.format(row.swift.serverCores, 2)) | \(Self.format(row.python.serverCores, 2)) |"
+      )
     }
     lines.append("")
     lines.append("## Each round")
     lines.append("")
-    lines.append("| Workload | Concurrency | Round | Swift ops/s | Python ops/s | Throughput Swift/Python | Swift p99 ms | Python p99 ms |")
+    lines.append(
+      "| Workload | Concurrency | Round | Swift ops/s | Python ops/s | Throughput Swift/Python | Swift p99 ms | Python p99 ms |"
+    )
     lines.append("|---|--:|--:|--:|--:|--:|--:|--:|")
     for row in comparisons {
       for (index, (swift, python)) in zip(row.swiftRounds, row.pythonRounds).enumerated() {

@@ -37,12 +37,15 @@ enum ClusterReadiness {
       if await isHealthy(endpoints, logger: logger) { return clock.now - start }
       try await Task.sleep(for: .milliseconds(50))
     }
-    throw BenchError("\(what): the cluster at \(endpoints.map(\.description).joined(separator: ",")) was not healthy within \(timeout)")
+    throw BenchError(
+      "\(what): the cluster at \(endpoints.map(\.description).joined(separator: ",")) was not healthy within \(timeout)"
+    )
   }
 
   /// The endpoint of a member that is not the leader.
   static func follower(among endpoints: [EtcdEndpoint], logger: Logger) async throws -> Int {
-    try await withEtcdClient(EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(2)), logger: logger) { etcd in
+    try await withEtcdClient(EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(2)), logger: logger) {
+      etcd in
       for (index, endpoint) in endpoints.enumerated() {
         let status = try await etcd.pinned(to: endpoint).status()
         if status.leader != status.header.memberID { return index }

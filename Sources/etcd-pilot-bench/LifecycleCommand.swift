@@ -8,7 +8,8 @@ import Logging
 struct LifecycleCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lifecycle",
-    abstract: "Bootstrap, failover and scaling times of etcd-pilot beside bare etcd and etcdctl; the agent's RSS and idle CPU.",
+    abstract:
+      "Bootstrap, failover and scaling times of etcd-pilot beside bare etcd and etcdctl; the agent's RSS and idle CPU.",
     discussion: """
       Each round runs both sides one after the other (odd rounds bare etcd first): bootstrap 3
       members, SIGKILL a follower and restart it, scale 3 to 5, scale 5 to 3, then an idle window
@@ -45,10 +46,15 @@ struct LifecycleCommand: AsyncParsableCommand {
     LoggingSystem.bootstrap(StreamLogHandler.standardError)
     var logger = Logger(label: "etcd-pilot-bench")
     logger.logLevel = .critical
-    let pilot = pilot ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("etcd-pilot").path
+    let pilot =
+      pilot
+      ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("etcd-pilot")
+      .path
     for (tool, path) in [("etcd", etcd), ("etcdctl", etcdctl), ("etcd-pilot", pilot)] {
       guard FileManager.default.isExecutableFile(atPath: path) else {
-        throw BenchError("no \(tool) at \(path): run bench/setup.sh and build etcd-pilot in release mode (bench/lifecycle.sh does both)")
+        throw BenchError(
+          "no \(tool) at \(path): run bench/setup.sh and build etcd-pilot in release mode (bench/lifecycle.sh does both)"
+        )
       }
     }
     let date = ISO8601DateFormatter().string(from: Date())
@@ -56,7 +62,8 @@ struct LifecycleCommand: AsyncParsableCommand {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-bench-lifecycle-\(getpid())")
     try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     let (_, versionText) = try await CommandRun.run(etcd, ["--version"], scratch: root)
-    let version = versionText.split(separator: "\n").first { $0.hasPrefix("etcd Version:") }
+    let version =
+      versionText.split(separator: "\n").first { $0.hasPrefix("etcd Version:") }
       .map { $0.dropFirst("etcd Version:".count).trimmingCharacters(in: .whitespaces) } ?? "unknown"
 
     var bare: [LifecycleRun] = []
@@ -97,7 +104,8 @@ struct LifecycleCommand: AsyncParsableCommand {
       let start = clock.now
       try await flow()
       let seconds = try await ClusterReadiness.wait(
-        for: side.endpoints(members), since: start, timeout: .seconds(180), what: "\(side.label) \(name)", logger: logger
+        for: side.endpoints(members), since: start, timeout: .seconds(180), what: "\(side.label) \(name)",
+        logger: logger
       ).seconds
       Self.progress("  \(side.label) \(name): \(Self.format(seconds))")
       return seconds
@@ -111,7 +119,8 @@ struct LifecycleCommand: AsyncParsableCommand {
       run.scaleUp3to5 = try await timed("scale 3→5", members: 5) { try await side.scale3to5() }
       run.scaleDown5to3 = try await timed("scale 5→3", members: 3) { try await side.scale5to3() }
       let (agents, servers) = try await side.processes()
-      let footprints = try await ProcessFootprint.measureIdle(agents + servers, window: .milliseconds(Int64(idleSeconds * 1000)))
+      let footprints = try await ProcessFootprint.measureIdle(
+        agents + servers, window: .milliseconds(Int64(idleSeconds * 1000)))
       run.agent = Array(footprints.prefix(agents.count))
       run.etcd = Array(footprints.dropFirst(agents.count))
     } catch {

@@ -32,9 +32,9 @@ struct LifecycleReport: Codable, Sendable, JSONReport {
 
   static var scenarios: [(name: String, time: KeyPath<LifecycleRun, Double>)] {
     [
-    ("bootstrap 3 members", \.bootstrap3),
-    ("recovery after SIGKILL of a follower", \.followerRecovery),
-    ("scale 3 → 5", \.scaleUp3to5),
+      ("bootstrap 3 members", \.bootstrap3),
+      ("recovery after SIGKILL of a follower", \.followerRecovery),
+      ("scale 3 → 5", \.scaleUp3to5),
       ("scale 5 → 3", \.scaleDown5to3),
     ]
   }
@@ -42,7 +42,8 @@ struct LifecycleReport: Codable, Sendable, JSONReport {
   static func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     guard !sorted.isEmpty else { return 0 }
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+      ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
   }
 
   private func footprintRow(_ name: String, _ footprints: [ProcessFootprint]) -> String {
@@ -76,7 +77,8 @@ struct LifecycleReport: Codable, Sendable, JSONReport {
       let pilotMedian = Self.median(pilot.map { $0[keyPath: scenario.time] })
       let ratio = bareMedian > 0 ? pilotMedian / bareMedian : .infinity
       lines.append(
-        "| \(scenario.name) | \(f(bareMedian)) | \(f(pilotMedian)) | **\(f(ratio))×** | ≤ \(f(Self.timeRatioTarget))× | \(ratio <= Self.timeRatioTarget ? "yes" : "**no**") |")
+        "| \(scenario.name) | \(f(bareMedian)) | \(f(pilotMedian)) | **\(f(ratio))×** | ≤ \(f(Self.timeRatioTarget))× | \(ratio <= Self.timeRatioTarget ? "yes" : "**no**") |"
+      )
     }
     let agents = pilot.flatMap(\.agent)
     let pilotEtcd = pilot.flatMap(\.etcd)
@@ -105,7 +107,8 @@ struct LifecycleReport: Codable, Sendable, JSONReport {
       for (side, runs) in [("bare", bare), ("etcd-pilot", pilot)] where round < runs.count {
         let run = runs[round]
         lines.append(
-          "| \(round + 1) | \(side) | \(f(run.bootstrap3)) | \(f(run.followerRecovery)) | \(f(run.scaleUp3to5)) | \(f(run.scaleDown5to3)) |")
+          "| \(round + 1) | \(side) | \(f(run.bootstrap3)) | \(f(run.followerRecovery)) | \(f(run.scaleUp3to5)) | \(f(run.scaleDown5to3)) |"
+        )
       }
     }
     return lines.joined(separator: "\n") + "\n"

@@ -37,7 +37,8 @@ struct Measurement: Codable, Sendable {
     firstError = samples.lazy.compactMap(\.firstError).first
     seconds = samples.reduce(0) { $0 + $1.elapsedSeconds }
     throughput = seconds > 0 ? Double(operations) / seconds : 0
-    meanMicroseconds = latencies.isEmpty ? 0 : latencies.reduce(0.0) { $0 + Double($1) } / Double(latencies.count) / 1000
+    meanMicroseconds =
+      latencies.isEmpty ? 0 : latencies.reduce(0.0) { $0 + Double($1) } / Double(latencies.count) / 1000
     p50Microseconds = Self.percentile(0.50, of: latencies)
     p90Microseconds = Self.percentile(0.90, of: latencies)
     p99Microseconds = Self.percentile(0.99, of: latencies)

@@ -30,13 +30,16 @@ struct PilotCluster: Sendable {
   /// `local up --replicas N --detach`: returns once the command says the cluster is up. No peer
   /// proxies: the baseline has none either.
   func up(_ replicas: Int) async throws {
-    try await local([
-      "up", "--replicas", String(replicas), "--detach", "--etcd", etcd, "--address-base", addressBase, "--no-proxies",
-    ] + upArguments)
+    try await local(
+      [
+        "up", "--replicas", String(replicas), "--detach", "--etcd", etcd, "--address-base", addressBase, "--no-proxies",
+      ] + upArguments)
   }
 
   /// `local kill N --signal S`: returns once the pod has restarted and the cluster is healthy.
-  func kill(_ ordinal: Int, signal: String = "KILL") async throws { try await local(["kill", String(ordinal), "--signal", signal]) }
+  func kill(_ ordinal: Int, signal: String = "KILL") async throws {
+    try await local(["kill", String(ordinal), "--signal", signal])
+  }
   func scale(_ replicas: Int) async throws { try await local(["scale", "--replicas", String(replicas)]) }
   func down() async { _ = try? await local(["down", "--purge"]) }
 

@@ -81,7 +81,8 @@ struct PythonClientRunner: Sendable {
     }
     guard termination == .exited(0) else {
       let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-      throw BenchError("the Python baseline \(termination):\n\(text.split(separator: "\n").suffix(15).joined(separator: "\n"))")
+      throw BenchError(
+        "the Python baseline \(termination):\n\(text.split(separator: "\n").suffix(15).joined(separator: "\n"))")
     }
     let result = try JSONDecoder().decode(Output.self, from: Data(contentsOf: output))
     try? FileManager.default.removeItem(at: output)

@@ -42,9 +42,15 @@ struct RollingRestartCommand: AsyncParsableCommand {
     LoggingSystem.bootstrap(StreamLogHandler.standardError)
     var logger = Logger(label: "etcd-pilot-bench")
     logger.logLevel = .critical
-    let pilot = pilot ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("etcd-pilot").path
-    for (tool, path) in [("etcd", etcd), ("etcd-pilot", pilot)] where !FileManager.default.isExecutableFile(atPath: path) {
-      throw BenchError("no \(tool) at \(path): run bench/setup.sh and build etcd-pilot in release mode (bench/rolling-restart.sh does both)")
+    let pilot =
+      pilot
+      ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("etcd-pilot")
+      .path
+    for (tool, path) in [("etcd", etcd), ("etcd-pilot", pilot)]
+    where !FileManager.default.isExecutableFile(atPath: path) {
+      throw BenchError(
+        "no \(tool) at \(path): run bench/setup.sh and build etcd-pilot in release mode (bench/rolling-restart.sh does both)"
+      )
     }
     let date = ISO8601DateFormatter().string(from: Date())
     let loadBefore = MachineInfo.loadAverage()
@@ -62,7 +68,10 @@ struct RollingRestartCommand: AsyncParsableCommand {
         cluster.upArguments = variant.upArguments
         var run = try await measure(cluster, variant: variant, logger: logger)
         run.round = round
-        Self.progress(String(format: "  longest gap %.3f s, %d of %d writes failed, restart took %.1f s", run.longestGapSeconds, run.failedWrites, run.writes, run.restartSeconds))
+        Self.progress(
+          String(
+            format: "  longest gap %.3f s, %d of %d writes failed, restart took %.1f s", run.longestGapSeconds,
+            run.failedWrites, run.writes, run.restartSeconds))
         runs.append(run)
       }
     }
@@ -78,15 +87,20 @@ struct RollingRestartCommand: AsyncParsableCommand {
   }
 
   /// Brings the cluster up, writes through the rolling restart, and stops the cluster in every case.
-  private func measure(_ cluster: PilotCluster, variant: RollingRestartVariant, logger: Logger) async throws -> RollingRestartRun {
+  private func measure(
+    _ cluster: PilotCluster, variant: RollingRestartVariant, logger: Logger
+  ) async throws -> RollingRestartRun {
     let clock = ContinuousClock()
     do {
       try await cluster.up(3)
-      _ = try await ClusterReadiness.wait(for: cluster.endpoints(3), since: clock.now, timeout: .seconds(120), what: "bootstrap", logger: logger)
+      _ = try await ClusterReadiness.wait(
+        for: cluster.endpoints(3), since: clock.now, timeout: .seconds(120), what: "bootstrap", logger: logger)
       let timeline = WriteTimeline()
       let endpoints = cluster.endpoints(3)
       let writer = Task {
-        try? await withEtcdClient(EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(2)), logger: logger) { etcd in
+        try? await withEtcdClient(
+          EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(2)), logger: logger
+        ) { etcd in
           var index = 0
           while !Task.isCancelled {
             index += 1

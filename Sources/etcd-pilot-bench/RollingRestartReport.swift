@@ -25,7 +25,9 @@ struct RollingRestartReport: Codable, Sendable, JSONReport {
   var rounds: Int
   var runs: [RollingRestartRun]
 
-  private func runs(_ variant: RollingRestartVariant) -> [RollingRestartRun] { runs.filter { $0.variant == variant.rawValue } }
+  private func runs(_ variant: RollingRestartVariant) -> [RollingRestartRun] {
+    runs.filter { $0.variant == variant.rawValue }
+  }
 
   var markdown: String {
     func f(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
@@ -49,11 +51,17 @@ struct RollingRestartReport: Codable, Sendable, JSONReport {
       let gap = median(runs.map(\.longestGapSeconds))
       lines.append(
         "| \(variant.label) | \(f(gap)) | \(f(runs.map(\.longestGapSeconds).max() ?? 0)) | **\(baseline > 0 ? f(gap / baseline, 2) : "-")×** | "
-          + "\(f(median(runs.map { Double($0.failedWrites) }), 0)) | \(f(median(runs.map { Double($0.writes) }), 0)) | \(f(median(runs.map(\.restartSeconds)), 1)) |")
+          + "\(f(median(runs.map { Double($0.failedWrites) }), 0)) | \(f(median(runs.map { Double($0.writes) }), 0)) | \(f(median(runs.map(\.restartSeconds)), 1)) |"
+      )
     }
-    lines += ["", "## Each run", "", "| Round | Variant | longest gap s | failed writes | writes | restart s |", "|--:|---|--:|--:|--:|--:|"]
+    lines += [
+      "", "## Each run", "", "| Round | Variant | longest gap s | failed writes | writes | restart s |",
+      "|--:|---|--:|--:|--:|--:|",
+    ]
     for run in runs {
-      lines.append("| \(run.round) | \(run.variant) | \(f(run.longestGapSeconds)) | \(run.failedWrites) | \(run.writes) | \(f(run.restartSeconds, 1)) |")
+      lines.append(
+        "| \(run.round) | \(run.variant) | \(f(run.longestGapSeconds)) | \(run.failedWrites) | \(run.writes) | \(f(run.restartSeconds, 1)) |"
+      )
     }
     return lines.joined(separator: "\n") + "\n"
   }

@@ -63,7 +63,9 @@ struct BackupCommand: AsyncParsableCommand {
       switch outcome {
       case .finished(let value): result = value
       case .stopped(let signal):
-        Failure.printError("etcd-pilot backup: stopped by \(ChildProcess.signalName(signal)); the unfinished file was removed, no backup written")
+        Failure.printError(
+          "etcd-pilot backup: stopped by \(ChildProcess.signalName(signal)); the unfinished file was removed, no backup written"
+        )
         throw ExitCode(128 + signal)
       }
     } catch let error as ExitCode {
@@ -74,7 +76,9 @@ struct BackupCommand: AsyncParsableCommand {
     switch output {
     case .line:
       if !result.removedUnfinished.isEmpty {
-        print("backup: removed \(result.removedUnfinished.count) unfinished, left by a stopped backup: \(result.removedUnfinished.joined(separator: ", "))")
+        print(
+          "backup: removed \(result.removedUnfinished.count) unfinished, left by a stopped backup: \(result.removedUnfinished.joined(separator: ", "))"
+        )
       }
       print(Self.line(result))
     case .json:
@@ -87,7 +91,9 @@ struct BackupCommand: AsyncParsableCommand {
         var removedUnfinished: [String]
       }
       let data = try encoder.encode(
-        Printed(path: result.path, record: result.record, removed: result.removed, removedUnfinished: result.removedUnfinished))
+        Printed(
+          path: result.path, record: result.record, removed: result.removed, removedUnfinished: result.removedUnfinished
+        ))
       print(String(decoding: data, as: UTF8.self))
     }
   }
@@ -96,8 +102,10 @@ struct BackupCommand: AsyncParsableCommand {
     let record = result.record
     let size = String(format: "%.1f MiB", Double(record.size) / 1_048_576)
     let source = "\(record.memberName) (\(record.fromLeader ? "leader, " : "")etcd \(record.etcdVersion))"
-    let removed = result.removed.isEmpty ? "" : "; removed \(result.removed.count) older: \(result.removed.joined(separator: ", "))"
-    return "backup: \(result.path): \(size), revision ≥ \(record.revision), sha256 \(record.sha256.prefix(16))…, from \(source) of cluster \(record.clusterID)\(removed)"
+    let removed =
+      result.removed.isEmpty ? "" : "; removed \(result.removed.count) older: \(result.removed.joined(separator: ", "))"
+    return
+      "backup: \(result.path): \(size), revision ≥ \(record.revision), sha256 \(record.sha256.prefix(16))…, from \(source) of cluster \(record.clusterID)\(removed)"
   }
 }
 

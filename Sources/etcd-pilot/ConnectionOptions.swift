@@ -8,7 +8,8 @@ struct ConnectionOptions: ParsableArguments {
   @Option(name: .long, help: "Comma-separated client URLs (default: $ETCDCTL_ENDPOINTS or http://127.0.0.1:2379).")
   var endpoints: String?
 
-  @Option(name: .customLong("cacert"), help: "CA certificate (PEM) that signed the servers' certificates ($ETCDCTL_CACERT).")
+  @Option(
+    name: .customLong("cacert"), help: "CA certificate (PEM) that signed the servers' certificates ($ETCDCTL_CACERT).")
   var caFile: String?
 
   @Option(name: .customLong("cert"), help: "Client certificate (PEM) for mutual TLS ($ETCDCTL_CERT).")
@@ -20,18 +21,22 @@ struct ConnectionOptions: ParsableArguments {
   @Flag(name: .customLong("insecure-skip-tls-verify"), help: "Accept any server certificate (testing only).")
   var skipVerification = false
 
-  @Option(name: .long, help: "User for etcd auth, as name:password or name (then --password or ETCDCTL_PASSWORD); default $ETCDCTL_USER.")
+  @Option(
+    name: .long,
+    help: "User for etcd auth, as name:password or name (then --password or ETCDCTL_PASSWORD); default $ETCDCTL_USER.")
   var user: String?
 
   @Option(name: .long, help: "Password for --user.")
   var password: String?
 
-  @Option(name: .customLong("command-timeout"), parsing: .unconditional, help: "Deadline of each call, e.g. 5s or 500ms.")
+  @Option(
+    name: .customLong("command-timeout"), parsing: .unconditional, help: "Deadline of each call, e.g. 5s or 500ms.")
   var commandTimeout: String = "5s"
 
   @Option(
     name: .customLong("dial-timeout"), parsing: .unconditional,
-    help: "Deadline for reaching a first endpoint (connection and first answer), as etcdctl's; default: --command-timeout.")
+    help:
+      "Deadline for reaching a first endpoint (connection and first answer), as etcdctl's; default: --command-timeout.")
   var dialTimeout: String?
 
   /// The client configuration these flags describe; throws a one-line error for bad input.
@@ -45,11 +50,13 @@ struct ConnectionOptions: ParsableArguments {
     let dial = try dialTimeout.map { text throws(EtcdError) in try DurationText.parse(text, flag: "--dial-timeout") }
     var tls: EtcdClientConfiguration.TLS?
     if caFile != nil || certificateFile != nil || keyFile != nil || skipVerification {
-      tls = .init(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile, skipVerification: skipVerification)
+      tls = .init(
+        caFile: caFile, certificateFile: certificateFile, keyFile: keyFile, skipVerification: skipVerification)
     }
     if tls != nil, !endpoints.contains(where: { $0.scheme == .https }) {
       throw EtcdError(
-        .invalidConfiguration, "TLS flags were given but no endpoint uses https://: write the endpoints as https://host:port")
+        .invalidConfiguration,
+        "TLS flags were given but no endpoint uses https://: write the endpoints as https://host:port")
     }
     if let tls {
       try tls.checkFiles()
@@ -65,7 +72,8 @@ struct ConnectionOptions: ParsableArguments {
         throw EtcdError(.invalidConfiguration, "--user \(user) has no password: use --user name:password or --password")
       }
     }
-    var configuration = EtcdClientConfiguration(endpoints: endpoints, tls: tls, credentials: credentials, callTimeout: timeout)
+    var configuration = EtcdClientConfiguration(
+      endpoints: endpoints, tls: tls, credentials: credentials, callTimeout: timeout)
     configuration.dialTimeout = dial
     return configuration
   }
@@ -85,12 +93,14 @@ extension ConnectionOptions {
     if now > validity.upperBound {
       throw EtcdError(
         .invalidConfiguration,
-        "--cert file \(path): the client certificate expired at \(time.string(from: validity.upperBound)): issue a new one (etcd-pilot certs client NAME --ca-dir DIR)")
+        "--cert file \(path): the client certificate expired at \(time.string(from: validity.upperBound)): issue a new one (etcd-pilot certs client NAME --ca-dir DIR)"
+      )
     }
     if now < validity.lowerBound {
       throw EtcdError(
         .invalidConfiguration,
-        "--cert file \(path): the client certificate is not valid before \(time.string(from: validity.lowerBound)): check this machine's clock")
+        "--cert file \(path): the client certificate is not valid before \(time.string(from: validity.lowerBound)): check this machine's clock"
+      )
     }
   }
 }
@@ -105,7 +115,9 @@ enum DurationText {
     var seconds: Double?
     if let value = Double(text) {
       seconds = value
-    } else if let (suffix, scale) = units.first(where: { text.hasSuffix($0.0) && Double(text.dropLast($0.0.count)) != nil }) {
+    } else if let (suffix, scale) = units.first(where: {
+      text.hasSuffix($0.0) && Double(text.dropLast($0.0.count)) != nil
+    }) {
       seconds = Double(text.dropLast(suffix.count)).map { $0 * scale }
     }
     guard let seconds, seconds.isFinite else {

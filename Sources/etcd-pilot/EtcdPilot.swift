@@ -9,6 +9,9 @@ struct EtcdPilot: AsyncParsableCommand {
     abstract: "Runs and checks etcd clusters: the agent of each member, and the tools around it.",
     // The release, the git commit and the etcd servers supported: BuildInfo.
     version: BuildInfo.versionLine,
-    subcommands: [HealthCommand.self, BackupCommand.self, MemberCommand.self, LocalCommand.self, VerifyCommand.self, CertsCommand.self]
+    subcommands: [
+      HealthCommand.self, BackupCommand.self, MemberCommand.self, LocalCommand.self, VerifyCommand.self,
+      CertsCommand.self,
+    ]
   )
 }

@@ -20,7 +20,8 @@ struct HealthCommand: AsyncParsableCommand {
 
   @OptionGroup var connection: ConnectionOptions
 
-  @Option(name: [.customShort("w"), .long, .customLong("write-out")], help: "lines (etcd's cluster-health), table or json.")
+  @Option(
+    name: [.customShort("w"), .long, .customLong("write-out")], help: "lines (etcd's cluster-health), table or json.")
   var output: Output = .lines
 
   func run() async throws {
@@ -69,7 +70,10 @@ enum HealthReportText {
   }
 
   static func table(_ report: ClusterHealthReport) -> String {
-    let header = ["ID", "NAME", "ENDPOINT", "HEALTH", "LEADER", "LEARNER", "VERSION", "DB SIZE", "RAFT TERM", "RAFT INDEX", "ERRORS"]
+    let header = [
+      "ID", "NAME", "ENDPOINT", "HEALTH", "LEADER", "LEARNER", "VERSION", "DB SIZE", "RAFT TERM", "RAFT INDEX",
+      "ERRORS",
+    ]
     let rows = report.members.map { member in
       [
         member.id, member.name, member.endpoint, member.state.rawValue, member.isLeader ? "true" : "false",
@@ -101,7 +105,8 @@ enum TextTable {
       }
     }
     func line(_ cells: [String]) -> String {
-      "| " + cells.enumerated().map { index, cell in cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
+      "| "
+        + cells.enumerated().map { index, cell in cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
         .joined(separator: " | ") + " |"
     }
     let rule = "+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+"

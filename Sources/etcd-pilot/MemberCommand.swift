@@ -34,12 +34,15 @@ struct MemberCommand: AsyncParsableCommand {
 
   @Option(
     name: .customLong("host-template"),
-    help: "A pod's host: {name}, {ordinal}, {ordinal+N}, {statefulset}, {service}, {namespace}, {clusterDomain}, or a literal.")
+    help:
+      "A pod's host: {name}, {ordinal}, {ordinal+N}, {statefulset}, {service}, {namespace}, {clusterDomain}, or a literal."
+  )
   var hostTemplate = "{name}.{service}.{namespace}.svc.{clusterDomain}"
 
   @Option(name: .customLong("client-port")) var clientPort = 2379
   @Option(name: .customLong("peer-port")) var peerPort = 2380
-  @Option(name: .customLong("peer-listen-port"), help: "Where etcd listens for peers, if not --peer-port (a proxy in front).")
+  @Option(
+    name: .customLong("peer-listen-port"), help: "Where etcd listens for peers, if not --peer-port (a proxy in front).")
   var peerListenPort: Int?
   @Option(name: .customLong("pilot-port"), help: "The pilot's HTTP port: /healthz, /readyz, /status.")
   var pilotPort = 2390
@@ -58,7 +61,9 @@ struct MemberCommand: AsyncParsableCommand {
 
   @Option(
     name: .customLong("replicas-from"),
-    help: "Where the desired replica count comes from: kubernetes (the pod's StatefulSet) or file:PATH (the local StatefulSet).")
+    help:
+      "Where the desired replica count comes from: kubernetes (the pod's StatefulSet) or file:PATH (the local StatefulSet)."
+  )
   var replicasFrom = "kubernetes"
 
   @Option(
@@ -71,10 +76,14 @@ struct MemberCommand: AsyncParsableCommand {
 
   @Option(
     name: .customLong("tls-ca-dir"),
-    help: "A CA (ca.crt, ca.key: ECDSA P-256) to issue this member's certificate from: turns on client and peer TLS with client-certificate auth.")
+    help:
+      "A CA (ca.crt, ca.key: ECDSA P-256) to issue this member's certificate from: turns on client and peer TLS with client-certificate auth."
+  )
   var tlsCADirectory: String?
 
-  @Option(name: .customLong("tls-dir"), help: "Where the issued certificate goes (default: <data-dir>/tls): ca.crt, member.crt, member.key.")
+  @Option(
+    name: .customLong("tls-dir"),
+    help: "Where the issued certificate goes (default: <data-dir>/tls): ca.crt, member.crt, member.key.")
   var tlsDirectory: String?
 
   @Option(name: .customLong("tls-validity"), help: "Lifetime of the issued certificate, e.g. 2160h or 90d.")
@@ -83,28 +92,37 @@ struct MemberCommand: AsyncParsableCommand {
   @Option(name: .customLong("tls-renew-at"), help: "Renew the issued certificate after this fraction of its lifetime.")
   var tlsRenewAt = 2.0 / 3.0
 
-  @Option(name: .customLong("tls-san"), help: "Another DNS name or IP address for the issued certificate (repeat for more).")
+  @Option(
+    name: .customLong("tls-san"), help: "Another DNS name or IP address for the issued certificate (repeat for more).")
   var tlsNames: [String] = []
 
-  @Option(name: .customLong("tls-cert-file"), help: "Instead of --tls-ca-dir: a certificate someone else keeps (cert-manager); reloaded when it changes.")
+  @Option(
+    name: .customLong("tls-cert-file"),
+    help: "Instead of --tls-ca-dir: a certificate someone else keeps (cert-manager); reloaded when it changes.")
   var tlsCertificateFile: String?
   @Option(name: .customLong("tls-key-file"), help: "The key of --tls-cert-file.")
   var tlsKeyFile: String?
-  @Option(name: .customLong("tls-ca-file"), help: "The CA that signed every member's certificate, with --tls-cert-file.")
+  @Option(
+    name: .customLong("tls-ca-file"), help: "The CA that signed every member's certificate, with --tls-cert-file.")
   var tlsCAFile: String?
 
   @Option(
     name: .customLong("tls-client-ca-file"),
-    help: "The CA etcd trusts for client certificates, apart from the members' CA (default: the members' CA); needs --tls-client-cert-file.")
+    help:
+      "The CA etcd trusts for client certificates, apart from the members' CA (default: the members' CA); needs --tls-client-cert-file."
+  )
   var tlsClientCAFile: String?
-  @Option(name: .customLong("tls-client-cert-file"), help: "The client certificate this pilot presents to etcd, from --tls-client-ca-file.")
+  @Option(
+    name: .customLong("tls-client-cert-file"),
+    help: "The client certificate this pilot presents to etcd, from --tls-client-ca-file.")
   var tlsClientCertificateFile: String?
   @Option(name: .customLong("tls-client-key-file"), help: "The key of --tls-client-cert-file.")
   var tlsClientKeyFile: String?
 
   @Option(
     name: .customLong("auth-password-file"),
-    help: "A file holding the root password: the cluster turns on auth when it forms, and the pilot authenticates as root.")
+    help:
+      "A file holding the root password: the cluster turns on auth when it forms, and the pilot authenticates as root.")
   var authPasswordFile: String?
 
   @Option(
@@ -114,27 +132,36 @@ struct MemberCommand: AsyncParsableCommand {
 
   @Option(
     name: .customLong("consistency-check-interval"),
-    help: "How often the pilot beside the leader compares every voter's HashKV and replaces a member whose data diverged, e.g. 5m; off: never.")
+    help:
+      "How often the pilot beside the leader compares every voter's HashKV and replaces a member whose data diverged, e.g. 5m; off: never."
+  )
   var consistencyCheckInterval = "5m"
 
   @Option(
     name: .customLong("bootstrap-timeout"),
-    help: ArgumentHelp("How long an unformed bootstrap may take before a member that never saw a leader gives it up.", visibility: .hidden))
+    help: ArgumentHelp(
+      "How long an unformed bootstrap may take before a member that never saw a leader gives it up.",
+      visibility: .hidden))
   var bootstrapTimeout = "300s"
 
   @Option(
     name: .customLong("absent-pod-timeout"),
-    help: "With no cluster yet, how long the bootstrap waits for pods the platform does not run (unschedulable) before the others form the cluster without them.")
+    help:
+      "With no cluster yet, how long the bootstrap waits for pods the platform does not run (unschedulable) before the others form the cluster without them."
+  )
   var absentPodTimeout = "120s"
 
   @Option(
     name: .customLong("consistency-check-action"),
-    help: "What the consistency check does with a voter whose data diverged from an agreeing quorum: replace (remove it, so that it joins again from a fresh copy) or report.")
+    help:
+      "What the consistency check does with a voter whose data diverged from an agreeing quorum: replace (remove it, so that it joins again from a fresh copy) or report."
+  )
   var consistencyCheckAction = "replace"
 
   @Flag(
     name: .customLong("no-leader-handoff"),
-    help: ArgumentHelp("Do not hand leadership away before stopping (benchmarks: what the handoff buys).", visibility: .hidden))
+    help: ArgumentHelp(
+      "Do not hand leadership away before stopping (benchmarks: what the handoff buys).", visibility: .hidden))
   var noLeaderHandoff = false
 
   @Argument(parsing: .postTerminator, help: "etcd flags, after --")
@@ -175,7 +202,8 @@ struct MemberCommand: AsyncParsableCommand {
   /// serves all that use the API.
   func makeSources(_ configuration: PilotConfiguration) throws -> Sources {
     let usesKubernetes = replicasFrom == "kubernetes" || clusterRecord?.hasPrefix("kubernetes:") == true
-    let kubernetes = usesKubernetes ? try KubernetesClient(configuration: try KubernetesClient.Configuration.inCluster()) : nil
+    let kubernetes =
+      usesKubernetes ? try KubernetesClient(configuration: try KubernetesClient.Configuration.inCluster()) : nil
     let namespace = configuration.namespace
     let replicas: any ReplicaSource
     if replicasFrom == "kubernetes", let kubernetes {
@@ -188,7 +216,8 @@ struct MemberCommand: AsyncParsableCommand {
     let records: any ClusterRecordStore
     let record = clusterRecord ?? "kubernetes:configmap/\(configuration.statefulSet)-cluster"
     if record.hasPrefix("kubernetes:configmap/"), let kubernetes {
-      records = ConfigMapRecordStore(client: kubernetes, namespace: namespace, name: String(record.dropFirst("kubernetes:configmap/".count)),
+      records = ConfigMapRecordStore(
+        client: kubernetes, namespace: namespace, name: String(record.dropFirst("kubernetes:configmap/".count)),
         owner: configuration.statefulSet)
     } else if record.hasPrefix("file:") {
       records = FileClusterRecordStore(path: String(record.dropFirst(5)))
@@ -196,7 +225,9 @@ struct MemberCommand: AsyncParsableCommand {
       throw PilotError("--cluster-record '\(record)' is not known: use kubernetes:configmap/NAME or file:PATH")
     }
     let events: any EventRecorder =
-      kubernetes.map { KubernetesEventRecorder(client: $0, namespace: namespace, pod: configuration.name, uid: configuration.uid) }
+      kubernetes.map {
+        KubernetesEventRecorder(client: $0, namespace: namespace, pod: configuration.name, uid: configuration.uid)
+      }
       ?? NoEvents()
     return Sources(replicas: replicas, records: records, events: events, kubernetes: kubernetes)
   }
@@ -206,16 +237,20 @@ struct MemberCommand: AsyncParsableCommand {
     guard let name = name ?? environment["POD_NAME"], !name.isEmpty else {
       throw PilotError("no pod name: pass --name etcd-0 or set POD_NAME")
     }
-    guard let ordinal = PodIdentity.ordinal(ofPodName: name), let statefulSet = PodIdentity.statefulSetName(ofPodName: name)
+    guard let ordinal = PodIdentity.ordinal(ofPodName: name),
+      let statefulSet = PodIdentity.statefulSetName(ofPodName: name)
     else {
-      throw PilotError("pod name '\(name)' has no ordinal: a StatefulSet pod is named <statefulset>-<ordinal>, e.g. etcd-0")
+      throw PilotError(
+        "pod name '\(name)' has no ordinal: a StatefulSet pod is named <statefulset>-<ordinal>, e.g. etcd-0")
     }
     let namespace = namespace ?? environment["POD_NAMESPACE"] ?? "default"
     let template = HostTemplate(
       hostTemplate, statefulSet: statefulSet, service: service ?? statefulSet, namespace: namespace,
       clusterDomain: clusterDomain)
     if let unknown = template.unknownPlaceholders.first {
-      throw PilotError("--host-template has an unknown placeholder {\(unknown)}: use {name}, {ordinal}, {ordinal+N}, {statefulset}, {service}, {namespace} or {clusterDomain}")
+      throw PilotError(
+        "--host-template has an unknown placeholder {\(unknown)}: use {name}, {ordinal}, {ordinal+N}, {statefulset}, {service}, {namespace} or {clusterDomain}"
+      )
     }
     for (flag, port) in [("--client-port", clientPort), ("--peer-port", peerPort), ("--pilot-port", pilotPort)]
     where !(1...65535).contains(port) {
@@ -240,12 +275,18 @@ struct MemberCommand: AsyncParsableCommand {
       pollInterval: interval, rootPassword: try readRootPassword())
     configuration.listensOnLocalhost = listenLocalhost
     configuration.engineSettings.handsOffLeadership = !noLeaderHandoff
-    configuration.engineSettings.absentPodTimeout = try DurationText.parse(absentPodTimeout, flag: "--absent-pod-timeout").seconds
+    configuration.engineSettings.absentPodTimeout = try DurationText.parse(
+      absentPodTimeout, flag: "--absent-pod-timeout"
+    ).seconds
     configuration.engineSettings.replacesDivergedMembers = consistencyCheckAction == "replace"
-    configuration.engineSettings.bootstrapTimeout = try DurationText.parse(bootstrapTimeout, flag: "--bootstrap-timeout").seconds
-    configuration.engineSettings.minimumLearnerUptime = try DurationText.parse(promoteAfter, flag: "--promote-after").seconds
+    configuration.engineSettings.bootstrapTimeout = try DurationText.parse(
+      bootstrapTimeout, flag: "--bootstrap-timeout"
+    ).seconds
+    configuration.engineSettings.minimumLearnerUptime = try DurationText.parse(promoteAfter, flag: "--promote-after")
+      .seconds
     configuration.consistencyCheckInterval =
-      consistencyCheckInterval == "off" ? nil : try DurationText.parse(consistencyCheckInterval, flag: "--consistency-check-interval")
+      consistencyCheckInterval == "off"
+      ? nil : try DurationText.parse(consistencyCheckInterval, flag: "--consistency-check-interval")
     configuration.etcdVersion = binary.version
     return configuration
   }
@@ -254,7 +295,11 @@ struct MemberCommand: AsyncParsableCommand {
   func makeTLS() throws -> PilotTLS? {
     let member = try makeMemberTLS()
     let clients = try makeClientTrust(memberTLS: member != nil)
-    return member.map { PilotTLS(caFile: $0.caFile, certificateFile: $0.certificateFile, keyFile: $0.keyFile, issuer: $0.issuer, clients: clients) }
+    return member.map {
+      PilotTLS(
+        caFile: $0.caFile, certificateFile: $0.certificateFile, keyFile: $0.keyFile, issuer: $0.issuer, clients: clients
+      )
+    }
   }
 
   /// The clients' CA and this pilot's client certificate, when etcd trusts another CA for
@@ -263,12 +308,17 @@ struct MemberCommand: AsyncParsableCommand {
     let files = [tlsClientCAFile, tlsClientCertificateFile, tlsClientKeyFile]
     guard files.contains(where: { $0 != nil }) else { return nil }
     guard memberTLS else {
-      throw PilotError("--tls-client-ca-file and its client certificate need the members' TLS: add --tls-ca-dir or --tls-cert-file/--tls-key-file/--tls-ca-file")
+      throw PilotError(
+        "--tls-client-ca-file and its client certificate need the members' TLS: add --tls-ca-dir or --tls-cert-file/--tls-key-file/--tls-ca-file"
+      )
     }
     guard let ca = tlsClientCAFile, let certificate = tlsClientCertificateFile, let key = tlsClientKeyFile else {
-      throw PilotError("--tls-client-ca-file, --tls-client-cert-file and --tls-client-key-file go together: give all three")
+      throw PilotError(
+        "--tls-client-ca-file, --tls-client-cert-file and --tls-client-key-file go together: give all three")
     }
-    for (flag, path) in [("--tls-client-ca-file", ca), ("--tls-client-cert-file", certificate), ("--tls-client-key-file", key)]
+    for (flag, path) in [
+      ("--tls-client-ca-file", ca), ("--tls-client-cert-file", certificate), ("--tls-client-key-file", key),
+    ]
     where !FileManager.default.isReadableFile(atPath: path) {
       throw PilotError("cannot read \(flag) \(path): check the path and the mounted Secret")
     }
@@ -279,16 +329,22 @@ struct MemberCommand: AsyncParsableCommand {
     let files = [tlsCertificateFile, tlsKeyFile, tlsCAFile]
     if let tlsCADirectory {
       guard files.allSatisfy({ $0 == nil }) else {
-        throw PilotError("--tls-ca-dir and --tls-cert-file/--tls-key-file/--tls-ca-file exclude each other: give the CA to issue from, or the files")
+        throw PilotError(
+          "--tls-ca-dir and --tls-cert-file/--tls-key-file/--tls-ca-file exclude each other: give the CA to issue from, or the files"
+        )
       }
       for file in ["ca.crt", "ca.key"] where !FileManager.default.isReadableFile(atPath: "\(tlsCADirectory)/\(file)") {
-        throw PilotError("--tls-ca-dir \(tlsCADirectory) has no readable \(file): create a CA with `etcd-pilot certs ca --out \(tlsCADirectory)`")
+        throw PilotError(
+          "--tls-ca-dir \(tlsCADirectory) has no readable \(file): create a CA with `etcd-pilot certs ca --out \(tlsCADirectory)`"
+        )
       }
       let validity = try DurationText.parse(tlsValidity, flag: "--tls-validity")
       guard tlsRenewAt > 0, tlsRenewAt < 1 else {
-        throw PilotError("--tls-renew-at \(tlsRenewAt) is not a fraction of the lifetime: give a number between 0 and 1, e.g. 0.67")
+        throw PilotError(
+          "--tls-renew-at \(tlsRenewAt) is not a fraction of the lifetime: give a number between 0 and 1, e.g. 0.67")
       }
-      let issuer = CertificateIssuer(caDirectory: tlsCADirectory, validity: validity, renewAt: tlsRenewAt, extraNames: tlsNames)
+      let issuer = CertificateIssuer(
+        caDirectory: tlsCADirectory, validity: validity, renewAt: tlsRenewAt, extraNames: tlsNames)
       return .issued(into: tlsDirectory ?? "\(dataDirectory)/tls", by: issuer)
     }
     guard files.contains(where: { $0 != nil }) else { return nil }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import ChildProcess
 import Foundation
-import Pilot
 import LocalCluster
+import Pilot
 import Verify
 
 /// `etcd-pilot verify`: brings up a local cluster, runs a recorded workload under a seeded
@@ -33,7 +33,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
   @Option(
     parsing: .unconditional,
-    help: "The schedule's version: the kinds of fault it draws from (1: before SIGTERM of a quorum; default: the latest, \(FaultSchedule.latestVersion)).")
+    help:
+      "The schedule's version: the kinds of fault it draws from (1: before SIGTERM of a quorum; default: the latest, \(FaultSchedule.latestVersion))."
+  )
   var schedule = FaultSchedule.latestVersion
 
   @Option(parsing: .unconditional, help: "Members at the start of the schedule (fault 1).")
@@ -73,7 +75,8 @@ struct VerifyCommand: AsyncParsableCommand {
     }
     guard FaultSchedule.versions.contains(schedule) else {
       throw InputError(
-        "--schedule \(schedule) does not exist: give \(FaultSchedule.versions.map(String.init).joined(separator: " or "))")
+        "--schedule \(schedule) does not exist: give \(FaultSchedule.versions.map(String.init).joined(separator: " or "))"
+      )
     }
     guard (1...FaultSchedule.maxReplicas).contains(replicas) else {
       throw InputError("--replicas \(replicas) is outside 1...\(FaultSchedule.maxReplicas)")
@@ -83,13 +86,15 @@ struct VerifyCommand: AsyncParsableCommand {
   func run() async throws {
     do { try checkInput() } catch { throw Failure.exit("verify", error) }
     let seed = seed ?? UInt64.random(in: 0...UInt64(Int64.max))
-    let directory = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-verify-\(seed)").path
+    let directory =
+      dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-verify-\(seed)").path
     let layout = LocalClusterLayout(directory: directory)
     let security = [tls ? "TLS" : nil, auth ? "auth" : nil].compactMap { $0 }
     let run = VerifyRun(faults: faults, seed: seed, schedule: schedule, replicas: replicas, from: from) { Self.say($0) }
     let members = run.startingReplicas
     Self.say(
-      "etcd-pilot verify: seed \(seed), schedule \(schedule), \(faults) fault\(faults == 1 ? "" : "s")\(from > 1 ? " from fault \(from)" : ""), \(members) members\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")), cluster in \(directory)")
+      "etcd-pilot verify: seed \(seed), schedule \(schedule), \(faults) fault\(faults == 1 ? "" : "s")\(from > 1 ? " from fault \(from)" : ""), \(members) members\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")), cluster in \(directory)"
+    )
     let report: VerifyReport
     do {
       // `local up` makes the directory; its log beside it needs the parent first.
@@ -99,7 +104,10 @@ struct VerifyCommand: AsyncParsableCommand {
       // timeout the run can pass.
       let opens = schedule >= 3 && from == 1 && members >= 3
       let up =
-        ["up", "--replicas", "\(members)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir", directory]
+        [
+          "up", "--replicas", "\(members)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir",
+          directory,
+        ]
         + (schedule >= 3 ? ["--pilot-arg=--bootstrap-timeout=\(Int(Self.bootstrapTimeout.seconds))s"] : [])
         + (tls ? ["--tls"] : []) + (auth ? ["--auth"] : []) + (etcdArguments.isEmpty ? [] : ["--"] + etcdArguments)
       var run = run
@@ -113,8 +121,11 @@ struct VerifyCommand: AsyncParsableCommand {
             return try? await control.status().pods.first { $0.ordinal == members - 1 }?.pid
           }, timeout: .seconds(120))
         run.opening = AbsentBootstrapMember(
-          frozen: frozen, frozenAt: .now, bootstrapTimeout: Self.bootstrapTimeout, converged: { try await starting.value })
-        Self.say("cluster bootstrapping, etcd-\(members - 1) frozen at its marker (etcd-pilot local's output: \(directory)-local.log)")
+          frozen: frozen, frozenAt: .now, bootstrapTimeout: Self.bootstrapTimeout,
+          converged: { try await starting.value })
+        Self.say(
+          "cluster bootstrapping, etcd-\(members - 1) frozen at its marker (etcd-pilot local's output: \(directory)-local.log)"
+        )
       } else {
         try await local(up, directory: directory)
         Self.say("cluster up (etcd-pilot local's output: \(directory)-local.log)")
@@ -153,7 +164,8 @@ struct VerifyCommand: AsyncParsableCommand {
     let process = try await ChildProcess.start("/proc/self/exe", arguments: ["local"] + arguments, logFile: log)
     let status = await process.wait()
     guard status == .exited(0) else {
-      let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(3).joined(separator: " / ")
+      let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(3).joined(
+        separator: " / ")
       throw LocalClusterError("etcd-pilot local \(arguments.joined(separator: " ")) \(status): \(tail) (log: \(log))")
     }
   }

@@ -21,7 +21,8 @@ struct BackupNameTests {
   func foreignFiles() {
     for file in [
       "etcd-20251201T201500Z.db.json", "etcd-20251201T201500Z.db.part", "etcd-notes.db", "etcd-20251231T246000Z.db",
-      "etcd-20250231T101500Z.db", "etcd-20251201T201500Z-1.db", "etcd-20251201T201500Z-02.db", "other-20251201T201500Z.db",
+      "etcd-20250231T101500Z.db", "etcd-20251201T201500Z-1.db", "etcd-20251201T201500Z-02.db",
+      "other-20251201T201500Z.db",
       "etcd-20251201T201500Z-x.db", "etcd-2025-12-01.db",
     ] {
       #expect(BackupName(parsing: file, prefix: "etcd") == nil, "\(file)")
@@ -31,7 +32,8 @@ struct BackupNameTests {
     #expect(BackupName(parsing: "etcd-main-20251201T201500Z.db", prefix: "etcd-main") != nil)
   }
 
-  @Test("retention removes the oldest beyond keep, by time and then sequence, and never a foreign file; keep 0 keeps all")
+  @Test(
+    "retention removes the oldest beyond keep, by time and then sequence, and never a foreign file; keep 0 keeps all")
   func retention() {
     let names = (0..<5).map { BackupName(prefix: "etcd", time: time + Int64($0 / 2), sequence: $0 % 2 + 1).description }
     let files = names.shuffled() + ["etcd-notes.txt", "etcd-20251201T201500Z.db.json", "other-20251201T201500Z.db"]
@@ -56,7 +58,8 @@ struct BackupNameTests {
   func unfinished() {
     let name = BackupName(prefix: "etcd", time: time).description
     let files = [
-      name + ".part", name + ".json.part", name, "other-20261201T201500Z.db.part", "etcd-notes.part", "etcd-x.db.part", "notes.txt",
+      name + ".part", name + ".json.part", name, "other-20261201T201500Z.db.part", "etcd-notes.part", "etcd-x.db.part",
+      "notes.txt",
     ]
     #expect(BackupRetention.unfinished(files, prefix: "etcd") == [name + ".json.part", name + ".part"])
   }

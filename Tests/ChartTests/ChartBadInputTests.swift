@@ -16,7 +16,8 @@ struct ChartBadInputTests {
     .init(arguments: ["--set", "replicas=-1"], message: ["/replicas", "minimum"]),
     .init(arguments: ["--set", "storage=lots"], message: ["/storage", "does not match pattern"]),
     .init(arguments: ["--set", "storage=1 GB"], message: ["/storage", "does not match pattern"]),
-    .init(arguments: ["--set", "clientPort=2380"], message: ["clientPort and peerPorts are both 2380", "must differ"]),
+    .init(
+      arguments: ["--set", "clientPort=2380"], message: ["clientPort and peerPorts are both 2380", "must differ"]),
     .init(arguments: ["--set", "pilotPort=2379"], message: ["clientPort and pilotPort are both 2379"]),
     .init(arguments: ["--set", "peerPorts=2390"], message: ["peerPorts and pilotPort are both 2390"]),
     .init(arguments: ["--set", "replicsa=5"], message: ["additional properties 'replicsa' not allowed"]),
@@ -27,25 +28,40 @@ struct ChartBadInputTests {
     .init(arguments: ["--set", "image.pullPolicy=Sometimes"], message: ["/image/pullPolicy"]),
     .init(arguments: ["--set", "podAntiAffinityPreset=medium"], message: ["/podAntiAffinityPreset"]),
     .init(
-      arguments: ["--set", "tls.ca.existingSecret=my-ca", "--set", "tls.certManager.enabled=true", "--set", "tls.certManager.issuerRef.name=ca"],
+      arguments: [
+        "--set", "tls.ca.existingSecret=my-ca", "--set", "tls.certManager.enabled=true", "--set",
+        "tls.certManager.issuerRef.name=ca",
+      ],
       message: ["tls.ca.existingSecret and tls.certManager.enabled", "set only one"]),
-    .init(arguments: ["--set", "tls.enabled=false", "--set", "auth.enabled=true"], message: ["auth.enabled needs tls.enabled", "plain http"]),
+    .init(
+      arguments: ["--set", "tls.enabled=false", "--set", "auth.enabled=true"],
+      message: ["auth.enabled needs tls.enabled", "plain http"]),
     .init(
       arguments: ["--set", "tls.enabled=false", "--set", "auth.enabled=true", "--set", "auth.existingSecret=pw"],
       message: ["auth.enabled needs tls.enabled"]),
-    .init(arguments: ["--set", "tls.certManager.enabled=true"], message: ["tls.certManager.issuerRef.name is required"]),
+    .init(
+      arguments: ["--set", "tls.certManager.enabled=true"], message: ["tls.certManager.issuerRef.name is required"]),
     .init(arguments: ["--set", "tls.validity=90days"], message: ["/tls/validity", "does not match pattern"]),
-    .init(arguments: ["--set", "tls.certManager.renewBefore=soon"], message: ["/tls/certManager/renewBefore", "does not match pattern"]),
-    .init(arguments: ["--set", "tls.ca.existingSecret=My_CA"], message: ["/tls/ca/existingSecret", "does not match pattern"]),
+    .init(
+      arguments: ["--set", "tls.certManager.renewBefore=soon"],
+      message: ["/tls/certManager/renewBefore", "does not match pattern"]),
+    .init(
+      arguments: ["--set", "tls.ca.existingSecret=My_CA"],
+      message: ["/tls/ca/existingSecret", "does not match pattern"]),
     .init(arguments: ["--set", "tls.extraSANs=etcd.example.com"], message: ["/tls/extraSANs", "want array"]),
     .init(arguments: ["--set", "tls.caSecret=x"], message: ["/tls", "additional properties 'caSecret' not allowed"]),
-    .init(arguments: ["--set", "auth.password=x"], message: ["/auth", "additional properties 'password' not allowed"]),
+    .init(
+      arguments: ["--set", "auth.password=x"], message: ["/auth", "additional properties 'password' not allowed"]),
     .init(arguments: ["--set", "auth.enabled=yes"], message: ["/auth/enabled", "want boolean"]),
     .init(
       arguments: ["--set-json", #"extraArgs=["--peer-cert-file=/x.crt"]"#],
       message: ["extraArgs: --peer-cert-file=/x.crt is set by etcd-pilot itself when tls.enabled is true"]),
-    .init(arguments: ["--set-json", #"extraArgs=["--initial-cluster-state=new"]"#], message: ["--initial-cluster-state=new", "set by etcd-pilot itself"]),
-    .init(arguments: ["--set-json", #"extraArgs=["--name","x"]"#], message: ["extraArgs: --name is set by etcd-pilot itself"]),
+    .init(
+      arguments: ["--set-json", #"extraArgs=["--initial-cluster-state=new"]"#],
+      message: ["--initial-cluster-state=new", "set by etcd-pilot itself"]),
+    .init(
+      arguments: ["--set-json", #"extraArgs=["--name","x"]"#],
+      message: ["extraArgs: --name is set by etcd-pilot itself"]),
   ]
 
   @Test("bad values fail helm template with a clear message", arguments: cases)
@@ -69,7 +85,8 @@ struct ChartBadInputTests {
   @Test("NOTES tell how to check health and scale; no warning for an odd count")
   func notes() async throws {
     let notes = try await ChartTools.notes()
-    #expect(notes.contains("kubectl exec -n \(ChartTools.namespace) my-release-etcd-0 -- etcd-pilot health"), "\(notes)")
+    #expect(
+      notes.contains("kubectl exec -n \(ChartTools.namespace) my-release-etcd-0 -- etcd-pilot health"), "\(notes)")
     #expect(notes.contains("kubectl scale -n \(ChartTools.namespace) statefulset/my-release-etcd --replicas=5"))
     #expect(notes.contains("--set replicas=5"))
     #expect(notes.contains("Scaling to 0 pauses"))
@@ -82,7 +99,10 @@ struct ChartBadInputTests {
   func backupNotes() async throws {
     let notes = try await ChartTools.notes(["--set", "backup.enabled=true", "--set", "backup.keep=3"])
     #expect(notes.contains("Backups (0 */6 * * *, the newest 3 kept on PVC my-release-etcd-backup)"), "\(notes)")
-    #expect(notes.contains("kubectl create job -n \(ChartTools.namespace) --from=cronjob/my-release-etcd-backup my-release-etcd-backup-now"))
+    #expect(
+      notes.contains(
+        "kubectl create job -n \(ChartTools.namespace) --from=cronjob/my-release-etcd-backup my-release-etcd-backup-now"
+      ))
   }
 
   @Test("an even replica count renders, and NOTES warn about it", arguments: [2, 4, 6])

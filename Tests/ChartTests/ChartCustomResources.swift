@@ -21,9 +21,11 @@ enum CustomResources {
 
   /// Fields of a cert-manager.io/v1 Certificate's spec.
   static let certificateSpecFields: Set<String> = [
-    "additionalOutputFormats", "commonName", "dnsNames", "duration", "emailAddresses", "encodeUsagesInRequest", "ipAddresses",
+    "additionalOutputFormats", "commonName", "dnsNames", "duration", "emailAddresses", "encodeUsagesInRequest",
+    "ipAddresses",
     "isCA", "issuerRef", "keystores", "literalSubject", "nameConstraints", "otherNames", "privateKey", "renewBefore",
-    "renewBeforePercentage", "revisionHistoryLimit", "secretName", "secretTemplate", "signatureAlgorithm", "subject", "uris",
+    "renewBeforePercentage", "revisionHistoryLimit", "secretName", "secretTemplate", "signatureAlgorithm", "subject",
+    "uris",
     "usages",
   ]
   static let metadataFields: Set<String> = ["name", "namespace", "labels", "annotations"]
@@ -59,26 +61,34 @@ enum CustomResources {
       if value.exists && value.keys.isEmpty && !(value.raw is [AnyHashable: Any]) && !(value.raw is [String: Any]) {
         problems.append("\(path) is not an object")
       }
-      for key in value.keys where !allowed.contains(key) { problems.append("\(path).\(key) is not a field of a Certificate") }
+      for key in value.keys where !allowed.contains(key) {
+        problems.append("\(path).\(key) is not a field of a Certificate")
+      }
     }
     func stringMap(_ value: YAMLValue, at path: String) {
       for key in value.keys where value[key].string == nil { problems.append("\(path).\(key) is not a string") }
     }
 
-    if object["apiVersion"].string != "cert-manager.io/v1" { problems.append("apiVersion is \(object["apiVersion"]), not cert-manager.io/v1") }
+    if object["apiVersion"].string != "cert-manager.io/v1" {
+      problems.append("apiVersion is \(object["apiVersion"]), not cert-manager.io/v1")
+    }
     if object["kind"].string != "Certificate" { problems.append("kind is \(object["kind"]), not Certificate") }
     unknown(YAMLValue(object.raw), ["apiVersion", "kind", "metadata", "spec"], at: "")
 
     let metadata = object["metadata"]
     unknown(metadata, metadataFields, at: "metadata")
     let name = metadata["name"].string ?? ""
-    if !matches(name, objectName) || name.count > 253 { problems.append("metadata.name '\(name)' is not an object name") }
+    if !matches(name, objectName) || name.count > 253 {
+      problems.append("metadata.name '\(name)' is not an object name")
+    }
     stringMap(metadata["labels"], at: "metadata.labels")
     stringMap(metadata["annotations"], at: "metadata.annotations")
 
     let spec = object["spec"]
     unknown(spec, certificateSpecFields, at: "spec")
-    if !matches(spec["secretName"].string ?? "", objectName) { problems.append("spec.secretName is missing or not an object name") }
+    if !matches(spec["secretName"].string ?? "", objectName) {
+      problems.append("spec.secretName is missing or not an object name")
+    }
 
     let issuer = spec["issuerRef"]
     unknown(issuer, issuerRefFields, at: "spec.issuerRef")
@@ -88,7 +98,9 @@ enum CustomResources {
     }
 
     for field in ["duration", "renewBefore"] where spec[field].exists {
-      if !matches(spec[field].string ?? "", goDuration) { problems.append("spec.\(field) \(spec[field]) is not a duration") }
+      if !matches(spec[field].string ?? "", goDuration) {
+        problems.append("spec.\(field) \(spec[field]) is not a duration")
+      }
     }
 
     let key = spec["privateKey"]

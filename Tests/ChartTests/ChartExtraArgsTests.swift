@@ -55,7 +55,8 @@ struct ChartExtraArgsTests {
 
   /// The refusal line for `extraArgs`, or why there is none.
   static func refusal(_ args: [String], tlsOff: Bool = false) async throws -> String {
-    let result = try await ChartTools.renderFailure((tlsOff ? ChartValueSets.tlsOff : []) + ["--set-json", "extraArgs=\(json(args))"])
+    let result = try await ChartTools.renderFailure(
+      (tlsOff ? ChartValueSets.tlsOff : []) + ["--set-json", "extraArgs=\(json(args))"])
     guard result.exitCode != 0 else { return "accepted: \(args)" }
     return result.output.split(separator: "\n").first { $0.contains("extraArgs:") }.map(String.init) ?? result.output
   }
@@ -68,10 +69,13 @@ struct ChartExtraArgsTests {
     #expect(line.contains("remove it"), "the fix is missing: \(line)")
   }
 
-  @Test("refused in every form a user writes it: --flag=value, --flag value, -flag, --flag alone, one string with a space")
+  @Test(
+    "refused in every form a user writes it: --flag=value, --flag value, -flag, --flag alone, one string with a space")
   func everyForm() async throws {
     for flag in ["force-new-cluster", "name", "discovery-srv", "peer-cert-file"] {
-      for args in [["--\(flag)=x"], ["--\(flag)", "x"], ["-\(flag)=x"], ["-\(flag)", "x"], ["--\(flag)"], [" --\(flag) x"]] {
+      for args in [
+        ["--\(flag)=x"], ["--\(flag)", "x"], ["-\(flag)=x"], ["-\(flag)", "x"], ["--\(flag)"], [" --\(flag) x"],
+      ] {
         let line = try await Self.refusal(args)
         let shown = args[0].trimmingCharacters(in: .whitespaces).split(separator: " ")[0]
         #expect(line.contains("extraArgs: \(shown)") && line.contains("remove it"), "\(args): \(line)")
@@ -81,9 +85,13 @@ struct ChartExtraArgsTests {
 
   @Test("ETCD_* variables in extraEnv are etcd's flags: the same refusal")
   func refusedVariables() async throws {
-    for flag in Self.refused.filter({ ["force-new-cluster", "initial-cluster-state", "discovery-srv", "wal-dir", "peer-auto-tls"].contains($0.flag) }) {
+    for flag in Self.refused.filter({
+      ["force-new-cluster", "initial-cluster-state", "discovery-srv", "wal-dir", "peer-auto-tls"].contains($0.flag)
+    }) {
       let variable = "ETCD_" + flag.flag.uppercased().replacingOccurrences(of: "-", with: "_")
-      let result = try await ChartTools.renderFailure(["--set-json", #"extraEnv=[{"name":"GOMAXPROCS","value":"2"},{"name":"\#(variable)","value":"1"}]"#])
+      let result = try await ChartTools.renderFailure([
+        "--set-json", #"extraEnv=[{"name":"GOMAXPROCS","value":"2"},{"name":"\#(variable)","value":"1"}]"#,
+      ])
       #expect(result.exitCode != 0, "accepted: extraEnv \(variable)")
       #expect(result.output.contains("extraEnv: \(variable) is etcd's --\(flag.flag) "), "\(result.output)")
       #expect(result.output.contains(flag.reason) && result.output.contains("remove it"), "\(result.output)")
@@ -102,12 +110,16 @@ struct ChartExtraArgsTests {
   @Test("every other flag reaches etcd after --, in order, in both forms")
   func otherFlagsPass() async throws {
     let flags = [
-      "--quota-backend-bytes=8589934592", "--auto-compaction-mode", "periodic", "--auto-compaction-retention=1h", "--log-level=debug",
-      "--listen-metrics-urls=http://0.0.0.0:2381", "--snapshot-count=10000", "--cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+      "--quota-backend-bytes=8589934592", "--auto-compaction-mode", "periodic", "--auto-compaction-retention=1h",
+      "--log-level=debug",
+      "--listen-metrics-urls=http://0.0.0.0:2381", "--snapshot-count=10000",
+      "--cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
     ]
     let rendered = try await ChartTools.render(["--set-json", "extraArgs=\(Self.json(flags))"])
     #expect(try rendered.container["args"].strings.suffix(flags.count + 1) == ["--"] + flags)
-    let env = try await ChartTools.render(["--set-json", #"extraEnv=[{"name":"ETCD_LOG_LEVEL","value":"debug"},{"name":"ETCD_PILOT_DEBUG","value":"1"}]"#])
+    let env = try await ChartTools.render([
+      "--set-json", #"extraEnv=[{"name":"ETCD_LOG_LEVEL","value":"debug"},{"name":"ETCD_PILOT_DEBUG","value":"1"}]"#,
+    ])
     #expect(try env.container["env"].env("ETCD_LOG_LEVEL")["value"].string == "debug")
   }
 }

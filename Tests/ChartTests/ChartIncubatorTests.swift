@@ -15,13 +15,18 @@ struct ChartIncubatorTests {
     return (["-f", path], directory)
   }
 
-  @Test("the incubator chart's values file (its defaults) renders; TLS stays on; NOTES name each key to rename or remove")
+  @Test(
+    "the incubator chart's values file (its defaults) renders; TLS stays on; NOTES name each key to rename or remove")
   func defaultsFile() async throws {
     let rendered = try await ChartTools.render(ChartValueSets.incubatorValues)
     let container = try rendered.container
-    #expect(container["args"].strings == ChartRenderTests.expectedArgs() + ChartRenderTests.caArgs(), "TLS is not turned off by secureTransport: false")
+    #expect(
+      container["args"].strings == ChartRenderTests.expectedArgs() + ChartRenderTests.caArgs(),
+      "TLS is not turned off by secureTransport: false")
     #expect(container["ports"].port("etcd-server-ssl") == 2380)
-    #expect(try rendered.statefulSet["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"].string == "1Gi")
+    #expect(
+      try rendered.statefulSet["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"].string
+        == "1Gi")
     #expect(container["resources"]["requests"]["memory"].exists, "resources: {} keeps the chart's requests")
     let notes = try await ChartTools.notes(ChartValueSets.incubatorValues)
     for line in [
@@ -41,7 +46,8 @@ struct ChartIncubatorTests {
 
   @Test("the old keys take effect where this chart has the same setting")
   func aliases() async throws {
-    let (arguments, directory) = try Self.valuesFile("""
+    let (arguments, directory) = try Self.valuesFile(
+      """
       peerPort: 12380
       persistentVolume:
         enabled: true
@@ -61,8 +67,11 @@ struct ChartIncubatorTests {
     let container = try rendered.container
     #expect(container["args"].strings.contains("--peer-port=12380"))
     #expect(container["ports"].port("etcd-server-ssl") == 12380)
-    #expect(try rendered.one("Service", named: "my-release-etcd-headless")["spec"]["ports"].port("etcd-server-ssl") == 12380)
-    #expect(try rendered.one("NetworkPolicy", named: "my-release-etcd")["spec"]["ingress"][0]["ports"][1]["port"].int == 12380)
+    #expect(
+      try rendered.one("Service", named: "my-release-etcd-headless")["spec"]["ports"].port("etcd-server-ssl") == 12380)
+    #expect(
+      try rendered.one("NetworkPolicy", named: "my-release-etcd")["spec"]["ingress"][0]["ports"][1]["port"].int == 12380
+    )
     let claim = try rendered.statefulSet["spec"]["volumeClaimTemplates"][0]["spec"]
     #expect(claim["resources"]["requests"]["storage"].string == "8Gi" && claim["storageClassName"].string == "standard")
     #expect(container["args"].strings.contains("--tls-ca-dir=/etc/etcd-pilot/ca"))
@@ -78,18 +87,35 @@ struct ChartIncubatorTests {
       (["--set", "storage=20Gi"], "persistentVolume.storage (8Gi) and storage (20Gi) disagree"),
     ] {
       let result = try await ChartTools.renderFailure(arguments + extra)
-      #expect(result.exitCode != 0 && result.output.contains(message) && result.output.contains("set only"), "\(extra): \(result.output)")
+      #expect(
+        result.exitCode != 0 && result.output.contains(message) && result.output.contains("set only"),
+        "\(extra): \(result.output)")
     }
   }
 
   @Test("what cannot carry over is refused with the way forward")
   func refusals() async throws {
     try await ChartTools.expectRefused([
-      (["--set", "auth.client.existingSecret=etcd-client-certs"], "auth.client.existingSecret: this chart does not use a fixed certificate"),
-      (["--set", "auth.client.secureTransport=true", "--set", "tls.enabled=false"], "auth.client.secureTransport asks for TLS but tls.enabled is false"),
-      (["--set", "auth.peer.secureTransport=true", "--set", "tls.enabled=false"], "auth.peer.secureTransport asks for TLS but tls.enabled is false"),
-      (["--set", "auth.peer.useAutoTLS=true", "--set", "tls.enabled=false"], "auth.peer.useAutoTLS asks for TLS but tls.enabled is false"),
-      (["--set", "auth.client.enableAuthentication=true", "--set", "tls.enabled=false"], "auth.client.enableAuthentication asks for TLS but tls.enabled is false"),
+      (
+        ["--set", "auth.client.existingSecret=etcd-client-certs"],
+        "auth.client.existingSecret: this chart does not use a fixed certificate"
+      ),
+      (
+        ["--set", "auth.client.secureTransport=true", "--set", "tls.enabled=false"],
+        "auth.client.secureTransport asks for TLS but tls.enabled is false"
+      ),
+      (
+        ["--set", "auth.peer.secureTransport=true", "--set", "tls.enabled=false"],
+        "auth.peer.secureTransport asks for TLS but tls.enabled is false"
+      ),
+      (
+        ["--set", "auth.peer.useAutoTLS=true", "--set", "tls.enabled=false"],
+        "auth.peer.useAutoTLS asks for TLS but tls.enabled is false"
+      ),
+      (
+        ["--set", "auth.client.enableAuthentication=true", "--set", "tls.enabled=false"],
+        "auth.client.enableAuthentication asks for TLS but tls.enabled is false"
+      ),
       (["--set", "image.repository=k8s.gcr.io/etcd-amd64", "--set", "image.tag=3.2.26"], "is etcd's own image"),
       (["--set", "persistentVolume.size=1G"], "/persistentVolume"),
       (["--set", "peerPort=0"], "/peerPort"),

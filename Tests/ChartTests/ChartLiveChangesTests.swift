@@ -14,7 +14,8 @@ struct ChartLiveChangesTests {
   /// A YAML object as JSONSerialization takes it (string keys all the way down).
   static func json(_ raw: Any?) -> Any {
     if let map = raw as? [AnyHashable: Any] {
-      return Dictionary(uniqueKeysWithValues: map.compactMap { key, value in (key.base as? String).map { ($0, json(value)) } })
+      return Dictionary(
+        uniqueKeysWithValues: map.compactMap { key, value in (key.base as? String).map { ($0, json(value)) } })
     }
     if let map = raw as? [String: Any] { return map.mapValues { json($0) } }
     if let array = raw as? [Any] { return array.map { json($0) } }
@@ -25,7 +26,9 @@ struct ChartLiveChangesTests {
   /// settings record, as a StatefulSet of chart 0.2.0 lacks it.
   static func live(_ arguments: [String], recorded: Bool = true) async throws -> [String: Any] {
     var object = try #require(json(try await ChartTools.render(arguments).statefulSet.raw) as? [String: Any])
-    if !recorded, var metadata = object["metadata"] as? [String: Any], var annotations = metadata["annotations"] as? [String: Any] {
+    if !recorded, var metadata = object["metadata"] as? [String: Any],
+      var annotations = metadata["annotations"] as? [String: Any]
+    {
       annotations[annotation] = nil
       metadata["annotations"] = annotations
       object["metadata"] = metadata
@@ -42,7 +45,9 @@ struct ChartLiveChangesTests {
     var pod = try #require(template["spec"] as? [String: Any])
     var containers = try #require(pod["containers"] as? [[String: Any]])
     containers[0]["args"] = (containers[0]["args"] as? [String] ?? []).filter { !$0.hasPrefix("--tls-client-") }
-    containers[0]["volumeMounts"] = (containers[0]["volumeMounts"] as? [[String: Any]] ?? []).filter { $0["name"] as? String != "clients" }
+    containers[0]["volumeMounts"] = (containers[0]["volumeMounts"] as? [[String: Any]] ?? []).filter {
+      $0["name"] as? String != "clients"
+    }
     pod["containers"] = containers
     pod["volumes"] = (pod["volumes"] as? [[String: Any]] ?? []).filter { $0["name"] as? String != "clients" }
     template["spec"] = pod
@@ -54,7 +59,8 @@ struct ChartLiveChangesTests {
   /// Issue 13, item 4 on a live release: the clients' CA apart from the members' comes with new
   /// releases; one that shares a CA keeps sharing it, as changing how etcd trusts clients under
   /// running members would cut updated pods off from the others during the rollout.
-  @Test("a release that runs one CA for members and clients keeps it on upgrade; one with the clients' CA apart keeps that")
+  @Test(
+    "a release that runs one CA for members and clients keeps it on upgrade; one with the clients' CA apart keeps that")
   func clientTrustKept() async throws {
     try await ChartTools.withLiveStatefulSet(try await Self.liveSharingOneCA()) { chart in
       let rendered = try await ChartTools.render(chart: chart)
@@ -64,12 +70,15 @@ struct ChartLiveChangesTests {
       let record = try rendered.statefulSet["metadata"]["annotations"][Self.annotation].string ?? ""
       #expect(record.contains("\"clientTrust\":\"shared\""), "\(record)")
       let test = try rendered.one("Pod")["spec"]["containers"][0]
-      #expect((test["command"].strings + test["args"].strings).joined(separator: " ").contains("certs client helm-test"))
+      #expect(
+        (test["command"].strings + test["args"].strings).joined(separator: " ").contains("certs client helm-test"))
     }
     try await ChartTools.withLiveStatefulSet(try await Self.live([])) { chart in
       let rendered = try await ChartTools.render(chart: chart)
       #expect(try rendered.container["args"].strings.contains("--tls-client-ca-file=/etc/etcd-pilot/clients/ca.crt"))
-      #expect(try rendered.statefulSet["metadata"]["annotations"][Self.annotation].string?.contains("\"clientTrust\":\"apart\"") == true)
+      #expect(
+        try rendered.statefulSet["metadata"]["annotations"][Self.annotation].string?.contains(
+          "\"clientTrust\":\"apart\"") == true)
     }
   }
 
@@ -79,21 +88,33 @@ struct ChartLiveChangesTests {
     let settings = try JSONSerialization.jsonObject(with: Data(try #require(record).utf8)) as? [String: String]
     #expect(
       settings == [
-        "tls": "ca", "caSecret": "my-release-etcd-ca", "clientTrust": "apart", "peerPort": "2380", "clusterDomain": "cluster.local",
+        "tls": "ca", "caSecret": "my-release-etcd-ca", "clientTrust": "apart", "peerPort": "2380",
+        "clusterDomain": "cluster.local",
         "auth": "false",
       ],
       "\(record ?? "")")
   }
 
-  @Test("a live release refuses a change of TLS, CA source, peer port, cluster domain or auth, with or without the record", arguments: [true, false])
+  @Test(
+    "a live release refuses a change of TLS, CA source, peer port, cluster domain or auth, with or without the record",
+    arguments: [true, false])
   func refused(recorded: Bool) async throws {
     let cases: [(installed: [String], upgrade: [String], message: String)] = [
-      ([], ["--set", "tls.enabled=false"], "tls.enabled and tls.certManager.enabled cannot change on a live release: StatefulSet \(ChartTools.namespace)/my-release-etcd runs with tls=ca, the values say off"),
+      (
+        [], ["--set", "tls.enabled=false"],
+        "tls.enabled and tls.certManager.enabled cannot change on a live release: StatefulSet \(ChartTools.namespace)/my-release-etcd runs with tls=ca, the values say off"
+      ),
       (ChartValueSets.tlsOff, ["--set", "tls.enabled=true"], "runs with tls=off, the values say ca"),
       ([], ["--set", "tls.ca.existingSecret=other-ca"], "tls.ca.existingSecret cannot change on a live release"),
-      ([], ["--set", "peerPorts=2480"], "peerPorts cannot change on a live release: StatefulSet \(ChartTools.namespace)/my-release-etcd runs with peerPort=2380, the values say 2480"),
+      (
+        [], ["--set", "peerPorts=2480"],
+        "peerPorts cannot change on a live release: StatefulSet \(ChartTools.namespace)/my-release-etcd runs with peerPort=2380, the values say 2480"
+      ),
       ([], ["--set", "clusterDomain=example.internal"], "clusterDomain cannot change on a live release"),
-      ([], ["--set", "auth.enabled=true"], "auth.enabled cannot change on a live release: StatefulSet \(ChartTools.namespace)/my-release-etcd runs with auth=false, the values say true"),
+      (
+        [], ["--set", "auth.enabled=true"],
+        "auth.enabled cannot change on a live release: StatefulSet \(ChartTools.namespace)/my-release-etcd runs with auth=false, the values say true"
+      ),
       (["--set", "auth.enabled=true"], ["--set", "auth.enabled=false"], "runs with auth=true, the values say false"),
     ]
     for (installed, upgrade, message) in cases {
@@ -104,7 +125,8 @@ struct ChartLiveChangesTests {
         // One line, from the refusal to the way out (helm adds its own hint below it).
         let line = result.output.split(separator: "\n").first { $0.contains("cannot change on a live release") }
         #expect(
-          line?.hasSuffix("move the data to a new release as charts/etcd/README.md \"Changing TLS, auth or addresses\" says") == true,
+          line?.hasSuffix(
+            "move the data to a new release as charts/etcd/README.md \"Changing TLS, auth or addresses\" says") == true,
           "\(result.output)")
       }
     }
@@ -112,12 +134,16 @@ struct ChartLiveChangesTests {
 
   @Test("an upgrade that keeps those settings renders, and says the same in NOTES", arguments: [true, false])
   func unchanged(recorded: Bool) async throws {
-    for (installed, upgrade) in [([], ["--set", "backup.enabled=true"]), (["--set", "auth.enabled=true"], ["--set", "replicas=5"]), (ChartValueSets.tlsOff, [])] {
+    for (installed, upgrade) in [
+      ([], ["--set", "backup.enabled=true"]), (["--set", "auth.enabled=true"], ["--set", "replicas=5"]),
+      (ChartValueSets.tlsOff, []),
+    ] {
       try await ChartTools.withLiveStatefulSet(try await Self.live(installed, recorded: recorded)) { chart in
         let rendered = try await ChartTools.render(chart: chart, installed + upgrade)
         #expect(try rendered.statefulSet["metadata"]["annotations"][Self.annotation].exists)
         let notes = try await ChartTools.notes(chart: chart, installed + upgrade)
-        #expect(notes.contains("Auth: etcd's authentication is on") == installed.contains("auth.enabled=true"), "\(notes)")
+        #expect(
+          notes.contains("Auth: etcd's authentication is on") == installed.contains("auth.enabled=true"), "\(notes)")
       }
     }
   }

@@ -56,7 +56,9 @@ struct ChartReplicasTests {
     for (live, recorded, value) in [(3, "3", 5), (5, "3", 7), (5, "3", 1), (3, "5", 7), (0, "3", 4)] {
       try await ChartTools.withLiveStatefulSet(Self.live(replicas: live, recorded: recorded)) { chart in
         let scaled = try Self.replicas(try await ChartTools.render(chart: chart, ["--set", "replicas=\(value)"]))
-        #expect(scaled.count == value && scaled.recorded == String(value), "live \(live), recorded \(recorded), value \(value): \(scaled)")
+        #expect(
+          scaled.count == value && scaled.recorded == String(value),
+          "live \(live), recorded \(recorded), value \(value): \(scaled)")
       }
     }
   }
@@ -72,7 +74,8 @@ struct ChartReplicasTests {
       #expect(refused.exitCode != 0)
       #expect(
         refused.output.contains(
-          "replicas is 3 but StatefulSet \(ChartTools.namespace)/my-release-etcd runs 5 and has no \(Self.annotation) record"),
+          "replicas is 3 but StatefulSet \(ChartTools.namespace)/my-release-etcd runs 5 and has no \(Self.annotation) record"
+        ),
         "\(refused.output)")
       #expect(refused.output.contains("upgrade once with --set replicas=5"), "\(refused.output)")
       // Saying the live count is the way out.
@@ -82,7 +85,10 @@ struct ChartReplicasTests {
     try await ChartTools.withLiveStatefulSet(Self.live(replicas: 5, recorded: "five")) { chart in
       let refused = try await ChartTools.renderFailure(chart: chart, [])
       #expect(refused.exitCode != 0)
-      #expect(refused.output.contains("\(Self.annotation) on StatefulSet \(ChartTools.namespace)/my-release-etcd is \"five\", not a count"), "\(refused.output)")
+      #expect(
+        refused.output.contains(
+          "\(Self.annotation) on StatefulSet \(ChartTools.namespace)/my-release-etcd is \"five\", not a count"),
+        "\(refused.output)")
     }
   }
 

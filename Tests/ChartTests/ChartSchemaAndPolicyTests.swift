@@ -11,7 +11,9 @@ struct ChartSchemaAndPolicyTests {
   /// that it has no schema and passes the file. So the built-in objects must each pass, each custom
   /// resource must be the one warned about (nothing else goes unchecked), and the custom resources'
   /// shape is checked by CustomResources against cert-manager's v1 field names.
-  @Test("kubernetes-validate --strict for 1.29 and 1.37 accepts every built-in object of every value set; custom resources pass the shape check")
+  @Test(
+    "kubernetes-validate --strict for 1.29 and 1.37 accepts every built-in object of every value set; custom resources pass the shape check"
+  )
   func kubernetesSchemas() async throws {
     let validate = try ChartTools.require(ChartTools.kubernetesValidate)
     for (name, arguments) in ChartValueSets.all {
@@ -27,12 +29,17 @@ struct ChartSchemaAndPolicyTests {
         #expect(result.exitCode == 0, "\(name), Kubernetes \(version):\n\(result.output)")
         let lines = result.output.components(separatedBy: "\n")
         let passed = lines.filter { $0.contains(" passed for resource ") }
-        #expect(passed.count == rendered.builtIn.count, "\(name), Kubernetes \(version): \(passed.count) of \(rendered.builtIn.count) validated:\n\(result.output)")
+        #expect(
+          passed.count == rendered.builtIn.count,
+          "\(name), Kubernetes \(version): \(passed.count) of \(rendered.builtIn.count) validated:\n\(result.output)")
         let unknown = lines.filter { $0.contains("Couldn't find schema") }
-        #expect(unknown.count == rendered.custom.count, "\(name), Kubernetes \(version): schemas missing for \(unknown)")
+        #expect(
+          unknown.count == rendered.custom.count, "\(name), Kubernetes \(version): schemas missing for \(unknown)")
         for object in rendered.custom {
           let kind = object["kind"].string ?? "?"
-          #expect(unknown.contains { $0.contains("kind \(kind) with api version \(object["apiVersion"].string ?? "?")") }, "\(unknown)")
+          #expect(
+            unknown.contains { $0.contains("kind \(kind) with api version \(object["apiVersion"].string ?? "?")") },
+            "\(unknown)")
         }
       }
     }
@@ -45,7 +52,11 @@ struct ChartSchemaAndPolicyTests {
   }
 
   struct CheckovReport {
-    struct Check { var id: String; var resource: String; var comment: String? }
+    struct Check {
+      var id: String
+      var resource: String
+      var comment: String?
+    }
     var passed: [Check]
     var failed: [Check]
     var skipped: [Check]
@@ -69,7 +80,9 @@ struct ChartSchemaAndPolicyTests {
     }
     let json = YAMLValue(try JSONSerialization.jsonObject(with: data))
     let results = json["results"]
-    guard results.exists else { throw FixtureError("checkov found nothing to scan:\n\(String(decoding: data, as: UTF8.self))") }
+    guard results.exists else {
+      throw FixtureError("checkov found nothing to scan:\n\(String(decoding: data, as: UTF8.self))")
+    }
     func checks(_ key: String) -> [CheckovReport.Check] {
       results[key].array.map {
         .init(
@@ -78,7 +91,8 @@ struct ChartSchemaAndPolicyTests {
       }
     }
     #expect(json["summary"]["parsing_errors"].int == 0, "checkov could not parse a rendered file")
-    return CheckovReport(passed: checks("passed_checks"), failed: checks("failed_checks"), skipped: checks("skipped_checks"))
+    return CheckovReport(
+      passed: checks("passed_checks"), failed: checks("failed_checks"), skipped: checks("skipped_checks"))
   }
 
   @Test("checkov: no failed check at default values; every skip is one the chart justifies")
@@ -89,7 +103,10 @@ struct ChartSchemaAndPolicyTests {
     // The security checks that matter here pass for the StatefulSet.
     let statefulSet = "StatefulSet.\(ChartTools.namespace).my-release-etcd"
     let passedHere = Set(report.passed.filter { $0.resource == statefulSet }.map(\.id))
-    for id in ["CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_23", "CKV_K8S_28", "CKV_K8S_37", "CKV_K8S_40", "CKV_K8S_31"] {
+    for id in [
+      "CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_23", "CKV_K8S_28", "CKV_K8S_37", "CKV_K8S_40",
+      "CKV_K8S_31",
+    ] {
       #expect(passedHere.contains(id), "\(id) did not pass for the StatefulSet")
     }
     // NetworkPolicy coverage (a graph check, on the pod template and on the test pod).
@@ -115,17 +132,23 @@ struct ChartSchemaAndPolicyTests {
     #expect(skipped == ["CKV_K8S_11", "CKV_K8S_13", "CKV_K8S_15", "CKV_K8S_35", "CKV_K8S_38", "CKV_K8S_43"])
     // The test pod reads the password from its mounted file, so nothing is skipped for it there.
     #expect(!report.skipped.contains { $0.id == "CKV_K8S_35" && $0.resource != statefulSet })
-    for skip in report.skipped { #expect((skip.comment ?? "").count > 20, "skip \(skip.id) on \(skip.resource) has no reason") }
+    for skip in report.skipped {
+      #expect((skip.comment ?? "").count > 20, "skip \(skip.id) on \(skip.resource) has no reason")
+    }
   }
 
-  @Test("checkov: no failed check with backups on; the CronJob skips only the image checks the members skip, for the same reasons")
+  @Test(
+    "checkov: no failed check with backups on; the CronJob skips only the image checks the members skip, for the same reasons"
+  )
   func checkovBackups() async throws {
     let report = try await Self.checkov(ChartValueSets.backups)
     #expect(report.failed.isEmpty, "failed: \(report.failed.map { "\($0.id) \($0.resource)" })")
     let cronJob = "CronJob.\(ChartTools.namespace).my-release-etcd-backup"
     #expect(report.passed.contains { $0.resource == cronJob }, "checkov did not scan the CronJob")
     #expect(Set(report.skipped.filter { $0.resource == cronJob }.map(\.id)) == ["CKV_K8S_15", "CKV_K8S_43"])
-    for skip in report.skipped { #expect((skip.comment ?? "").count > 20, "skip \(skip.id) on \(skip.resource) has no reason") }
+    for skip in report.skipped {
+      #expect((skip.comment ?? "").count > 20, "skip \(skip.id) on \(skip.resource) has no reason")
+    }
   }
 
   @Test("checkov: with resources, pullPolicy Always and a digest set, those checks pass instead of being skipped")
@@ -141,14 +164,21 @@ struct ChartSchemaAndPolicyTests {
     #expect(report.skipped.filter { $0.resource == statefulSet }.map(\.id) == ["CKV_K8S_38"])
   }
 
-  @Test("checkov: no failed check with the conventions users reach for (LoadBalancer, sidecar, init container, extra volume, digest)")
+  @Test(
+    "checkov: no failed check with the conventions users reach for (LoadBalancer, sidecar, init container, extra volume, digest)"
+  )
   func checkovConventions() async throws {
     let report = try await Self.checkov(ChartValueSets.conventions)
     #expect(report.failed.isEmpty, "failed: \(report.failed.map { "\($0.id) \($0.resource)" })")
     let statefulSet = "StatefulSet.\(ChartTools.namespace).my-release-etcd"
-    #expect(report.passed.contains { $0.resource == "Service.\(ChartTools.namespace).my-release-etcd" }, "checkov did not scan the client Service")
+    #expect(
+      report.passed.contains { $0.resource == "Service.\(ChartTools.namespace).my-release-etcd" },
+      "checkov did not scan the client Service")
     // Requests without limits (the default), a digest and pullPolicy Always: only those skips remain.
-    #expect(Set(report.skipped.filter { $0.resource == statefulSet }.map(\.id)) == ["CKV_K8S_11", "CKV_K8S_13", "CKV_K8S_38"])
-    for skip in report.skipped { #expect((skip.comment ?? "").count > 20, "skip \(skip.id) on \(skip.resource) has no reason") }
+    #expect(
+      Set(report.skipped.filter { $0.resource == statefulSet }.map(\.id)) == ["CKV_K8S_11", "CKV_K8S_13", "CKV_K8S_38"])
+    for skip in report.skipped {
+      #expect((skip.comment ?? "").count > 20, "skip \(skip.id) on \(skip.resource) has no reason")
+    }
   }
 }

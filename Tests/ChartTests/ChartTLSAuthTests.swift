@@ -28,9 +28,15 @@ struct ChartTLSAuthTests {
   ) {
     let volume = Self.volume(pod, name)
     #expect(volume["secret"]["secretName"].string == secret, "volume \(name)", sourceLocation: sourceLocation)
-    #expect(volume["secret"]["items"].array.compactMap { $0["key"].string } == keys, "volume \(name)", sourceLocation: sourceLocation)
-    #expect(volume["secret"]["items"].array.allSatisfy { $0["path"].string == $0["key"].string }, sourceLocation: sourceLocation)
-    #expect(volume["secret"]["optional"].bool != true, "a missing Secret must stop the pod, not start it without", sourceLocation: sourceLocation)
+    #expect(
+      volume["secret"]["items"].array.compactMap { $0["key"].string } == keys, "volume \(name)",
+      sourceLocation: sourceLocation)
+    #expect(
+      volume["secret"]["items"].array.allSatisfy { $0["path"].string == $0["key"].string },
+      sourceLocation: sourceLocation)
+    #expect(
+      volume["secret"]["optional"].bool != true, "a missing Secret must stop the pod, not start it without",
+      sourceLocation: sourceLocation)
   }
 
   @Test("defaults: a generated ECDSA CA in <fullname>-ca, mounted read-only, the agent issuing from it")
@@ -39,9 +45,12 @@ struct ChartTLSAuthTests {
     let secret = try rendered.one("Secret", named: "my-release-etcd-ca")
     #expect(secret["type"].string == "Opaque")
     #expect(secret["data"].keys == ["ca.crt", "ca.key"])
-    #expect(secret["metadata"]["annotations"]["helm.sh/resource-policy"].string == "keep", "outlives uninstall, like the volumes")
+    #expect(
+      secret["metadata"]["annotations"]["helm.sh/resource-policy"].string == "keep",
+      "outlives uninstall, like the volumes")
     let key = try #require(secret.secretText("ca.key"))
-    #expect(key.hasPrefix("-----BEGIN EC PRIVATE KEY-----\n"), "the agent accepts ECDSA CA keys only: \(key.prefix(40))")
+    #expect(
+      key.hasPrefix("-----BEGIN EC PRIVATE KEY-----\n"), "the agent accepts ECDSA CA keys only: \(key.prefix(40))")
     #expect(key.contains("-----END EC PRIVATE KEY-----"))
     // A P-256 key in SEC 1 form is 121 bytes: 5 lines of base64 (the P-384 one is 167 bytes).
     let body = key.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
@@ -49,7 +58,9 @@ struct ChartTLSAuthTests {
     let certificate = try #require(secret.secretText("ca.crt"))
     #expect(certificate.hasPrefix("-----BEGIN CERTIFICATE-----\n") && certificate.contains("-----END CERTIFICATE-----"))
     #expect(
-      rendered.all("Secret").compactMap { $0["metadata"]["name"].string }.sorted() == ["my-release-etcd-ca", "my-release-etcd-clients"],
+      rendered.all("Secret").compactMap { $0["metadata"]["name"].string }.sorted() == [
+        "my-release-etcd-ca", "my-release-etcd-clients",
+      ],
       "the members' CA and the clients'; no password Secret without auth")
     #expect(rendered.custom.isEmpty, "no Certificate without certManager")
 
@@ -60,7 +71,10 @@ struct ChartTLSAuthTests {
     #expect(args.contains("--tls-validity=2160h"))
     #expect(
       args.filter { $0.hasPrefix("--tls-san=") }
-        == ["my-release-etcd", "my-release-etcd.\(Self.ns)", "my-release-etcd.\(Self.ns).svc", "my-release-etcd.\(Self.ns).svc.cluster.local"]
+        == [
+          "my-release-etcd", "my-release-etcd.\(Self.ns)", "my-release-etcd.\(Self.ns).svc",
+          "my-release-etcd.\(Self.ns).svc.cluster.local",
+        ]
         .map { "--tls-san=\($0)" })
     #expect(!args.contains { $0.hasPrefix("--tls-cert-file") || $0.hasPrefix("--auth-password-file") })
     #expect(Self.mount(container, "ca")["mountPath"].string == "/etc/etcd-pilot/ca")
@@ -89,22 +103,28 @@ struct ChartTLSAuthTests {
       #expect(container[probe]["httpGet"]["scheme"].string == "HTTPS")
     }
     let plain = try await ChartTools.render(ChartValueSets.tlsOff).container
-    for probe in ["startupProbe", "livenessProbe", "readinessProbe"] { #expect(!plain[probe]["httpGet"]["scheme"].exists) }
+    for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
+      #expect(!plain[probe]["httpGet"]["scheme"].exists)
+    }
 
     // helm test presents the clients' certificate and checks the servers with the members' CA
     // certificate: it holds no CA key at all.
     let test = try rendered.one("Pod")
     Self.expectSecretVolume(test["spec"], "ca", secret: "my-release-etcd-ca", keys: ["ca.crt"])
-    Self.expectSecretVolume(test["spec"], "clients", secret: "my-release-etcd-clients", keys: ["ca.crt", "tls.crt", "tls.key"])
+    Self.expectSecretVolume(
+      test["spec"], "clients", secret: "my-release-etcd-clients", keys: ["ca.crt", "tls.crt", "tls.key"])
     #expect(test["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"].bool == true)
     #expect(
       Self.script(test).contains(
-        "--cacert=/etc/etcd-pilot/ca/ca.crt --cert=/etc/etcd-pilot/clients/tls.crt --key=/etc/etcd-pilot/clients/tls.key"),
+        "--cacert=/etc/etcd-pilot/ca/ca.crt --cert=/etc/etcd-pilot/clients/tls.crt --key=/etc/etcd-pilot/clients/tls.key"
+      ),
       "\(Self.script(test))")
     #expect(!Self.script(test).contains("certs client"))
   }
 
-  @Test("the clients' CA: its own ECDSA CA and the agents' client certificate (CN etcd-pilot) in <fullname>-clients, kept like the CA")
+  @Test(
+    "the clients' CA: its own ECDSA CA and the agents' client certificate (CN etcd-pilot) in <fullname>-clients, kept like the CA"
+  )
   func clientsCA() async throws {
     let rendered = try await ChartTools.render()
     let secret = try rendered.one("Secret", named: "my-release-etcd-clients")
@@ -120,12 +140,16 @@ struct ChartTLSAuthTests {
     for (key, file) in [("ca.crt", "clients-ca.crt"), ("tls.crt", "client.crt")] {
       try #require(secret.secretText(key)).write(toFile: "\(directory)/\(file)", atomically: true, encoding: .utf8)
     }
-    try #require(members.secretText("ca.crt")).write(toFile: "\(directory)/members-ca.crt", atomically: true, encoding: .utf8)
-    let verified = try ProcessOutput.run("/usr/bin/openssl", ["verify", "-CAfile", "\(directory)/clients-ca.crt", "\(directory)/client.crt"])
+    try #require(members.secretText("ca.crt")).write(
+      toFile: "\(directory)/members-ca.crt", atomically: true, encoding: .utf8)
+    let verified = try ProcessOutput.run(
+      "/usr/bin/openssl", ["verify", "-CAfile", "\(directory)/clients-ca.crt", "\(directory)/client.crt"])
     #expect(verified.exitCode == 0, "\(verified.output)")
-    let foreign = try ProcessOutput.run("/usr/bin/openssl", ["verify", "-CAfile", "\(directory)/members-ca.crt", "\(directory)/client.crt"])
+    let foreign = try ProcessOutput.run(
+      "/usr/bin/openssl", ["verify", "-CAfile", "\(directory)/members-ca.crt", "\(directory)/client.crt"])
     #expect(foreign.exitCode != 0, "the members' CA verifies the clients' certificate: \(foreign.output)")
-    let subject = try ProcessOutput.run("/usr/bin/openssl", ["x509", "-in", "\(directory)/client.crt", "-noout", "-subject"])
+    let subject = try ProcessOutput.run(
+      "/usr/bin/openssl", ["x509", "-in", "\(directory)/client.crt", "-noout", "-subject"])
     #expect(subject.output.contains("CN = etcd-pilot") || subject.output.contains("CN=etcd-pilot"), "\(subject.output)")
   }
 
@@ -135,7 +159,9 @@ struct ChartTLSAuthTests {
     let second = try await ChartTools.render()
     let firstKey = try first.one("Secret", named: "my-release-etcd-ca")["data"]["ca.key"].string
     let secondKey = try second.one("Secret", named: "my-release-etcd-ca")["data"]["ca.key"].string
-    #expect(try first.one("Secret", named: "my-release-etcd-clients")["data"]["ca.key"].string != second.one("Secret", named: "my-release-etcd-clients")["data"]["ca.key"].string)
+    #expect(
+      try first.one("Secret", named: "my-release-etcd-clients")["data"]["ca.key"].string
+        != second.one("Secret", named: "my-release-etcd-clients")["data"]["ca.key"].string)
     #expect(firstKey != nil && firstKey != secondKey)
     #expect(try first.statefulSet["spec"]["template"].canonical == second.statefulSet["spec"]["template"].canonical)
   }
@@ -184,12 +210,15 @@ struct ChartTLSAuthTests {
     let rendered = try await ChartTools.render(ChartValueSets.certManagerWithAuth)
     #expect(rendered.all("Secret").map { $0["metadata"]["name"].string } == ["my-release-etcd-auth"], "no CA Secret")
     let certificate = try rendered.one("Certificate", named: "my-release-etcd-tls")
-    #expect(CustomResources.certificateProblems(certificate).isEmpty, "\(CustomResources.certificateProblems(certificate))")
+    #expect(
+      CustomResources.certificateProblems(certificate).isEmpty, "\(CustomResources.certificateProblems(certificate))")
     #expect(certificate["apiVersion"].string == "cert-manager.io/v1")
     #expect(certificate["metadata"]["namespace"].string == Self.ns)
     let spec = certificate["spec"]
     #expect(spec["secretName"].string == "my-release-etcd-tls")
-    #expect(spec["issuerRef"].canonical == canonical(["name": "etcd-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"]))
+    #expect(
+      spec["issuerRef"].canonical
+        == canonical(["name": "etcd-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"]))
     #expect(spec["duration"].string == "4320h")
     #expect(spec["renewBefore"].string == "1440h")
     #expect(spec["privateKey"]["algorithm"].string == "ECDSA" && spec["privateKey"]["size"].int == 256)
@@ -198,9 +227,11 @@ struct ChartTLSAuthTests {
     let client = "my-release-etcd"
     #expect(
       spec["dnsNames"].strings == [
-        "*.\(headless)", "*.\(headless).\(Self.ns)", "*.\(headless).\(Self.ns).svc", "*.\(headless).\(Self.ns).svc.cluster.local",
+        "*.\(headless)", "*.\(headless).\(Self.ns)", "*.\(headless).\(Self.ns).svc",
+        "*.\(headless).\(Self.ns).svc.cluster.local",
         headless, "\(headless).\(Self.ns)", "\(headless).\(Self.ns).svc", "\(headless).\(Self.ns).svc.cluster.local",
-        client, "\(client).\(Self.ns)", "\(client).\(Self.ns).svc", "\(client).\(Self.ns).svc.cluster.local", "localhost",
+        client, "\(client).\(Self.ns)", "\(client).\(Self.ns).svc", "\(client).\(Self.ns).svc.cluster.local",
+        "localhost",
         "etcd.example.com",
       ])
     #expect(spec["ipAddresses"].strings == ["127.0.0.1", "10.0.0.5", "fd00::5"])
@@ -215,7 +246,8 @@ struct ChartTLSAuthTests {
         ])
     #expect(Self.mount(container, "tls")["mountPath"].string == "/etc/etcd-pilot/tls")
     #expect(Self.mount(container, "tls")["readOnly"].bool == true)
-    #expect(Self.mount(container, "tls")["subPath"].exists == false, "a subPath mount never sees cert-manager's renewals")
+    #expect(
+      Self.mount(container, "tls")["subPath"].exists == false, "a subPath mount never sees cert-manager's renewals")
     #expect(!Self.mount(container, "ca").exists)
     Self.expectSecretVolume(pod, "tls", secret: "my-release-etcd-tls", keys: ["tls.crt", "tls.key", "ca.crt"])
     let env = container["env"]
@@ -227,7 +259,9 @@ struct ChartTLSAuthTests {
     Self.expectSecretVolume(test["spec"], "tls", secret: "my-release-etcd-tls", keys: ["tls.crt", "tls.key", "ca.crt"])
     let script = Self.script(test)
     #expect(!script.contains("certs client"))
-    #expect(script.contains("--cacert=/etc/etcd-pilot/tls/ca.crt --cert=/etc/etcd-pilot/tls/tls.crt --key=/etc/etcd-pilot/tls/tls.key"))
+    #expect(
+      script.contains(
+        "--cacert=/etc/etcd-pilot/tls/ca.crt --cert=/etc/etcd-pilot/tls/tls.crt --key=/etc/etcd-pilot/tls/tls.key"))
   }
 
   @Test("cert-manager with the defaults: kind Issuer, no renewBefore (cert-manager's two thirds)")
@@ -236,7 +270,8 @@ struct ChartTLSAuthTests {
       "--set", "tls.certManager.enabled=true", "--set", "tls.certManager.issuerRef.name=etcd-ca",
     ])
     let spec = try rendered.one("Certificate")["spec"]
-    #expect(spec["issuerRef"].canonical == canonical(["name": "etcd-ca", "kind": "Issuer", "group": "cert-manager.io"]))
+    #expect(
+      spec["issuerRef"].canonical == canonical(["name": "etcd-ca", "kind": "Issuer", "group": "cert-manager.io"]))
     #expect(spec["duration"].string == "2160h")
     #expect(!spec["renewBefore"].exists)
     #expect(spec["ipAddresses"].strings == ["127.0.0.1"])
@@ -248,7 +283,9 @@ struct ChartTLSAuthTests {
     let rendered = try await ChartTools.render(["--set", "auth.enabled=true"])
     let secret = try rendered.one("Secret", named: "my-release-etcd-auth")
     #expect(secret["data"].keys == ["root-password"])
-    #expect(secret["metadata"]["annotations"]["helm.sh/resource-policy"].string == "keep", "etcd keeps the password in its data")
+    #expect(
+      secret["metadata"]["annotations"]["helm.sh/resource-policy"].string == "keep",
+      "etcd keeps the password in its data")
     let password = try #require(secret.secretText("root-password"))
     #expect(password.count == 32 && password.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }, "\(password)")
 
@@ -261,9 +298,12 @@ struct ChartTLSAuthTests {
     #expect(Self.mount(container, "auth")["readOnly"].bool == true)
     Self.expectSecretVolume(pod, "auth", secret: "my-release-etcd-auth", keys: ["root-password"])
     let env = container["env"]
-    #expect(env.array.compactMap { $0["name"].string } == ChartRenderTests.memberEnv + ["ETCDCTL_USER", "ETCDCTL_PASSWORD"])
+    #expect(
+      env.array.compactMap { $0["name"].string } == ChartRenderTests.memberEnv + ["ETCDCTL_USER", "ETCDCTL_PASSWORD"])
     #expect(env.env("ETCDCTL_USER")["value"].string == "root")
-    #expect(env.env("ETCDCTL_PASSWORD")["valueFrom"]["secretKeyRef"].canonical == canonical(["name": "my-release-etcd-auth", "key": "root-password"]))
+    #expect(
+      env.env("ETCDCTL_PASSWORD")["valueFrom"]["secretKeyRef"].canonical
+        == canonical(["name": "my-release-etcd-auth", "key": "root-password"]))
     // The password in env is justified for checkov (etcdctl reads no password file).
     #expect(set["metadata"]["annotations"].stringMap.values.contains { $0.hasPrefix("CKV_K8S_35=") })
 
@@ -314,15 +354,22 @@ struct ChartTLSAuthTests {
     let notes = try await ChartTools.notes()
     #expect(notes.contains("https://my-release-etcd.\(Self.ns).svc.cluster.local:2379"), "\(notes)")
     #expect(notes.contains("ETCDCTL_CACERT"))
-    #expect(notes.contains("kubectl get secret -n \(Self.ns) my-release-etcd-clients -o jsonpath='{.data.ca\\.key}'"), "\(notes)")
-    #expect(notes.contains("kubectl get secret -n \(Self.ns) my-release-etcd-ca -o jsonpath='{.data.ca\\.crt}' | base64 -d > members-ca.crt"))
+    #expect(
+      notes.contains("kubectl get secret -n \(Self.ns) my-release-etcd-clients -o jsonpath='{.data.ca\\.key}'"),
+      "\(notes)")
+    #expect(
+      notes.contains(
+        "kubectl get secret -n \(Self.ns) my-release-etcd-ca -o jsonpath='{.data.ca\\.crt}' | base64 -d > members-ca.crt"
+      ))
     #expect(notes.contains("etcd-pilot certs client my-app --ca-dir clients-ca --out tls"))
     #expect(notes.contains("--cacert members-ca.crt --cert tls/my-app.crt --key tls/my-app.key"))
     #expect(notes.contains("no pod holds the clients' CA key"))
     #expect(!notes.contains("root-password"))
 
     let withAuth = try await ChartTools.notes(ChartValueSets.certManagerWithAuth)
-    #expect(withAuth.contains("kubectl get secret -n \(Self.ns) my-release-etcd-auth -o jsonpath='{.data.root-password}'"), "\(withAuth)")
+    #expect(
+      withAuth.contains("kubectl get secret -n \(Self.ns) my-release-etcd-auth -o jsonpath='{.data.root-password}'"),
+      "\(withAuth)")
     #expect(withAuth.contains("--user root --password"))
     #expect(withAuth.contains("ClusterIssuer etcd-ca"))
     #expect(!withAuth.contains("certs client"))

@@ -35,19 +35,24 @@ enum ChartTools {
   }
 
   static func scratchDirectory(_ label: String) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-chart-\(label)-\(UUID().uuidString)").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-chart-\(label)-\(UUID().uuidString)"
+    ).path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }
 
   /// `helm template` with `values` (each one `--set`-style argument list), rendered into files.
-  static func render(release: String = "my-release", chart: String = ChartTools.chart, _ arguments: [String] = []) async throws -> Rendered {
+  static func render(
+    release: String = "my-release", chart: String = ChartTools.chart, _ arguments: [String] = []
+  ) async throws -> Rendered {
     let directory = try scratchDirectory("render")
     let result = try await helm(
       ["template", release, chart, "--namespace", namespace, "--output-dir", directory] + arguments)
     guard result.exitCode == 0 else {
       try? FileManager.default.removeItem(atPath: directory)
-      throw FixtureError("helm template \(arguments.joined(separator: " ")) failed (\(result.exitCode)):\n\(result.output)")
+      throw FixtureError(
+        "helm template \(arguments.joined(separator: " ")) failed (\(result.exitCode)):\n\(result.output)")
     }
     return try Rendered(directory: directory)
   }
@@ -60,17 +65,24 @@ enum ChartTools {
   /// A copy of the chart in which `lookup` answers as it would against a cluster holding these
   /// objects: `helm template` has no cluster, so in each template file the lookup text is replaced
   /// with the object, written as a template literal. The copy lives in `directory`.
-  static func chartCopy(in directory: String, lookups: [(files: [String], text: String, object: Any)]) throws -> String {
+  static func chartCopy(in directory: String, lookups: [(files: [String], text: String, object: Any)]) throws -> String
+  {
     let copied = "\(directory)/etcd"
     try FileManager.default.copyItem(atPath: chart, toPath: copied)
     for lookup in lookups {
-      let json = String(decoding: try JSONSerialization.data(withJSONObject: lookup.object, options: [.sortedKeys]), as: UTF8.self)
-      let literal = "(fromJson \"" + json.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\")"
+      let json = String(
+        decoding: try JSONSerialization.data(withJSONObject: lookup.object, options: [.sortedKeys]), as: UTF8.self)
+      let literal =
+        "(fromJson \"" + json.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        + "\")"
       for file in lookup.files {
         let path = "\(copied)/templates/\(file)"
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        guard text.contains(lookup.text) else { throw FixtureError("\(file) no longer looks its object up with \(lookup.text)") }
-        try text.replacingOccurrences(of: lookup.text, with: literal).write(toFile: path, atomically: true, encoding: .utf8)
+        guard text.contains(lookup.text) else {
+          throw FixtureError("\(file) no longer looks its object up with \(lookup.text)")
+        }
+        try text.replacingOccurrences(of: lookup.text, with: literal).write(
+          toFile: path, atomically: true, encoding: .utf8)
       }
     }
     return copied
@@ -78,16 +90,19 @@ enum ChartTools {
 
   /// `helm template` as `helm upgrade` renders against a cluster in which the generated Secrets
   /// (the CA's, the root password's) already hold `data` (base64 values).
-  static func renderWithSecretsInCluster(_ data: [String: String], _ arguments: [String] = []) async throws -> Rendered {
+  static func renderWithSecretsInCluster(_ data: [String: String], _ arguments: [String] = []) async throws -> Rendered
+  {
     let directory = try scratchDirectory("chart-copy")
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let copied = try chartCopy(in: directory, lookups: [(["secret-ca.yaml", "secret-auth.yaml"], secretLookup, ["data": data])])
+    let copied = try chartCopy(
+      in: directory, lookups: [(["secret-ca.yaml", "secret-auth.yaml"], secretLookup, ["data": data])])
     return try await render(chart: copied, arguments)
   }
 
   /// Runs `body` with a copy of the chart that renders as `helm upgrade` does against a cluster
   /// whose StatefulSet is `statefulSet` (as `kubectl get statefulset -o json` shows it).
-  static func withLiveStatefulSet<T>(_ statefulSet: [String: Any], _ body: (String) async throws -> T) async throws -> T {
+  static func withLiveStatefulSet<T>(_ statefulSet: [String: Any], _ body: (String) async throws -> T) async throws -> T
+  {
     let directory = try scratchDirectory("chart-copy")
     defer { try? FileManager.default.removeItem(atPath: directory) }
     return try await body(try chartCopy(in: directory, lookups: [(["_helpers.tpl"], statefulSetLookup, statefulSet)]))
@@ -97,11 +112,14 @@ enum ChartTools {
   static func renderFailure(chart: String = ChartTools.chart, _ arguments: [String]) async throws -> ProcessOutput {
     let directory = try scratchDirectory("render-bad")
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    return try await helm(["template", "my-release", chart, "--namespace", namespace, "--output-dir", directory] + arguments)
+    return try await helm(
+      ["template", "my-release", chart, "--namespace", namespace, "--output-dir", directory] + arguments)
   }
 
   /// Each case's values must fail `helm template`, saying `message`.
-  static func expectRefused(_ cases: [(arguments: [String], message: String)], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+  static func expectRefused(
+    _ cases: [(arguments: [String], message: String)], sourceLocation: SourceLocation = #_sourceLocation
+  ) async throws {
     for (arguments, message) in cases {
       let result = try await renderFailure(arguments)
       #expect(result.exitCode != 0, "accepted: \(arguments)", sourceLocation: sourceLocation)
@@ -229,7 +247,8 @@ struct YAMLValue: @unchecked Sendable, CustomStringConvertible {
   }
 
   func port(_ name: String) -> Int? {
-    array.first { $0["name"].string == name }?["containerPort"].int ?? array.first { $0["name"].string == name }?["port"].int
+    array.first { $0["name"].string == name }?["containerPort"].int
+      ?? array.first { $0["name"].string == name }?["port"].int
   }
 }
 

@@ -21,7 +21,8 @@ struct ChartToolsTests {
   func lint() async throws {
     for values in [
       [], ["--set", "replicas=5,storageClass=fast,resources.requests.cpu=500m,resources.limits.memory=1Gi"],
-      ChartValueSets.certManagerWithAuth, ChartValueSets.tlsOff, ChartValueSets.conventions, ChartValueSets.incubatorValues,
+      ChartValueSets.certManagerWithAuth, ChartValueSets.tlsOff, ChartValueSets.conventions,
+      ChartValueSets.incubatorValues,
     ] {
       for strict in [false, true] {
         let result = try await ChartTools.helm(["lint", ChartTools.chart] + (strict ? ["--strict"] : []) + values)
@@ -39,7 +40,8 @@ struct ChartToolsTests {
     func stringKeyed(_ raw: Any?) -> [String: Any]? {
       if let map = raw as? [String: Any] { return map }
       guard let map = raw as? [AnyHashable: Any] else { return nil }
-      return Dictionary(uniqueKeysWithValues: map.compactMap { key, value in (key.base as? String).map { ($0, value) } })
+      return Dictionary(
+        uniqueKeysWithValues: map.compactMap { key, value in (key.base as? String).map { ($0, value) } })
     }
     guard var object = stringKeyed(good.raw), var spec = stringKeyed(object["spec"]) else {
       Issue.record("the Certificate is not a map: \(good)")
@@ -53,7 +55,9 @@ struct ChartToolsTests {
     for fragment in ["spec.dnsName is not a field", "client-auth", "spec.issuerRef.name is required"] {
       #expect(problems.contains { $0.contains(fragment) }, "\(problems)")
     }
-    #expect(CustomResources.problems(YAMLValue(["apiVersion": "cert-manager.io/v1", "kind": "Issuer"])).count == 1, "an unknown kind is a problem")
+    #expect(
+      CustomResources.problems(YAMLValue(["apiVersion": "cert-manager.io/v1", "kind": "Issuer"])).count == 1,
+      "an unknown kind is a problem")
   }
 
   @Test("kubernetes-validate --strict rejects an unknown field (the validator is really strict)")
@@ -74,7 +78,8 @@ struct ChartToolsTests {
     """.write(toFile: file, atomically: true, encoding: .utf8)
     for version in ChartTools.kubernetesVersions {
       let result = try await ProcessOutput.runAsync(
-        try ChartTools.require(ChartTools.kubernetesValidate), ["--strict", "-k", version, file], timeout: .seconds(120))
+        try ChartTools.require(ChartTools.kubernetesValidate), ["--strict", "-k", version, file], timeout: .seconds(120)
+      )
       #expect(result.exitCode != 0, "kubernetes-validate -k \(version) accepted an unknown field: \(result.output)")
       #expect(result.output.contains("publishNotReadyAddress"), "\(result.output)")
     }

@@ -33,9 +33,12 @@ enum ChartValueSets {
     "--set", "peerPorts=12380",
     "--set", "storage=8Gi",
     "--set", "storageClass=standard",
-    "--set", "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=zone",
-    "--set", "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=In",
-    "--set", "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values[0]=a",
+    "--set",
+    "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=zone",
+    "--set",
+    "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=In",
+    "--set",
+    "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values[0]=a",
     "--set", "nodeSelector.disktype=ssd",
     "--set", "tolerations[0].key=dedicated",
     "--set", "tolerations[0].operator=Equal",
@@ -121,8 +124,10 @@ enum ChartValueSets {
     "--set", "podLabels.tier=data",
     "--set-json", #"extraVolumes=[{"name":"scripts","configMap":{"name":"etcd-scripts","defaultMode":292}}]"#,
     "--set-json", #"extraVolumeMounts=[{"name":"scripts","mountPath":"/opt/scripts","readOnly":true}]"#,
-    "--set-json", #"initContainers=[\#(hardenedContainer("wait-for-dns", command: #"["sh","-c","until nslookup kubernetes.default; do sleep 1; done"]"#))]"#,
-    "--set-json", #"sidecars=[\#(hardenedContainer("log-shipper", command: #"["sh","-c","exec tail -F /opt/scripts/README"]"#, probes: true))]"#,
+    "--set-json",
+    #"initContainers=[\#(hardenedContainer("wait-for-dns", command: #"["sh","-c","until nslookup kubernetes.default; do sleep 1; done"]"#))]"#,
+    "--set-json",
+    #"sidecars=[\#(hardenedContainer("log-shipper", command: #"["sh","-c","exec tail -F /opt/scripts/README"]"#, probes: true))]"#,
     "--set-json", #"envFrom=[{"configMapRef":{"name":"etcd-env"}}]"#,
     "--set", "startupProbe.failureThreshold=120",
     "--set", "livenessProbe.periodSeconds=20",
@@ -186,7 +191,8 @@ enum ChartValueSets {
   /// `incubatorValuesFile` where helm can read it (one file in the temporary directory, rewritten
   /// by each run; a failed write shows as helm not finding it).
   static let incubatorValues: [String] = {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-chart-incubator-values.yaml").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-chart-incubator-values.yaml")
+      .path
     try? incubatorValuesFile.write(toFile: path, atomically: true, encoding: .utf8)
     return ["-f", path]
   }()

@@ -14,7 +14,9 @@ struct ReleaseToolingTests {
     let result = try await ReleaseFiles.actionlint(["-verbose"] + workflows)
     #expect(result.exitCode == 0, "\(result.output)")
     #expect(result.output.contains("Found 0 errors in \(workflows.count) files"), "\(result.output)")
-    #expect(!result.output.contains(#"Rule "shellcheck" was disabled"#), "shellcheck must check the run: scripts: \(result.output)")
+    #expect(
+      !result.output.contains(#"Rule "shellcheck" was disabled"#),
+      "shellcheck must check the run: scripts: \(result.output)")
 
     // The same workflow with three faults: an untrusted value in a script, an unquoted variable
     // (shellcheck), a property the github context does not have.
@@ -23,13 +25,17 @@ struct ReleaseToolingTests {
     let broken = try String(contentsOfFile: "\(RepositoryRoot.path)/.github/workflows/ci.yml", encoding: .utf8)
       .replacingOccurrences(
         of: "        run: bash .ci/run\n",
-        with: "        run: bash .ci/run ${{ github.event.pull_request.title }} $NAME\n      - run: echo \"${{ github.nothing }}\"\n")
+        with:
+          "        run: bash .ci/run ${{ github.event.pull_request.title }} $NAME\n      - run: echo \"${{ github.nothing }}\"\n"
+      )
     #expect(broken.contains("github.nothing"), "ci.yml no longer runs bash .ci/run")
     try broken.write(toFile: "\(directory)/ci.yml", atomically: true, encoding: .utf8)
     let flagged = try await ReleaseFiles.actionlint(["-no-color", "\(directory)/ci.yml"])
     #expect(flagged.exitCode == 1, "\(flagged.output)")
     #expect(flagged.output.split(separator: "\n").filter { $0.contains("/ci.yml:") }.count == 3, "\(flagged.output)")
-    for fragment in [#""github.event.pull_request.title" is potentially untrusted"#, "SC2086", #"property "nothing" is not defined"#] {
+    for fragment in [
+      #""github.event.pull_request.title" is potentially untrusted"#, "SC2086", #"property "nothing" is not defined"#,
+    ] {
       #expect(flagged.output.contains(fragment), "\(fragment): \(flagged.output)")
     }
   }
@@ -70,11 +76,17 @@ struct ReleaseToolingTests {
     let result = try await ReleaseFiles.hadolint(["--format", "json", "--failure-threshold", "style", dockerfile])
     #expect(result.exitCode == 0, "\(result.output)")
     #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "\(result.output)")
-    #expect(!FileManager.default.fileExists(atPath: "\(RepositoryRoot.path)/.hadolint.yaml"), "ignores belong in the Dockerfile, each with its reason")
-    let lines = try String(contentsOfFile: dockerfile, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    #expect(
+      !FileManager.default.fileExists(atPath: "\(RepositoryRoot.path)/.hadolint.yaml"),
+      "ignores belong in the Dockerfile, each with its reason")
+    let lines = try String(contentsOfFile: dockerfile, encoding: .utf8).split(
+      separator: "\n", omittingEmptySubsequences: false
+    ).map(String.init)
     for (index, line) in lines.enumerated() where line.contains("hadolint ignore=") {
       let reason = index > 0 ? lines[index - 1] : ""
-      #expect(reason.hasPrefix("#") && !reason.contains("hadolint") && reason.count > 12, "an ignore without its reason on the line above: \(line)")
+      #expect(
+        reason.hasPrefix("#") && !reason.contains("hadolint") && reason.count > 12,
+        "an ignore without its reason on the line above: \(line)")
     }
 
     let directory = try ChartTools.scratchDirectory("hadolint-negative")
@@ -84,14 +96,17 @@ struct ReleaseToolingTests {
     RUN apt-get update && apt-get install -y curl
     RUN cd /tmp && echo $HOME
     """.write(toFile: "\(directory)/Dockerfile", atomically: true, encoding: .utf8)
-    let flagged = try await ReleaseFiles.hadolint(["--format", "json", "--failure-threshold", "style", "\(directory)/Dockerfile"])
+    let flagged = try await ReleaseFiles.hadolint([
+      "--format", "json", "--failure-threshold", "style", "\(directory)/Dockerfile",
+    ])
     #expect(flagged.exitCode != 0, "\(flagged.output)")
     for code in ["DL3007", "DL3008", "DL3003", "SC2086"] {
       #expect(flagged.output.contains("\"\(code)\""), "\(code): \(flagged.output)")
     }
   }
 
-  @Test("the Dockerfile pins its base images by digest, builds etcd-pilot as non-root, and the final image runs as 10001")
+  @Test(
+    "the Dockerfile pins its base images by digest, builds etcd-pilot as non-root, and the final image runs as 10001")
   func dockerfileShape() throws {
     let dockerfile = try ReleaseFiles.dockerfile()
     let arguments = ReleaseFiles.globalArguments(dockerfile)
@@ -114,10 +129,11 @@ struct ReleaseToolingTests {
     // What the final image holds besides the base: the three etcd binaries and etcd-pilot.
     let final = try #require(dockerfile.lastIndex { $0.hasPrefix("FROM ") })
     let copies = dockerfile[final...].filter { $0.hasPrefix("COPY ") }
-    #expect(copies == [
-      "COPY --from=etcd /etcd/etcd /etcd/etcdctl /etcd/etcdutl /usr/local/bin/",
-      "COPY --from=build /home/builder/out/etcd-pilot /usr/local/bin/etcd-pilot",
-    ])
+    #expect(
+      copies == [
+        "COPY --from=etcd /etcd/etcd /etcd/etcdctl /etcd/etcdutl /usr/local/bin/",
+        "COPY --from=build /home/builder/out/etcd-pilot /usr/local/bin/etcd-pilot",
+      ])
 
     // The build context: no .git or local tools; Package.resolved, when present, goes in.
     let ignored = try String(contentsOfFile: "\(RepositoryRoot.path)/.dockerignore", encoding: .utf8)
@@ -140,16 +156,23 @@ struct ReleaseToolingTests {
     let versions = image["etcd"].strings
     let platforms = ReleaseFiles.platforms(image)
     #expect(platforms == ["linux/amd64", "linux/arm64"])
-    #expect(versions.count == 2 && versions.contains { $0.hasPrefix("3.6.") } && versions.contains { $0.hasPrefix("3.5.") }, "one image per supported line: \(versions)")
-    #expect(release["jobs"]["publish"]["strategy"]["matrix"]["etcd"].strings == versions, "publish signs what image built")
+    #expect(
+      versions.count == 2 && versions.contains { $0.hasPrefix("3.6.") } && versions.contains { $0.hasPrefix("3.5.") },
+      "one image per supported line: \(versions)")
+    #expect(
+      release["jobs"]["publish"]["strategy"]["matrix"]["etcd"].strings == versions, "publish signs what image built")
     let ci = try ReleaseFiles.workflow("ci.yml")["jobs"]["image"]["strategy"]["matrix"]
     #expect(ci["etcd"].strings == versions, "CI builds the lines the release publishes")
     #expect(ReleaseFiles.platforms(ci) == platforms, "CI builds the platforms the release publishes")
 
-    #expect(ReleaseFiles.missingChecksums(sums, versions: versions, platforms: platforms + ReleaseFiles.platforms(ci)).isEmpty,
-            "\(ReleaseFiles.missingChecksums(sums, versions: versions, platforms: platforms))")
+    #expect(
+      ReleaseFiles.missingChecksums(sums, versions: versions, platforms: platforms + ReleaseFiles.platforms(ci))
+        .isEmpty,
+      "\(ReleaseFiles.missingChecksums(sums, versions: versions, platforms: platforms))")
     let defaultVersion = try #require(ReleaseFiles.globalArguments(dockerfile)["ETCD_VERSION"])
-    #expect(defaultVersion == versions.first && defaultVersion.hasPrefix("3.6."), "the default image is the newest 3.6: \(defaultVersion)")
+    #expect(
+      defaultVersion == versions.first && defaultVersion.hasPrefix("3.6."),
+      "the default image is the newest 3.6: \(defaultVersion)")
 
     // The check itself: a table without one line is caught, naming what is missing.
     let arm = "etcd-v\(versions[1])-linux-arm64.tar.gz"
@@ -178,7 +201,9 @@ struct ReleaseToolingTests {
     #expect(chart["appVersion"].string == etcd)
     #expect(chart["home"].string == "https://github.com/etcd-pilot/etcd-pilot")
     #expect(chart["sources"].strings.contains("https://github.com/etcd-pilot/etcd-pilot"))
-    #expect(chart["maintainers"].array.contains { $0["name"].string != nil && $0["url"].string != nil }, "\(chart["maintainers"])")
+    #expect(
+      chart["maintainers"].array.contains { $0["name"].string != nil && $0["url"].string != nil },
+      "\(chart["maintainers"])")
     let lint = try await ChartTools.helm(["lint", "--strict", archive])
     #expect(lint.exitCode == 0 && lint.output.contains("0 chart(s) failed"), "\(lint.output)")
 
@@ -188,54 +213,74 @@ struct ReleaseToolingTests {
       #expect(["true", "false"].contains(annotations[flag].string ?? ""), "\(flag): \(annotations[flag])")
     }
     let links = YAMLValue(try Yams.load(yaml: try #require(annotations["artifacthub.io/links"].string))).array
-    #expect(links.count >= 2 && links.allSatisfy { $0["name"].string != nil && ($0["url"].string ?? "").hasPrefix("https://") }, "\(links)")
+    #expect(
+      links.count >= 2
+        && links.allSatisfy { $0["name"].string != nil && ($0["url"].string ?? "").hasPrefix("https://") }, "\(links)")
     let changes = YAMLValue(try Yams.load(yaml: try #require(annotations["artifacthub.io/changes"].string))).array
     #expect(!changes.isEmpty)
     for change in changes {
-      #expect(["added", "changed", "deprecated", "removed", "fixed", "security"].contains(change["kind"].string ?? ""), "\(change)")
+      #expect(
+        ["added", "changed", "deprecated", "removed", "fixed", "security"].contains(change["kind"].string ?? ""),
+        "\(change)")
       #expect(!(change["description"].string ?? "").isEmpty, "\(change)")
     }
     let images = YAMLValue(try Yams.load(yaml: try #require(annotations["artifacthub.io/images"].string))).array
     let versions = try ReleaseFiles.workflow("release.yml")["jobs"]["image"]["strategy"]["matrix"]["etcd"].strings
-    #expect(images.compactMap { $0["image"].string } == versions.map { "ghcr.io/etcd-pilot/etcd-pilot:\($0)" }, "\(images)")
+    #expect(
+      images.compactMap { $0["image"].string } == versions.map { "ghcr.io/etcd-pilot/etcd-pilot:\($0)" }, "\(images)")
     #expect(images.allSatisfy { $0["platforms"].strings == ["linux/amd64", "linux/arm64"] }, "\(images)")
   }
 
   @Test("the release is one number: BuildInfo.release, the chart's version, CHANGELOG.md's newest section")
   func releaseAgrees() throws {
     let release = try ReleaseFiles.sourceRelease()
-    let chart = YAMLValue(try Yams.load(yaml: try String(contentsOfFile: "\(ChartTools.chart)/Chart.yaml", encoding: .utf8)))
+    let chart = YAMLValue(
+      try Yams.load(yaml: try String(contentsOfFile: "\(ChartTools.chart)/Chart.yaml", encoding: .utf8)))
     #expect(chart["version"].string == release)
     let changelog = try String(contentsOfFile: "\(RepositoryRoot.path)/CHANGELOG.md", encoding: .utf8)
     let newest = changelog.split(separator: "\n").first { $0.hasPrefix("## [") }
-    #expect(newest == "## [\(release)]", "the release workflow publishes this section as the notes: \(newest ?? "none")")
+    #expect(
+      newest == "## [\(release)]", "the release workflow publishes this section as the notes: \(newest ?? "none")")
   }
 
   /// A checkout's chart must name an image the release builds: its appVersion is the Dockerfile's
   /// default etcd (the newest 3.6 whose published SHA-256 the Dockerfile carries).
   @Test("the chart's appVersion is the image the Dockerfile builds by default")
   func appVersionIsBuilt() throws {
-    let chart = YAMLValue(try Yams.load(yaml: try String(contentsOfFile: "\(ChartTools.chart)/Chart.yaml", encoding: .utf8)))
+    let chart = YAMLValue(
+      try Yams.load(yaml: try String(contentsOfFile: "\(ChartTools.chart)/Chart.yaml", encoding: .utf8)))
     let built = ReleaseFiles.globalArguments(try ReleaseFiles.dockerfile())["ETCD_VERSION"]
-    #expect(chart["appVersion"].string == built, "appVersion \(chart["appVersion"]) vs the Dockerfile's ETCD_VERSION \(built ?? "none")")
+    #expect(
+      chart["appVersion"].string == built,
+      "appVersion \(chart["appVersion"]) vs the Dockerfile's ETCD_VERSION \(built ?? "none")")
   }
 
-  @Test("the READMEs' install commands: the OCI chart at the release, and the air-gapped three that render the image built")
+  @Test(
+    "the READMEs' install commands: the OCI chart at the release, and the air-gapped three that render the image built")
   func readmeInstall() async throws {
     let release = try ReleaseFiles.sourceRelease()
     let versions = try ReleaseFiles.workflow("release.yml")["jobs"]["image"]["strategy"]["matrix"]["etcd"].strings
     for readme in ["README.md", "charts/etcd/README.md"] {
-      let lines = try String(contentsOfFile: "\(RepositoryRoot.path)/\(readme)", encoding: .utf8).split(separator: "\n").map(String.init)
+      let lines = try String(contentsOfFile: "\(RepositoryRoot.path)/\(readme)", encoding: .utf8).split(separator: "\n")
+        .map(String.init)
       let oci = lines.filter { $0.hasPrefix("helm install my-etcd oci://") }
-      #expect(oci == ["helm install my-etcd oci://ghcr.io/etcd-pilot/charts/etcd --version \(release) --namespace etcd --create-namespace"], "\(readme): \(oci)")
+      #expect(
+        oci == [
+          "helm install my-etcd oci://ghcr.io/etcd-pilot/charts/etcd --version \(release) --namespace etcd --create-namespace"
+        ], "\(readme): \(oci)")
       // The release workflow pushes the chart to oci://ghcr.io/<owner>/charts, as etcd-<version>.
       let build = try #require(lines.first { $0.hasPrefix("docker build ") }, "\(readme) has no docker build")
       let push = try #require(lines.first { $0.hasPrefix("docker push ") }, "\(readme) has no docker push")
-      let install = try #require(lines.first { $0.hasPrefix("helm install my-etcd charts/etcd ") && $0.contains("--set") }, "\(readme)")
-      let tag = try #require(build.split(separator: " ").drop { $0 != "-t" }.dropFirst().first.map(String.init), "\(build)")
+      let install = try #require(
+        lines.first { $0.hasPrefix("helm install my-etcd charts/etcd ") && $0.contains("--set") }, "\(readme)")
+      let tag = try #require(
+        build.split(separator: " ").drop { $0 != "-t" }.dropFirst().first.map(String.init), "\(build)")
       #expect(push == "docker push \(tag)")
-      #expect(versions.contains(String(tag.split(separator: ":").last ?? "")), "\(tag): a version the Dockerfile has sums for")
-      let set = try #require(install.split(separator: " ").drop { $0 != "--set" }.dropFirst().first.map(String.init), "\(install)")
+      #expect(
+        versions.contains(String(tag.split(separator: ":").last ?? "")), "\(tag): a version the Dockerfile has sums for"
+      )
+      let set = try #require(
+        install.split(separator: " ").drop { $0 != "--set" }.dropFirst().first.map(String.init), "\(install)")
       let rendered = try await ChartTools.render(["--set", set])
       #expect(try rendered.container["image"].string == tag, "\(readme): \(install)")
     }
@@ -251,19 +296,25 @@ struct ReleaseToolingTests {
     for fragment in ["3.4, 3.5, 3.6", "tested with 3.4.23, 3.5.1", "3.6 supported by design"] {
       #expect(line.contains(fragment), "\(fragment): \(line)")
     }
-    let head = try ProcessOutput.run("/usr/bin/env", ["git", "-C", RepositoryRoot.path, "rev-parse", "HEAD"], timeout: 30)
+    let head = try ProcessOutput.run(
+      "/usr/bin/env", ["git", "-C", RepositoryRoot.path, "rev-parse", "HEAD"], timeout: 30)
     guard head.exitCode == 0 else {
       #expect(line.contains("commit unknown"), "outside a git checkout the commit is unknown: \(line)")
       return
     }
     let commit = head.output.trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(commit.count == 40)
-    let clean = try ProcessOutput.run("/usr/bin/env", ["git", "-C", RepositoryRoot.path, "diff", "--quiet", "HEAD", "--"], timeout: 30)
+    let clean = try ProcessOutput.run(
+      "/usr/bin/env", ["git", "-C", RepositoryRoot.path, "diff", "--quiet", "HEAD", "--"], timeout: 30)
     let expected = clean.exitCode == 0 ? "commit \(commit);" : "commit \(commit)-dirty;"
-    #expect(line.contains(expected), "built from another tree than the checkout's (rebuild with swift build before the tests): \(line), checkout \(expected)")
+    #expect(
+      line.contains(expected),
+      "built from another tree than the checkout's (rebuild with swift build before the tests): \(line), checkout \(expected)"
+    )
   }
 
-  @Test("build-commit.sh: the checkout's commit, -dirty, unknown without git, a given commit, one clear line for a bad one")
+  @Test(
+    "build-commit.sh: the checkout's commit, -dirty, unknown without git, a given commit, one clear line for a bad one")
   func buildCommitScript() throws {
     let script = "\(RepositoryRoot.path)/Plugins/BuildInfoPlugin/build-commit.sh"
     let directory = try ChartTools.scratchDirectory("build-commit")
@@ -302,22 +353,30 @@ struct ReleaseToolingTests {
 
     let bad = try ProcessOutput.run("/bin/sh", [script, directory, out, "main; rm -rf /"], timeout: 30)
     #expect(bad.exitCode == 1)
-    #expect(bad.output == "ETCD_PILOT_COMMIT=main; rm -rf / is not a git commit: give 7 to 40 lower-case hex digits (git rev-parse HEAD), or leave it unset\n", "\(bad.output)")
-    #expect(try String(contentsOfFile: out, encoding: .utf8).contains("0123abc"), "a refused commit leaves the last file")
+    #expect(
+      bad.output
+        == "ETCD_PILOT_COMMIT=main; rm -rf / is not a git commit: give 7 to 40 lower-case hex digits (git rev-parse HEAD), or leave it unset\n",
+      "\(bad.output)")
+    #expect(
+      try String(contentsOfFile: out, encoding: .utf8).contains("0123abc"), "a refused commit leaves the last file")
   }
 
   @Test("ShellCheck finds nothing in the release's scripts (its broken input: actionlint's SC2086 above)")
   func scriptsShellCheck() async throws {
-    let scripts = ["scripts/setup-release-tools.sh", "scripts/setup-chart-tools.sh", "Plugins/BuildInfoPlugin/build-commit.sh"]
-      .map { "\(RepositoryRoot.path)/\($0)" }
+    let scripts = [
+      "scripts/setup-release-tools.sh", "scripts/setup-chart-tools.sh", "Plugins/BuildInfoPlugin/build-commit.sh",
+    ]
+    .map { "\(RepositoryRoot.path)/\($0)" }
     let result = try await ProcessOutput.runAsync(
-      try ChartTools.require("\(ReleaseFiles.venv)/shellcheck"), ["--format", "gcc", "--severity", "style"] + scripts, timeout: .seconds(60))
+      try ChartTools.require("\(ReleaseFiles.venv)/shellcheck"), ["--format", "gcc", "--severity", "style"] + scripts,
+      timeout: .seconds(60))
     #expect(result.exitCode == 0 && result.output.isEmpty, "\(result.output)")
   }
 
   @Test("scripts/setup-release-tools.sh is idempotent: a second run installs nothing and prints the pinned versions")
   func setupIdempotent() throws {
-    let result = try ProcessOutput.run("/bin/bash", ["\(RepositoryRoot.path)/scripts/setup-release-tools.sh"], timeout: 300)
+    let result = try ProcessOutput.run(
+      "/bin/bash", ["\(RepositoryRoot.path)/scripts/setup-release-tools.sh"], timeout: 300)
     #expect(result.exitCode == 0, "\(result.output)")
     #expect(!result.output.contains("installing"), "\(result.output)")
     for fragment in ["actionlint 1.14.0", "Haskell Dockerfile Linter 2.15.1", "shellcheck 0.11.0"] {
@@ -333,11 +392,13 @@ enum ReleaseFiles {
   static func actionlint(_ arguments: [String]) async throws -> ProcessOutput {
     try await ProcessOutput.runAsync(
       try ChartTools.require("\(venv)/actionlint"),
-      ["-shellcheck", try ChartTools.require("\(venv)/shellcheck"), "-pyflakes", ""] + arguments, timeout: .seconds(120))
+      ["-shellcheck", try ChartTools.require("\(venv)/shellcheck"), "-pyflakes", ""] + arguments, timeout: .seconds(120)
+    )
   }
 
   static func hadolint(_ arguments: [String]) async throws -> ProcessOutput {
-    try await ProcessOutput.runAsync(try ChartTools.require("\(venv)/hadolint"), ["--no-color"] + arguments, timeout: .seconds(120))
+    try await ProcessOutput.runAsync(
+      try ChartTools.require("\(venv)/hadolint"), ["--no-color"] + arguments, timeout: .seconds(120))
   }
 
   /// Every workflow file, sorted.
@@ -348,7 +409,9 @@ enum ReleaseFiles {
   }
 
   static func workflow(_ name: String) throws -> YAMLValue {
-    YAMLValue(try Yams.load(yaml: try String(contentsOfFile: "\(RepositoryRoot.path)/.github/workflows/\(name)", encoding: .utf8)))
+    YAMLValue(
+      try Yams.load(
+        yaml: try String(contentsOfFile: "\(RepositoryRoot.path)/.github/workflows/\(name)", encoding: .utf8)))
   }
 
   /// A matrix's platforms: its `platform` list and those its `include` entries add.
@@ -375,7 +438,12 @@ enum ReleaseFiles {
     var current = ""
     for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
       let line = String(raw)
-      if current.isEmpty && (line.trimmingCharacters(in: .whitespaces).hasPrefix("#") || line.trimmingCharacters(in: .whitespaces).isEmpty) { continue }
+      if current.isEmpty
+        && (line.trimmingCharacters(in: .whitespaces).hasPrefix("#")
+          || line.trimmingCharacters(in: .whitespaces).isEmpty)
+      {
+        continue
+      }
       if line.hasSuffix("\\") {
         current += line.dropLast() + " "
       } else {
@@ -403,7 +471,9 @@ enum ReleaseFiles {
 
   /// ETCD_SHA256SUMS: file name → SHA-256.
   static func etcdChecksums(_ lines: [String]) throws -> [String: String] {
-    guard let table = globalArguments(lines)["ETCD_SHA256SUMS"] else { throw FixtureError("the Dockerfile has no ARG ETCD_SHA256SUMS") }
+    guard let table = globalArguments(lines)["ETCD_SHA256SUMS"] else {
+      throw FixtureError("the Dockerfile has no ARG ETCD_SHA256SUMS")
+    }
     let words = table.split(whereSeparator: \.isWhitespace).map(String.init)
     guard words.count % 2 == 0 else { throw FixtureError("ETCD_SHA256SUMS is not pairs of <sha256> <file>: \(table)") }
     var sums: [String: String] = [:]

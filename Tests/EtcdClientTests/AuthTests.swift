@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Auth", .serialized, .timeLimit(.minutes(10)))
 struct AuthTests {
-  @Test("users and roles; auth on: anonymous refused, wrong password refused, right one works; auth off again", arguments: EtcdVersion.allCases)
+  @Test(
+    "users and roles; auth on: anonymous refused, wrong password refused, right one works; auth off again",
+    arguments: EtcdVersion.allCases)
   func authOnAndOff(version: EtcdVersion) async throws {
     try await withCluster(size: 1, version: version) { cluster in
       try await cluster.withClient { admin in

@@ -21,7 +21,9 @@ struct ClusterTests {
     }
   }
 
-  @Test("a learner is added, started, caught up and promoted, then removed; an unstarted member is updated", arguments: EtcdVersion.allCases)
+  @Test(
+    "a learner is added, started, caught up and promoted, then removed; an unstarted member is updated",
+    arguments: EtcdVersion.allCases)
   func learnerLifecycle(version: EtcdVersion) async throws {
     try await withCluster(size: 1, version: version) { cluster in
       try await cluster.withClient { etcd in

@@ -72,7 +72,8 @@ struct FailoverTests {
 
   @Test("endpoint parsing: schemes, ports, IPv6, and clear errors for malformed URLs")
   func parsing() throws {
-    #expect(try EtcdEndpoint(parsing: "http://10.0.0.1:2379") == EtcdEndpoint(scheme: .http, host: "10.0.0.1", port: 2379))
+    #expect(
+      try EtcdEndpoint(parsing: "http://10.0.0.1:2379") == EtcdEndpoint(scheme: .http, host: "10.0.0.1", port: 2379))
     #expect(try EtcdEndpoint(parsing: "https://etcd-0.etcd.default.svc:2379").scheme == .https)
     #expect(try EtcdEndpoint(parsing: "127.0.0.1:12379").port == 12379)
     #expect(try EtcdEndpoint(parsing: "http://[::1]:2379").host == "::1")

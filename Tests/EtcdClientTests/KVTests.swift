@@ -5,7 +5,9 @@ import Testing
 
 @Suite("KV", .serialized, .timeLimit(.minutes(10)))
 struct KVTests {
-  @Test("put, get a key, a prefix, a range; limit, revision, serializable, keys-only, count-only", arguments: EtcdVersion.allCases)
+  @Test(
+    "put, get a key, a prefix, a range; limit, revision, serializable, keys-only, count-only",
+    arguments: EtcdVersion.allCases)
   func getVariants(version: EtcdVersion) async throws {
     try await withCluster(size: 1, version: version) { cluster in
       try await cluster.withClient { etcd in

@@ -32,7 +32,9 @@ struct LeaseTests {
     }
   }
 
-  @Test("a chosen lease ID; keepAlive keeps a short lease past its TTL; without it the lease expires", arguments: EtcdVersion.allCases)
+  @Test(
+    "a chosen lease ID; keepAlive keeps a short lease past its TTL; without it the lease expires",
+    arguments: EtcdVersion.allCases)
   func keepAliveStream(version: EtcdVersion) async throws {
     try await withCluster(size: 1, version: version) { cluster in
       try await cluster.withClient { etcd in

@@ -6,19 +6,23 @@ import Testing
 
 @Suite("TLS", .serialized, .timeLimit(.minutes(10)))
 struct TLSTests {
-  @Test("mTLS with a test CA: reads and writes work; plaintext, a missing certificate or another CA are refused", arguments: EtcdVersion.allCases)
+  @Test(
+    "mTLS with a test CA: reads and writes work; plaintext, a missing certificate or another CA are refused",
+    arguments: EtcdVersion.allCases)
   func mutualTLS(version: EtcdVersion) async throws {
     try await withCluster(size: 3, version: version, tls: true) { cluster in
       let pki = try #require(cluster.tls)
       try await cluster.withClient { etcd in
         try await etcd.put("secure", "yes")
         #expect(try await etcd.get("secure").kvs.first?.valueString == "yes")
-        #expect(try await etcd.memberList().members.allSatisfy { $0.clientURLs.allSatisfy { $0.hasPrefix("https://") } })
+        #expect(
+          try await etcd.memberList().members.allSatisfy { $0.clientURLs.allSatisfy { $0.hasPrefix("https://") } })
       }
 
       let endpoint = cluster.servers[0].endpoint
       // No client certificate: the server requires one.
-      try await withEtcdClient(.init(endpoints: [endpoint], tls: .init(caFile: pki.caFile), callTimeout: .seconds(3))) { etcd in
+      try await withEtcdClient(.init(endpoints: [endpoint], tls: .init(caFile: pki.caFile), callTimeout: .seconds(3))) {
+        etcd in
         let error = await #expect(throws: EtcdError.self, "a client without a certificate was served") {
           _ = try await etcd.get("secure")
         }

@@ -31,7 +31,8 @@ struct WatchTests {
     }
   }
 
-  @Test("watch from now sees only later changes; a compacted start revision is reported", arguments: EtcdVersion.allCases)
+  @Test(
+    "watch from now sees only later changes; a compacted start revision is reported", arguments: EtcdVersion.allCases)
   func fromNowAndCompacted(version: EtcdVersion) async throws {
     try await withCluster(size: 1, version: version) { cluster in
       try await cluster.withClient { etcd in
@@ -85,7 +86,9 @@ struct WatchTests {
                 for index in 0..<40 {
                   if index == 10 { await first.kill() }
                   // A put lost with the leader is retried: the value may then arrive twice.
-                  _ = try await eventually("put s/\(index)") { try await writer.put("s/\(String(format: "%03d", index))", "\(index)") }
+                  _ = try await eventually("put s/\(index)") {
+                    try await writer.put("s/\(String(format: "%03d", index))", "\(index)")
+                  }
                   try await Task.sleep(for: .milliseconds(25))
                 }
                 return nil

@@ -25,7 +25,9 @@ struct BackupCommandTests {
     try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".db") }.sorted()
   }
 
-  @Test("a backup of 3 members restores into a new etcd that serves every acknowledged write", arguments: EtcdVersion.allCases)
+  @Test(
+    "a backup of 3 members restores into a new etcd that serves every acknowledged write",
+    arguments: EtcdVersion.allCases)
   func backupRestores(version: EtcdVersion) async throws {
     try await withCluster(size: 3, version: version) { cluster in
       let (lastRevision, clusterID, leader) = try await cluster.withClient { etcd in
@@ -48,7 +50,8 @@ struct BackupCommandTests {
 
       // The record beside it says what it holds.
       let record = try #require(
-        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file + ".json"))) as? [String: Any])
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file + ".json"))) as? [String: Any]
+      )
       #expect(record["clusterID"] as? String == clusterID.etcdHex)
       #expect(record["memberName"] as? String == leader)
       #expect(record["fromLeader"] as? Bool == true)
@@ -64,9 +67,12 @@ struct BackupCommandTests {
       let restored = try cluster.makeServer(name: "restored")
       let restore = try ProcessOutput.run(
         version.snapshotTool,
-        ["snapshot", "restore", file, "--data-dir", restored.dataDirectory, "--name", restored.name,
-         "--initial-cluster", "\(restored.name)=\(restored.peerURL)", "--initial-advertise-peer-urls", restored.peerURL,
-         "--initial-cluster-token", "restored"])
+        [
+          "snapshot", "restore", file, "--data-dir", restored.dataDirectory, "--name", restored.name,
+          "--initial-cluster", "\(restored.name)=\(restored.peerURL)", "--initial-advertise-peer-urls",
+          restored.peerURL,
+          "--initial-cluster-token", "restored",
+        ])
       #expect(restore.exitCode == 0, "\(restore.output)")
       try await restored.start(initialCluster: "\(restored.name)=\(restored.peerURL)", state: "new", token: "restored")
       try await cluster.waitUntilHealthy([restored])
@@ -99,7 +105,9 @@ struct BackupCommandTests {
         #expect(result.exitCode == 0, "\(result.output)")
         lines.append(result.output)
       }
-      #expect(lines[0].contains("removed 1 unfinished, left by a stopped backup: etcd-20200101T000000Z.db.part"), "\(lines[0])")
+      #expect(
+        lines[0].contains("removed 1 unfinished, left by a stopped backup: etcd-20200101T000000Z.db.part"),
+        "\(lines[0])")
       #expect(!FileManager.default.fileExists(atPath: left))
       #expect(FileManager.default.fileExists(atPath: writing), "a .part being written was removed")
       unlink(writing)
@@ -108,7 +116,8 @@ struct BackupCommandTests {
       // Backups and records are the data's owner's only, as etcdctl writes them.
       for name in kept {
         for path in ["\(backups)/\(name)", "\(backups)/\(name).json"] {
-          #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o600, "\(path)")
+          #expect(
+            (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o600, "\(path)")
         }
       }
       #expect(kept.count == 2, "\(files)")
@@ -116,7 +125,8 @@ struct BackupCommandTests {
       #expect(files.filter { $0.hasSuffix(".json") }.count == 2, "\(files)")
       #expect(FileManager.default.fileExists(atPath: other))
       // The third run names what it removed: the first backup, which is gone.
-      let first = try #require(lines[0].split(separator: "\n").last?.split(separator: " ").dropFirst().first.map { String($0.dropLast()) })
+      let first = try #require(
+        lines[0].split(separator: "\n").last?.split(separator: " ").dropFirst().first.map { String($0.dropLast()) })
       #expect(lines[2].contains("removed 1 older: \((first as NSString).lastPathComponent)"), "\(lines)")
       #expect(!FileManager.default.fileExists(atPath: first))
       #expect(lines[1].hasPrefix("backup: \(backups)/etcd-"), "\(lines[1])")
@@ -148,7 +158,9 @@ struct BackupCommandTests {
     }
   }
 
-  @Test("stopped mid-snapshot by SIGINT or SIGTERM, the unfinished file is removed; killed, the next backup removes it; a full disk is named, not blamed on the member")
+  @Test(
+    "stopped mid-snapshot by SIGINT or SIGTERM, the unfinished file is removed; killed, the next backup removes it; a full disk is named, not blamed on the member"
+  )
   func stoppedMidSnapshot() async throws {
     try await withCluster(size: 1, version: .v3_5) { cluster in
       // A member whose client URL is a relay that stops passing its snapshot part way.
@@ -177,10 +189,14 @@ struct BackupCommandTests {
         } catch {
           let text = String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
           process.terminate()
-          throw FixtureError("\(error); the backup said: \(text); the folder holds \(try FileManager.default.contentsOfDirectory(atPath: backups))")
+          throw FixtureError(
+            "\(error); the backup said: \(text); the folder holds \(try FileManager.default.contentsOfDirectory(atPath: backups))"
+          )
         }
         kill(process.processIdentifier, signal)
-        _ = try await eventually("the backup to end on signal \(signal)", timeout: .seconds(20)) { process.isRunning ? nil : true }
+        _ = try await eventually("the backup to end on signal \(signal)", timeout: .seconds(20)) {
+          process.isRunning ? nil : true
+        }
         let text = String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
         if signal == SIGKILL {
           #expect(FileManager.default.fileExists(atPath: "\(backups)/\(part)"))
@@ -188,7 +204,8 @@ struct BackupCommandTests {
           #expect(process.terminationStatus == 128 + signal, "\(text)")
           let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
           #expect(!line.contains("\n") && line.contains("stopped by SIG") && line.contains("removed"), "\(text)")
-          #expect(try FileManager.default.contentsOfDirectory(atPath: backups).isEmpty, "left behind after signal \(signal)")
+          #expect(
+            try FileManager.default.contentsOfDirectory(atPath: backups).isEmpty, "left behind after signal \(signal)")
         }
       }
       relay.pass()
@@ -209,9 +226,13 @@ struct BackupCommandTests {
     }
   }
 
-  @Test("bad input: a missing folder, a file for a folder, a negative --keep, a bad prefix, no reachable endpoint — one line each")
+  @Test(
+    "bad input: a missing folder, a file for a folder, a negative --keep, a bad prefix, no reachable endpoint — one line each"
+  )
   func badInput() async throws {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-backup-\(UUID().uuidString.prefix(8))").path
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-backup-\(UUID().uuidString.prefix(8))"
+    ).path
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     let file = "\(scratch)/plain"
@@ -220,14 +241,20 @@ struct BackupCommandTests {
     expectOneLineError(
       try PilotBinary.run(["backup", "--dir", "\(scratch)/missing"]),
       mentions: ["backup folder \(scratch)/missing does not exist", "create it or mount a volume"], exitCode: 2)
-    expectOneLineError(try PilotBinary.run(["backup", "--dir", file]), mentions: ["is a file: give a folder"], exitCode: 2)
-    expectOneLineError(try PilotBinary.run(["backup", "--dir", scratch, "--keep", "-1"]), mentions: ["--keep -1 is negative"], exitCode: 2)
     expectOneLineError(
-      try PilotBinary.run(["backup", "--dir", scratch, "--prefix", "a/b"]), mentions: ["--prefix 'a/b' is not a file name prefix"],
+      try PilotBinary.run(["backup", "--dir", file]), mentions: ["is a file: give a folder"], exitCode: 2)
+    expectOneLineError(
+      try PilotBinary.run(["backup", "--dir", scratch, "--keep", "-1"]), mentions: ["--keep -1 is negative"],
+      exitCode: 2)
+    expectOneLineError(
+      try PilotBinary.run(["backup", "--dir", scratch, "--prefix", "a/b"]),
+      mentions: ["--prefix 'a/b' is not a file name prefix"],
       exitCode: 2)
     let address = try Loopback.address()
     expectOneLineError(
-      try PilotBinary.run(["backup", "--dir", scratch, "--endpoints", "http://\(address):2379", "--command-timeout", "1s"]),
+      try PilotBinary.run([
+        "backup", "--dir", scratch, "--endpoints", "http://\(address):2379", "--command-timeout", "1s",
+      ]),
       mentions: ["\(address):2379"], exitCode: 1)
     // Nothing was written by any of them.
     #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == ["plain"])

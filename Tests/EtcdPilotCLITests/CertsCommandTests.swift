@@ -7,7 +7,9 @@ import X509
 @Suite("etcd-pilot certs, and the member's TLS and auth flags", .serialized, .timeLimit(.minutes(5)))
 struct CertsCommandTests {
   private func scratch() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-certs-\(UUID().uuidString.prefix(8))").path
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-certs-\(UUID().uuidString.prefix(8))"
+    ).path
   }
 
   @Test("certs ca, then certs client: a P-256 CA and a client certificate it signed; an existing CA key is kept")
@@ -20,7 +22,9 @@ struct CertsCommandTests {
     let keyMode = try FileManager.default.attributesOfItem(atPath: "\(directory)/ca/ca.key")[.posixPermissions] as? Int
     #expect(keyMode == 0o600)
 
-    let client = try PilotBinary.run(["certs", "client", "backup-job", "--ca-dir", "\(directory)/ca", "--out", "\(directory)/out", "--validity", "2d"])
+    let client = try PilotBinary.run([
+      "certs", "client", "backup-job", "--ca-dir", "\(directory)/ca", "--out", "\(directory)/out", "--validity", "2d",
+    ])
     #expect(client.exitCode == 0, "\(client.output)")
     let issued = try IssuedCertificate.read(from: "\(directory)/out", name: "backup-job")
     #expect(issued.certificate.issuer == authority.certificate.subject)
@@ -32,11 +36,13 @@ struct CertsCommandTests {
 
     // Nothing is lost: a second `certs ca` into the same place refuses and keeps the key.
     let before = try String(contentsOfFile: "\(directory)/ca/ca.key", encoding: .utf8)
-    expectOneLineError(try PilotBinary.run(["certs", "ca", "--out", "\(directory)/ca"]), mentions: ["ca.key exists", "--out"])
+    expectOneLineError(
+      try PilotBinary.run(["certs", "ca", "--out", "\(directory)/ca"]), mentions: ["ca.key exists", "--out"])
     #expect(try String(contentsOfFile: "\(directory)/ca/ca.key", encoding: .utf8) == before)
 
     expectOneLineError(
-      try PilotBinary.run(["certs", "client", "x", "--ca-dir", "\(directory)/nowhere"]), mentions: ["cannot read", "nowhere/ca.crt"])
+      try PilotBinary.run(["certs", "client", "x", "--ca-dir", "\(directory)/nowhere"]),
+      mentions: ["cannot read", "nowhere/ca.crt"])
     expectOneLineError(
       try PilotBinary.run(["certs", "client", "x", "--ca-dir", "\(directory)/ca", "--validity", "soon"]),
       mentions: ["--validity 'soon' is not a duration"])
@@ -69,14 +75,17 @@ struct CertsCommandTests {
 @Suite("etcd-pilot certs: nothing it did not make is overwritten", .serialized, .timeLimit(.minutes(2)))
 struct CertsKeepFilesTests {
   private func scratch() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-keep-\(UUID().uuidString.prefix(8))").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-keep-\(UUID().uuidString.prefix(8))"
+    ).path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }
 
   private func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
 
-  @Test("certs client into the CA's own folder (--out, or the default . inside it) is refused and the CA key is unchanged")
+  @Test(
+    "certs client into the CA's own folder (--out, or the default . inside it) is refused and the CA key is unchanged")
   func caFolderRefused() throws {
     let directory = try scratch()
     defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -86,14 +95,16 @@ struct CertsKeepFilesTests {
     let certificate = try #require(contents("\(ca)/ca.crt"))
 
     expectOneLineError(
-      try PilotBinary.run(["certs", "client", "admin", "--ca-dir", ca, "--out", ca]), mentions: ["holds a CA (ca.key)", "--out"])
+      try PilotBinary.run(["certs", "client", "admin", "--ca-dir", ca, "--out", ca]),
+      mentions: ["holds a CA (ca.key)", "--out"])
     // From inside the CA folder with the default --out ., and with --force too.
     let inside = try ProcessOutput.run(
       "/bin/sh", ["-c", "cd \(ca) && \(try PilotBinary.path) certs client admin --ca-dir . --force"])
     expectOneLineError(inside, mentions: ["holds a CA (ca.key)"])
     // The name "ca" would write ca.key wherever --out is.
     expectOneLineError(
-      try PilotBinary.run(["certs", "client", "ca", "--ca-dir", ca, "--out", "\(directory)/out"]), mentions: ["'ca'", "another name"])
+      try PilotBinary.run(["certs", "client", "ca", "--ca-dir", ca, "--out", "\(directory)/out"]),
+      mentions: ["'ca'", "another name"])
 
     #expect(contents("\(ca)/ca.key") == key, "the CA key was overwritten")
     #expect(contents("\(ca)/ca.crt") == certificate)
@@ -112,15 +123,19 @@ struct CertsKeepFilesTests {
     let key = try #require(contents("\(out)/app.key"))
     let certificate = try #require(contents("\(out)/app.crt"))
 
-    expectOneLineError(try PilotBinary.run(["certs", "client", "app", "--ca-dir", ca, "--out", out]), mentions: ["app.key exists", "--force"])
+    expectOneLineError(
+      try PilotBinary.run(["certs", "client", "app", "--ca-dir", ca, "--out", out]),
+      mentions: ["app.key exists", "--force"])
     #expect(contents("\(out)/app.key") == key && contents("\(out)/app.crt") == certificate)
     // Another CA's ca.crt in --out is not replaced by this CA's, and nothing else is written.
     expectOneLineError(
-      try PilotBinary.run(["certs", "client", "tool", "--ca-dir", other, "--out", out]), mentions: ["ca.crt is another CA's certificate"])
+      try PilotBinary.run(["certs", "client", "tool", "--ca-dir", other, "--out", out]),
+      mentions: ["ca.crt is another CA's certificate"])
     #expect(!FileManager.default.fileExists(atPath: "\(out)/tool.key"))
     // A key file a user keeps under the name: a symlink to it is not followed or replaced.
     try FileManager.default.createSymbolicLink(atPath: "\(out)/linked.key", withDestinationPath: "\(ca)/ca.key")
-    expectOneLineError(try PilotBinary.run(["certs", "client", "linked", "--ca-dir", ca, "--out", out]), mentions: ["linked.key exists"])
+    expectOneLineError(
+      try PilotBinary.run(["certs", "client", "linked", "--ca-dir", ca, "--out", out]), mentions: ["linked.key exists"])
     #expect(try CertificateAuthority.read(from: ca).certificate.subject.description.contains("etcd-pilot CA"))
 
     let forced = try PilotBinary.run(["certs", "client", "app", "--ca-dir", ca, "--out", out, "--force"])
@@ -132,15 +147,19 @@ struct CertsKeepFilesTests {
     #expect(mode == 0o600)
   }
 
-  @Test("certs ca: an empty --out, a file for --out, an unwritable parent, an existing ca.crt: one line each, no Foundation text")
+  @Test(
+    "certs ca: an empty --out, a file for --out, an unwritable parent, an existing ca.crt: one line each, no Foundation text"
+  )
   func caBadOut() throws {
     let directory = try scratch()
     defer { try? FileManager.default.removeItem(atPath: directory) }
     expectOneLineError(try PilotBinary.run(["certs", "ca", "--out", ""]), mentions: ["--out is empty"], exitCode: 2)
     FileManager.default.createFile(atPath: "\(directory)/file", contents: Data())
-    expectOneLineError(try PilotBinary.run(["certs", "ca", "--out", "\(directory)/file"]), mentions: ["is a file"], exitCode: 2)
     expectOneLineError(
-      try PilotBinary.run(["certs", "ca", "--out", "\(directory)/file/ca"]), mentions: ["\(directory)/file/ca", "not a directory (ENOTDIR)"])
+      try PilotBinary.run(["certs", "ca", "--out", "\(directory)/file"]), mentions: ["is a file"], exitCode: 2)
+    expectOneLineError(
+      try PilotBinary.run(["certs", "ca", "--out", "\(directory)/file/ca"]),
+      mentions: ["\(directory)/file/ca", "not a directory (ENOTDIR)"])
     try FileManager.default.createDirectory(atPath: "\(directory)/half", withIntermediateDirectories: true)
     FileManager.default.createFile(atPath: "\(directory)/half/ca.crt", contents: Data("mine".utf8))
     expectOneLineError(try PilotBinary.run(["certs", "ca", "--out", "\(directory)/half"]), mentions: ["ca.crt exists"])
@@ -152,7 +171,11 @@ struct CertsKeepFilesTests {
       try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
       chmod(directory, 0o755)
       let result = try ProcessOutput.run(
-        "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", try PilotBinary.path, "certs", "ca", "--out", "\(locked)/ca"])
+        "/usr/bin/setpriv",
+        [
+          "--reuid=65534", "--regid=65534", "--clear-groups", "--", try PilotBinary.path, "certs", "ca", "--out",
+          "\(locked)/ca",
+        ])
       expectOneLineError(result, mentions: ["\(locked)/ca", "permission denied (EACCES)"])
     }
   }

@@ -74,30 +74,41 @@ struct HealthCommandTests {
       try FileManager.default.createDirectory(atPath: otherCA, withIntermediateDirectories: true)
       let ca = try TestPKI(directory: otherCA)
       let wrongCA = try PilotBinary.run(
-        ["health", "--endpoints", endpoint, "--user", "root:s3cret", "--cacert", ca.caFile, "--cert",
-         pki.clientFiles.certificate, "--key", pki.clientFiles.key])
+        [
+          "health", "--endpoints", endpoint, "--user", "root:s3cret", "--cacert", ca.caFile, "--cert",
+          pki.clientFiles.certificate, "--key", pki.clientFiles.key,
+        ])
       expectOneLineError(wrongCA, mentions: [endpoint, "TLS handshake failed", "--cacert"])
 
       let noCertificate = try PilotBinary.run(["health", "--endpoints", endpoint, "--cacert", pki.caFile])
       expectOneLineError(noCertificate, mentions: [endpoint, "TLS handshake failed", "--cert"])
 
-      let plaintext = try PilotBinary.run(["health", "--endpoints", endpoint.replacingOccurrences(of: "https", with: "http")])
+      let plaintext = try PilotBinary.run([
+        "health", "--endpoints", endpoint.replacingOccurrences(of: "https", with: "http"),
+      ])
       expectOneLineError(plaintext, mentions: ["https://"])
 
       // Swapped files name the file and say so, before any handshake.
       let swapped = try PilotBinary.run(
-        ["health", "--endpoints", endpoint, "--cacert", pki.caFile, "--cert", pki.clientFiles.key, "--key", pki.clientFiles.certificate])
+        [
+          "health", "--endpoints", endpoint, "--cacert", pki.caFile, "--cert", pki.clientFiles.key, "--key",
+          pki.clientFiles.certificate,
+        ])
       expectOneLineError(swapped, mentions: ["--cert file \(pki.clientFiles.key)", "swapped"], exitCode: 2)
       let keyAsCA = try PilotBinary.run(["health", "--endpoints", endpoint, "--cacert", pki.clientFiles.key])
-      expectOneLineError(keyAsCA, mentions: ["--cacert file \(pki.clientFiles.key)", "no PEM certificate"], exitCode: 2)
+      expectOneLineError(
+        keyAsCA, mentions: ["--cacert file \(pki.clientFiles.key)", "no PEM certificate"], exitCode: 2)
 
       // An expired client certificate of the cluster's own CA is called expired.
       let expired = try pki.authority.issue(
         commonName: "root", usage: .client, validity: .seconds(3600), now: Date().addingTimeInterval(-7200))
       try expired.write(to: cluster.directory, name: "expired")
       let expiredResult = try PilotBinary.run(
-        ["health", "--endpoints", endpoint, "--cacert", pki.caFile, "--cert", "\(cluster.directory)/expired.crt", "--key",
-         "\(cluster.directory)/expired.key"])
+        [
+          "health", "--endpoints", endpoint, "--cacert", pki.caFile, "--cert", "\(cluster.directory)/expired.crt",
+          "--key",
+          "\(cluster.directory)/expired.key",
+        ])
       expectOneLineError(expiredResult, mentions: ["\(cluster.directory)/expired.crt", "expired at"], exitCode: 2)
     }
   }
@@ -107,7 +118,9 @@ struct HealthCommandTests {
     try await withCluster(size: 1, version: .v3_4) { cluster in
       let plain = cluster.servers[0].clientURL
       let https = plain.replacingOccurrences(of: "http://", with: "https://")
-      let result = try PilotBinary.run(["health", "--endpoints", https, "--insecure-skip-tls-verify", "--command-timeout", "3s"])
+      let result = try PilotBinary.run([
+        "health", "--endpoints", https, "--insecure-skip-tls-verify", "--command-timeout", "3s",
+      ])
       expectOneLineError(result, mentions: [https, "plain http", "use http://"])
       #expect(!result.output.contains("use https://"), "\(result.output)")
 
@@ -134,7 +147,8 @@ struct HealthCommandTests {
       let backups = "\(cluster.directory)/backups"
       try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
       started = clock.now
-      let backup = try PilotBinary.run(["backup", "--endpoints", endpoints, "--dir", backups, "--command-timeout", "3s"], timeout: 30)
+      let backup = try PilotBinary.run(
+        ["backup", "--endpoints", endpoints, "--dir", backups, "--command-timeout", "3s"], timeout: 30)
       let backupTook = clock.now - started
       #expect(backup.exitCode == 0, "\(backup.output)")
       #expect(backupTook < .seconds(8), "backup took \(backupTook)")
@@ -142,23 +156,30 @@ struct HealthCommandTests {
 
       // None answering: one line naming them, within the one deadline.
       started = clock.now
-      let none = try PilotBinary.run(["health", "--endpoints", silent.urls.joined(separator: ","), "--command-timeout", "2s"], timeout: 30)
+      let none = try PilotBinary.run(
+        ["health", "--endpoints", silent.urls.joined(separator: ","), "--command-timeout", "2s"], timeout: 30)
       #expect(clock.now - started < .seconds(8))
-      expectOneLineError(none, mentions: ["no endpoint answered member list", silent.urls[0], silent.urls[48]], exitCode: 1)
+      expectOneLineError(
+        none, mentions: ["no endpoint answered member list", silent.urls[0], silent.urls[48]], exitCode: 1)
     }
   }
 
   @Test("durations: 0s and -5s are called zero and negative, in one line")
   func durations() throws {
     expectOneLineError(
-      try PilotBinary.run(["health", "--command-timeout", "0s"]), mentions: ["--command-timeout '0s' is zero"], exitCode: 2)
+      try PilotBinary.run(["health", "--command-timeout", "0s"]), mentions: ["--command-timeout '0s' is zero"],
+      exitCode: 2)
     expectOneLineError(
-      try PilotBinary.run(["health", "--command-timeout", "-5s"]), mentions: ["--command-timeout '-5s' is negative"], exitCode: 2)
+      try PilotBinary.run(["health", "--command-timeout", "-5s"]), mentions: ["--command-timeout '-5s' is negative"],
+      exitCode: 2)
     expectOneLineError(
-      try PilotBinary.run(["health", "--dial-timeout", "-1s"]), mentions: ["--dial-timeout '-1s' is negative"], exitCode: 2)
+      try PilotBinary.run(["health", "--dial-timeout", "-1s"]), mentions: ["--dial-timeout '-1s' is negative"],
+      exitCode: 2)
     expectOneLineError(
-      try PilotBinary.run(["certs", "ca", "--out", "/nonexistent/x", "--validity", "0d"]), mentions: ["--validity '0d' is zero"])
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-none-\(UUID().uuidString)").path
+      try PilotBinary.run(["certs", "ca", "--out", "/nonexistent/x", "--validity", "0d"]),
+      mentions: ["--validity '0d' is zero"])
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-none-\(UUID().uuidString)")
+      .path
     expectOneLineError(
       try PilotBinary.run(["local", "up", "--dir", dir, "--timeout", "-5s", "--etcd", EtcdVersion.v3_4.etcd]),
       mentions: ["--timeout '-5s' is negative"])

@@ -14,7 +14,9 @@ import Glibc
 struct LocalFolderTests {
   /// A scratch folder; whatever a command started in it is stopped afterwards.
   private func withScratch(_ body: (String) throws -> Void) throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-folder-\(UUID().uuidString.prefix(8))").path
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-folder-\(UUID().uuidString.prefix(8))"
+    ).path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer {
       _ = try? PilotBinary.run(["local", "down", "--dir", directory], timeout: 60)
@@ -36,7 +38,8 @@ struct LocalFolderTests {
     var config = LocalClusterConfig(addressBase: try Loopback.block(), etcd: etcd)
     config.etcdVersion = version
     try layout.writeConfig(config)
-    try FileManager.default.createDirectory(atPath: layout.volume("etcd-0") + "/etcd/member", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: layout.volume("etcd-0") + "/etcd/member", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: "\(directory)/logs", withIntermediateDirectories: true)
     FileManager.default.createFile(atPath: layout.log("etcd-0"), contents: Data("log\n".utf8))
     return layout
@@ -62,13 +65,18 @@ struct LocalFolderTests {
       let file = "\(directory)/plain"
       FileManager.default.createFile(atPath: file, contents: Data())
       expectOneLineError(try up(file, ["--etcd", EtcdVersion.v3_4.etcd]), mentions: ["--dir \(file) is a file"])
-      expectOneLineError(try up("\(file)/cluster", ["--etcd", EtcdVersion.v3_4.etcd]), mentions: ["\(file) is a file, not a folder"])
+      expectOneLineError(
+        try up("\(file)/cluster", ["--etcd", EtcdVersion.v3_4.etcd]), mentions: ["\(file) is a file, not a folder"])
       if getuid() == 0 {
         let result = try ProcessOutput.run(
           "/usr/bin/setpriv",
-          ["--reuid=65534", "--regid=65534", "--clear-groups", "--", try PilotBinary.path, "local", "up", "--dir", "\(directory)/cluster",
-           "--etcd", EtcdVersion.v3_4.etcd, "--detach"])
-        expectOneLineError(result, mentions: ["cannot create --dir \(directory)/cluster", "permission denied (EACCES)"])
+          [
+            "--reuid=65534", "--regid=65534", "--clear-groups", "--", try PilotBinary.path, "local", "up", "--dir",
+            "\(directory)/cluster",
+            "--etcd", EtcdVersion.v3_4.etcd, "--detach",
+          ])
+        expectOneLineError(
+          result, mentions: ["cannot create --dir \(directory)/cluster", "permission denied (EACCES)"])
       }
       #expect(entries(directory) == ["plain", "project"])
     }
@@ -79,10 +87,14 @@ struct LocalFolderTests {
     try withScratch { directory in
       let cluster = "\(directory)/cluster"
       expectOneLineError(
-        try PilotBinary.run(["local", "up", "--dir", cluster, "--replicas", "1000", "--etcd", EtcdVersion.v3_4.etcd, "--detach"]),
+        try PilotBinary.run([
+          "local", "up", "--dir", cluster, "--replicas", "1000", "--etcd", EtcdVersion.v3_4.etcd, "--detach",
+        ]),
         mentions: ["--replicas 1000 is more than the 254 pod addresses", "at most 254"])
       expectOneLineError(
-        try PilotBinary.run(["local", "up", "--dir", cluster, "--replicas", "255", "--etcd", EtcdVersion.v3_4.etcd, "--detach"]),
+        try PilotBinary.run([
+          "local", "up", "--dir", cluster, "--replicas", "255", "--etcd", EtcdVersion.v3_4.etcd, "--detach",
+        ]),
         mentions: ["--replicas 255"])
       #expect(!FileManager.default.fileExists(atPath: cluster))
     }
@@ -106,7 +118,8 @@ struct LocalFolderTests {
       try LocalClusterLayout(directory: other).writeConfig(LocalClusterConfig(etcd: EtcdVersion.v3_4.etcd))
       FileManager.default.createFile(atPath: "\(other)/main.swift", contents: Data("print(1)".utf8))
       expectOneLineError(
-        try PilotBinary.run(["local", "down", "--dir", other, "--purge"]), mentions: ["not a local cluster's folder", "nothing deleted"])
+        try PilotBinary.run(["local", "down", "--dir", other, "--purge"]),
+        mentions: ["not a local cluster's folder", "nothing deleted"])
       #expect(entries(other) == ["local.json", "main.swift"])
 
       // Nothing of a cluster left: the folder itself goes.
@@ -136,7 +149,8 @@ struct LocalFolderTests {
       var config = try layout.readConfig()
       config.etcd = "\(directory)/gone/etcd"
       try layout.writeConfig(config)
-      expectOneLineError(try up(layout.directory, []), mentions: ["\(directory)/gone/etcd", "cannot be run now", "give --etcd"])
+      expectOneLineError(
+        try up(layout.directory, []), mentions: ["\(directory)/gone/etcd", "cannot be run now", "give --etcd"])
     }
   }
 

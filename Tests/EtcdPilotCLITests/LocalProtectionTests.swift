@@ -14,8 +14,11 @@ import Glibc
 @Suite("etcd-pilot local: what it runs is protected and stopped", .serialized, .timeLimit(.minutes(8)))
 struct LocalProtectionTests {
   /// `etcd-pilot local ARGUMENTS --dir DIR` as a user runs it.
-  private func local(_ cluster: LocalTestCluster, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> ProcessOutput {
-    try await ProcessOutput.runAsync(try PilotBinary.path, ["local"] + arguments + ["--dir", cluster.directory], timeout: timeout)
+  private func local(
+    _ cluster: LocalTestCluster, _ arguments: [String], timeout: Duration = .seconds(120)
+  ) async throws -> ProcessOutput {
+    try await ProcessOutput.runAsync(
+      try PilotBinary.path, ["local"] + arguments + ["--dir", cluster.directory], timeout: timeout)
   }
 
   private func podProcesses(_ cluster: LocalTestCluster) -> [Int32] {
@@ -26,11 +29,15 @@ struct LocalProtectionTests {
     try #require(try cluster.layout.readConfig().supervisorPID)
   }
 
-  @Test("the control API refuses a request without the token, other users cannot control the cluster, a pod that does not exist is an error; the pilot closes a half-sent request; a later up runs the remembered etcd; --purge keeps the user's files")
+  @Test(
+    "the control API refuses a request without the token, other users cannot control the cluster, a pod that does not exist is an error; the pilot closes a half-sent request; a later up runs the remembered etcd; --purge keeps the user's files"
+  )
   func controlAndSettings() async throws {
     try await withLocalCluster(replicas: 1, version: .v3_5) { cluster in
       let layout = cluster.layout
-      let mode = { (path: String) in (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? nil }
+      let mode = { (path: String) in
+        (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? nil
+      }
       #expect(mode(layout.directory) == 0o700)
       #expect(mode(layout.controlTokenFile) == 0o600)
       let pod = try await cluster.pid(0)
@@ -49,7 +56,10 @@ struct LocalProtectionTests {
       if getuid() == 0 {
         let asNobody = try ProcessOutput.run(
           "/usr/bin/setpriv",
-          ["--reuid=65534", "--regid=65534", "--clear-groups", "--", try PilotBinary.path, "local", "kill", "0", "--dir", cluster.directory])
+          [
+            "--reuid=65534", "--regid=65534", "--clear-groups", "--", try PilotBinary.path, "local", "kill", "0",
+            "--dir", cluster.directory,
+          ])
         expectOneLineError(asNobody, mentions: ["cannot read", "belongs to uid 0"])
       }
       #expect(try await cluster.pid(0) == pod, "the pod was killed")
@@ -63,12 +73,14 @@ struct LocalProtectionTests {
       let half = try RawTCPConnection(host: cluster.address(0), port: 2390)
       half.send("GET /readyz HTTP/1.1\r\nHost: x\r\n")
       let unanswered: String? = half.readUntilClosed(limit: .seconds(20))
-      #expect(unanswered == "", "the pilot kept a half-sent request's connection: \(unanswered ?? "still open after 20 s")")
+      #expect(
+        unanswered == "", "the pilot kept a half-sent request's connection: \(unanswered ?? "still open after 20 s")")
 
       // Made with etcd 3.5: after a down, another etcd is refused and no --etcd runs 3.5 again.
       try await cluster.local(["down"])
       expectOneLineError(
-        try await local(cluster, ["up", "--detach", "--etcd", EtcdVersion.v3_4.etcd]), mentions: ["made with etcd 3.5.", "omit --etcd"])
+        try await local(cluster, ["up", "--detach", "--etcd", EtcdVersion.v3_4.etcd]),
+        mentions: ["made with etcd 3.5.", "omit --etcd"])
       let again = try await cluster.local(["up", "--detach"])
       #expect(again.contains("(etcd 3.5.") && again.contains("| 3.5."), "\(again)")
 
@@ -79,7 +91,9 @@ struct LocalProtectionTests {
     }
   }
 
-  @Test("pods die with a supervisor killed by SIGKILL; pods it leaves behind are named by status, refused by up, stopped by down --purge")
+  @Test(
+    "pods die with a supervisor killed by SIGKILL; pods it leaves behind are named by status, refused by up, stopped by down --purge"
+  )
   func supervisorDeath() async throws {
     try await withLocalCluster(replicas: 1, version: .v3_4) { cluster in
       #expect(!podProcesses(cluster).isEmpty)
@@ -120,11 +134,16 @@ struct LocalProtectionTests {
       let etcd = leftover.processIdentifier
       // The spawned process names the volume once it has exec'd etcd, which a loaded machine may
       // take a moment to do.
-      _ = try? await eventually("the etcd left on the pod's volume to run") { podProcesses(cluster) == [etcd] ? true : nil }
+      _ = try? await eventually("the etcd left on the pod's volume to run") {
+        podProcesses(cluster) == [etcd] ? true : nil
+      }
       #expect(podProcesses(cluster) == [etcd])
       let status = try await local(cluster, ["status"])
-      expectOneLineError(status, mentions: ["is not running, but its supervisor left", "pod processes running", "\(etcd) (etcd)", "local down"])
-      expectOneLineError(try await local(cluster, ["up", "--detach"]), mentions: ["from an earlier run still run", "\(etcd) (etcd)"])
+      expectOneLineError(
+        status,
+        mentions: ["is not running, but its supervisor left", "pod processes running", "\(etcd) (etcd)", "local down"])
+      expectOneLineError(
+        try await local(cluster, ["up", "--detach"]), mentions: ["from an earlier run still run", "\(etcd) (etcd)"])
       #expect(podProcesses(cluster) == [etcd])
 
       let down = try await local(cluster, ["down", "--purge"])
@@ -152,7 +171,9 @@ struct LocalProtectionTests {
       try process.run()
       defer { if process.isRunning { process.interrupt() } }
       let output = { String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self) }
-      _ = try await eventually("'the cluster is up' in the redirected output while up runs", timeout: .seconds(100), every: .milliseconds(200)) {
+      _ = try await eventually(
+        "'the cluster is up' in the redirected output while up runs", timeout: .seconds(100), every: .milliseconds(200)
+      ) {
         #expect(process.isRunning, "up exited: \(output())")
         return output().contains("the cluster is up") ? true : nil
       }
@@ -167,28 +188,39 @@ struct LocalProtectionTests {
     }
   }
 
-  @Test("a foreign etcd on a pod's address is refused before anything starts; of two ups at once one runs; a timed-out up --detach stops its supervisor")
+  @Test(
+    "a foreign etcd on a pod's address is refused before anything starts; of two ups at once one runs; a timed-out up --detach stops its supervisor"
+  )
   func upRefusalsAndCleanup() async throws {
     try await withLocalClusterDirectory(version: .v3_4) { cluster in
       let address = cluster.address(0)
-      let foreignData = "\(FileManager.default.temporaryDirectory.path)/etcd-pilot-test-foreign-\(UUID().uuidString.prefix(8))"
+      let foreignData =
+        "\(FileManager.default.temporaryDirectory.path)/etcd-pilot-test-foreign-\(UUID().uuidString.prefix(8))"
       defer { try? FileManager.default.removeItem(atPath: foreignData) }
       let foreign = Process()
       foreign.executableURL = URL(fileURLWithPath: EtcdVersion.v3_4.etcd)
       foreign.arguments = [
         "--name", "foreign", "--data-dir", foreignData, "--listen-client-urls", "http://\(address):2379",
         "--advertise-client-urls", "http://\(address):2379", "--listen-peer-urls", "http://\(address):2380",
-        "--initial-advertise-peer-urls", "http://\(address):2380", "--initial-cluster", "foreign=http://\(address):2380",
+        "--initial-advertise-peer-urls", "http://\(address):2380", "--initial-cluster",
+        "foreign=http://\(address):2380",
       ]
       foreign.standardOutput = FileHandle.nullDevice
       foreign.standardError = FileHandle.nullDevice
       try foreign.run()
-      defer { if foreign.isRunning { foreign.terminate(); foreign.waitUntilExit() } }
+      defer {
+        if foreign.isRunning {
+          foreign.terminate()
+          foreign.waitUntilExit()
+        }
+      }
       let foreignClient = EtcdClientConfiguration(endpoints: [EtcdEndpoint(host: address)], callTimeout: .seconds(2))
       _ = try await eventually("the foreign etcd to answer") {
         try await withEtcdClient(foreignClient) { try await $0.memberList().members.count }
       }
-      let refused = try await local(cluster, ["up", "--detach", "--replicas", "1", "--etcd", EtcdVersion.v3_4.etcd, "--address-base", cluster.addressBase])
+      let refused = try await local(
+        cluster,
+        ["up", "--detach", "--replicas", "1", "--etcd", EtcdVersion.v3_4.etcd, "--address-base", cluster.addressBase])
       expectOneLineError(refused, mentions: ["\(address):2379", "(etcd)", "not by this cluster"])
       #expect(!FileManager.default.fileExists(atPath: cluster.directory), "the refused up made its folder")
       #expect(try await withEtcdClient(foreignClient) { try await $0.memberList().members.map(\.name) } == ["foreign"])
@@ -196,21 +228,30 @@ struct LocalProtectionTests {
       foreign.waitUntilExit()
 
       // Two ups on one new folder at the same time.
-      let arguments = ["up", "--detach", "--replicas", "1", "--etcd", EtcdVersion.v3_4.etcd, "--address-base", cluster.addressBase]
+      let arguments = [
+        "up", "--detach", "--replicas", "1", "--etcd", EtcdVersion.v3_4.etcd, "--address-base", cluster.addressBase,
+      ]
       async let first = local(cluster, arguments)
       async let second = local(cluster, arguments)
       let results = try await [first, second]
       #expect(results.filter { $0.exitCode == 0 }.count == 1, "\(results.map(\.output))")
-      if let loser = results.first(where: { $0.exitCode != 0 }) { expectOneLineError(loser, mentions: ["already runs in \(cluster.directory)"]) }
+      if let loser = results.first(where: { $0.exitCode != 0 }) {
+        expectOneLineError(loser, mentions: ["already runs in \(cluster.directory)"])
+      }
       try await cluster.expectMembers(1)
 
       // An up that cannot converge in time stops the supervisor it started.
       try await cluster.local(["down"])
-      let late = try await local(cluster, ["up", "--detach", "--replicas", "3", "--start-delay", "2=600", "--timeout", "12s"])
+      let late = try await local(
+        cluster, ["up", "--detach", "--replicas", "3", "--start-delay", "2=600", "--timeout", "12s"])
       #expect(late.exitCode != 0)
-      #expect(late.output.contains("did not converge within") && late.output.contains("stopping the supervisor this `up` started"), "\(late.output)")
+      #expect(
+        late.output.contains("did not converge within")
+          && late.output.contains("stopping the supervisor this `up` started"), "\(late.output)")
       #expect(!SupervisorLock.isHeld(cluster.layout))
-      _ = try await eventually("no pod to run after the failed up", timeout: .seconds(30)) { podProcesses(cluster).isEmpty ? true : nil }
+      _ = try await eventually("no pod to run after the failed up", timeout: .seconds(30)) {
+        podProcesses(cluster).isEmpty ? true : nil
+      }
     }
   }
 }

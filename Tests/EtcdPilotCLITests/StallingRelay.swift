@@ -24,7 +24,9 @@ final class StallingRelay: Sendable {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = Self.address(host, port: 0)
     let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
     }
     guard bound == 0, listen(descriptor, 16) == 0 else {
       Glibc.close(descriptor)
@@ -46,7 +48,10 @@ final class StallingRelay: Sendable {
   /// Drops every relayed connection; on new ones `bytes` pass, then the rest is held.
   func limit(_ bytes: Int) {
     generation.withLock { $0 += 1 }
-    for socket in sockets.withLock({ list in defer { list = [] }; return list }) { shutdown(socket, Int32(SHUT_RDWR)) }
+    for socket in sockets.withLock({ list in
+      defer { list = [] }
+      return list
+    }) { shutdown(socket, Int32(SHUT_RDWR)) }
     budget.withLock { $0 = bytes }
   }
 
@@ -72,7 +77,9 @@ final class StallingRelay: Sendable {
       let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
       var address = Self.address(target.host, port: target.port)
       let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
       }
       guard connected == 0 else {
         Glibc.close(client)

@@ -34,7 +34,9 @@ public final class EtcdTestCluster: Sendable {
   ) -> EtcdClientConfiguration {
     EtcdClientConfiguration(
       endpoints: endpoints ?? self.endpoints,
-      tls: tls.map { .init(caFile: $0.caFile, certificateFile: $0.clientFiles.certificate, keyFile: $0.clientFiles.key) },
+      tls: tls.map {
+        .init(caFile: $0.caFile, certificateFile: $0.clientFiles.certificate, keyFile: $0.clientFiles.key)
+      },
       credentials: credentials, callTimeout: timeout)
   }
 

@@ -25,7 +25,9 @@ public final class LocalTestCluster: Sendable {
 
   /// Runs `etcd-pilot local <arguments> --dir <directory>`; throws with the output on failure.
   @discardableResult
-  public func local(_ arguments: [String], expectFailure: Bool = false, timeout: Duration = .seconds(240)) async throws -> String {
+  public func local(
+    _ arguments: [String], expectFailure: Bool = false, timeout: Duration = .seconds(240)
+  ) async throws -> String {
     // The cluster's options go before a `--` (after it come a command's own arguments).
     let options = ["--dir", directory, "--timeout", "\(timeout.components.seconds - 10)s"]
     let split = arguments.firstIndex(of: "--") ?? arguments.endIndex
@@ -33,14 +35,16 @@ public final class LocalTestCluster: Sendable {
       try PilotBinary.path, ["local"] + arguments[..<split] + options + arguments[split...], timeout: timeout)
     if (result.exitCode == 0) == expectFailure {
       throw FixtureError(
-        "etcd-pilot local \(arguments.joined(separator: " ")) exited \(result.exitCode):\n\(result.output)\n\(diagnostics())")
+        "etcd-pilot local \(arguments.joined(separator: " ")) exited \(result.exitCode):\n\(result.output)\n\(diagnostics())"
+      )
     }
     return result.output
   }
 
   public func scale(_ replicas: Int) async throws { try await local(["scale", "--replicas", String(replicas)]) }
   public func kill(_ ordinal: Int, signal: String = "KILL", hold: Double = 0, wait: Bool = true) async throws {
-    try await local(["kill", String(ordinal), "--signal", signal, "--hold", String(hold)] + (wait ? [] : ["--no-wait"]))
+    try await local(
+      ["kill", String(ordinal), "--signal", signal, "--hold", String(hold)] + (wait ? [] : ["--no-wait"]))
   }
   public func wipe(_ ordinal: Int) async throws { try await local(["wipe", String(ordinal)]) }
   public func partition(_ ordinal: Int) async throws { try await local(["partition", String(ordinal)]) }
@@ -64,7 +68,8 @@ public final class LocalTestCluster: Sendable {
   ) async throws -> R {
     // The cluster's TLS files and root credentials, when it has them.
     try await withEtcdClient(
-      try layout.readConfig().clientConfiguration(endpoints ?? self.endpoints, callTimeout: timeout), logger: Logger(label: "test"),
+      try layout.readConfig().clientConfiguration(endpoints ?? self.endpoints, callTimeout: timeout),
+      logger: Logger(label: "test"),
       body)
   }
 
@@ -85,7 +90,8 @@ public final class LocalTestCluster: Sendable {
     let expected = (0..<count).map { "\(statefulSet)-\($0)" }.sorted()
     guard names == expected, members.allSatisfy({ $0.isStarted && !$0.isLearner }) else {
       throw FixtureError(
-        "member list is \(members.map { "\($0.name)\($0.isLearner ? "(learner)" : "")\($0.isStarted ? "" : "(unstarted)")" }), expected \(expected)")
+        "member list is \(members.map { "\($0.name)\($0.isLearner ? "(learner)" : "")\($0.isStarted ? "" : "(unstarted)")" }), expected \(expected)"
+      )
     }
   }
 
@@ -94,18 +100,21 @@ public final class LocalTestCluster: Sendable {
     var text = ""
     let logs = (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/logs")) ?? []
     for name in logs.sorted() {
-      let content = String(decoding: FileManager.default.contents(atPath: "\(directory)/logs/\(name)") ?? Data(), as: UTF8.self)
+      let content = String(
+        decoding: FileManager.default.contents(atPath: "\(directory)/logs/\(name)") ?? Data(), as: UTF8.self)
       let pilotLines = content.split(separator: "\n").filter { $0.contains("etcd-pilot[") }.suffix(lines)
       text += "--- \(name) ---\n" + pilotLines.joined(separator: "\n") + "\n"
     }
-    let supervisor = String(decoding: FileManager.default.contents(atPath: "\(directory)/supervisor.log") ?? Data(), as: UTF8.self)
+    let supervisor = String(
+      decoding: FileManager.default.contents(atPath: "\(directory)/supervisor.log") ?? Data(), as: UTF8.self)
     text += "--- supervisor ---\n" + supervisor.split(separator: "\n").suffix(lines).joined(separator: "\n")
     return text
   }
 
   /// Stops everything this cluster started: `local down`, then SIGKILL for whatever is left.
   func tearDown() async {
-    _ = try? await ProcessOutput.runAsync(try PilotBinary.path, ["local", "down", "--dir", directory, "--timeout", "90s"], timeout: .seconds(100))
+    _ = try? await ProcessOutput.runAsync(
+      try PilotBinary.path, ["local", "down", "--dir", directory, "--timeout", "90s"], timeout: .seconds(100))
     for pid in Self.processes(mentioning: directory) { Glibc.kill(pid, SIGKILL) }
   }
 
@@ -121,7 +130,9 @@ public final class LocalTestCluster: Sendable {
   public func etcdPID(_ ordinal: Int) async throws -> Int32 {
     let pilot = try await pid(ordinal)
     let etcd = Self.descendants(of: pilot).first { pid in
-      pid != pilot && FileManager.default.contents(atPath: "/proc/\(pid)/comm").map { String(decoding: $0, as: UTF8.self) } == "etcd\n"
+      pid != pilot
+        && FileManager.default.contents(atPath: "/proc/\(pid)/comm").map { String(decoding: $0, as: UTF8.self) }
+          == "etcd\n"
     }
     guard let etcd else { throw FixtureError("pod \(ordinal) runs no etcd") }
     return etcd
@@ -161,7 +172,9 @@ public final class LocalTestCluster: Sendable {
     try await lead(1)
     let etcd0 = try await etcdPID(0)
     Glibc.kill(etcd0, SIGSTOP)
-    _ = try? await withClient(endpoints: [endpoint(1)], timeout: .milliseconds(500)) { try await $0.put("in-flight", "x") }
+    _ = try? await withClient(endpoints: [endpoint(1)], timeout: .milliseconds(500)) {
+      try await $0.put("in-flight", "x")
+    }
     let frozen = try await freeze(1)
     Glibc.kill(etcd0, SIGCONT)
     return frozen
@@ -171,7 +184,9 @@ public final class LocalTestCluster: Sendable {
   public static func descendants(of pid: Int32) -> [Int32] {
     var parents: [Int32: [Int32]] = [:]
     for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-      guard let child = Int32(entry), let stat = FileManager.default.contents(atPath: "/proc/\(child)/stat") else { continue }
+      guard let child = Int32(entry), let stat = FileManager.default.contents(atPath: "/proc/\(child)/stat") else {
+        continue
+      }
       let text = String(decoding: stat, as: UTF8.self)
       guard let close = text.lastIndex(of: ")") else { continue }
       let fields = text[text.index(after: close)...].split(separator: " ")
@@ -194,7 +209,8 @@ public final class LocalTestCluster: Sendable {
   /// The real user ID of a process.
   public static func uid(of pid: Int32) -> Int? {
     let status = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/status") ?? Data(), as: UTF8.self)
-    return status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst().first.flatMap { Int($0) }
+    return status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst().first
+      .flatMap { Int($0) }
   }
 
   public static func environment(of pid: Int32) -> [String: String] {
@@ -202,7 +218,9 @@ public final class LocalTestCluster: Sendable {
     var result: [String: String] = [:]
     for item in data.split(separator: 0) {
       let text = String(decoding: item, as: UTF8.self)
-      if let equals = text.firstIndex(of: "=") { result[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+      if let equals = text.firstIndex(of: "=") {
+        result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+      }
     }
     return result
   }
@@ -211,7 +229,9 @@ public final class LocalTestCluster: Sendable {
   static func processes(mentioning text: String) -> [Int32] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.compactMap(Int32.init).filter { pid in
-      guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+      guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else {
+        return false
+      }
       return String(decoding: data, as: UTF8.self).contains(text)
     }
   }
@@ -220,7 +240,8 @@ public final class LocalTestCluster: Sendable {
 /// Runs `body` with a local cluster of `replicas` members that `etcd-pilot local up --detach`
 /// brought up healthy; brings it down and removes its directory afterwards, also on failure.
 public func withLocalCluster<R: Sendable>(
-  replicas: Int, version: EtcdVersion, arguments: [String] = [], statefulSet: String = "etcd", addressBase: String? = nil,
+  replicas: Int, version: EtcdVersion, arguments: [String] = [], statefulSet: String = "etcd",
+  addressBase: String? = nil,
   _ body: (LocalTestCluster) async throws -> R
 ) async throws -> R {
   try await withLocalClusterDirectory(version: version, addressBase: addressBase) { cluster in
@@ -240,7 +261,8 @@ public func withLocalClusterDirectory<R: Sendable>(
   try version.requireInstalled()
   let directory = FileManager.default.temporaryDirectory
     .appendingPathComponent("etcd-pilot-test-local-\(UUID().uuidString.prefix(8))").path
-  let cluster = LocalTestCluster(version: version, directory: directory, addressBase: try addressBase ?? Loopback.block())
+  let cluster = LocalTestCluster(
+    version: version, directory: directory, addressBase: try addressBase ?? Loopback.block())
   do {
     let result = try await body(cluster)
     await cluster.tearDown()
@@ -309,7 +331,10 @@ public func withStartingLocalCluster<R: Sendable>(
   try await withLocalClusterDirectory(version: version) { cluster in
     let up = Task {
       try await cluster.local(
-        ["up", "--replicas", String(replicas), "--etcd", version.etcd, "--detach", "--address-base", cluster.addressBase]
+        [
+          "up", "--replicas", String(replicas), "--etcd", version.etcd, "--detach", "--address-base",
+          cluster.addressBase,
+        ]
           + arguments, timeout: upTimeout)
     }
     let result: R
@@ -335,7 +360,9 @@ public struct RawTCPConnection: ~Copyable {
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     inet_pton(AF_INET, host, &address.sin_addr)
     let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
     }
     guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
   }
@@ -357,7 +384,11 @@ public struct RawTCPConnection: ~Copyable {
     while ContinuousClock.now < deadline {
       let count = recv(descriptor, &buffer, buffer.count, 0)
       if count == 0 { return String(decoding: received, as: UTF8.self) }
-      if count > 0 { received += buffer[..<count] } else if errno != EAGAIN && errno != EINTR { return String(decoding: received, as: UTF8.self) }
+      if count > 0 {
+        received += buffer[..<count]
+      } else if errno != EAGAIN && errno != EINTR {
+        return String(decoding: received, as: UTF8.self)
+      }
     }
     return nil
   }

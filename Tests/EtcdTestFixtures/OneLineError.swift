@@ -9,10 +9,14 @@ public func expectOneLineError(
 ) {
   let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
   #expect(result.exitCode != 0, "exit 0: \(text)", sourceLocation: sourceLocation)
-  if let exitCode { #expect(result.exitCode == exitCode, "exit \(result.exitCode): \(text)", sourceLocation: sourceLocation) }
+  if let exitCode {
+    #expect(result.exitCode == exitCode, "exit \(result.exitCode): \(text)", sourceLocation: sourceLocation)
+  }
   #expect(!text.contains("\n"), "more than one line: \(text)", sourceLocation: sourceLocation)
   #expect(!text.contains("Fatal error") && !text.contains("Stack dump"), "\(text)", sourceLocation: sourceLocation)
   // Foundation's error text is not a message: the system's reason is said in words.
-  #expect(!text.contains("NSCocoaErrorDomain") && !text.contains("NSPOSIXErrorDomain"), "\(text)", sourceLocation: sourceLocation)
+  #expect(
+    !text.contains("NSCocoaErrorDomain") && !text.contains("NSPOSIXErrorDomain"), "\(text)",
+    sourceLocation: sourceLocation)
   for word in words { #expect(text.contains(word), "'\(word)' missing from: \(text)", sourceLocation: sourceLocation) }
 }

@@ -14,7 +14,9 @@ public enum PilotBinary {
   }
 
   /// Runs `etcd-pilot` with `arguments`.
-  public static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws
+  public static func run(
+    _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60
+  ) throws
     -> ProcessOutput
   {
     try ProcessOutput.run(try path, arguments, environment: environment, timeout: timeout)

@@ -21,7 +21,9 @@ public final class PilotProcess: Sendable {
     name: String, replicas: Int, hostTemplate: String, listenHost: String, volume: String, version: EtcdVersion,
     user: Int? = nil, extraArguments: [String] = []
   ) async throws -> PilotProcess {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-pilot-\(UUID().uuidString.prefix(8))").path
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-pilot-\(UUID().uuidString.prefix(8))"
+    ).path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let statefulSet = String(name[..<name.lastIndex(of: "-")!])
     let file = """
@@ -29,19 +31,24 @@ public final class PilotProcess: Sendable {
       """
     FileManager.default.createFile(atPath: "\(directory)/statefulset.json", contents: Data(file.utf8))
     chmod(directory, 0o755)
-    let arguments = [
-      "member", "--name", name, "--namespace", "test", "--host-template", hostTemplate, "--listen-host", listenHost,
-      "--data-dir", volume, "--etcd", version.etcd, "--replicas-from", "file:\(directory)/statefulset.json",
-      "--cluster-record", "file:\(directory)/cluster-record.json", "--poll-interval", "500ms",
-    ] + extraArguments
+    let arguments =
+      [
+        "member", "--name", name, "--namespace", "test", "--host-template", hostTemplate, "--listen-host", listenHost,
+        "--data-dir", volume, "--etcd", version.etcd, "--replicas-from", "file:\(directory)/statefulset.json",
+        "--cluster-record", "file:\(directory)/cluster-record.json", "--poll-interval", "500ms",
+      ] + extraArguments
     let (executable, fullArguments) =
       if let user {
-        ("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--", try PilotBinary.path] + arguments)
+        (
+          "/usr/bin/setpriv",
+          ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--", try PilotBinary.path] + arguments
+        )
       } else {
         (try PilotBinary.path, arguments)
       }
     let logFile = "\(directory)/pilot.log"
-    let process = try await ChildProcess.start(executable, arguments: fullArguments, logFile: logFile, newProcessGroup: true)
+    let process = try await ChildProcess.start(
+      executable, arguments: fullArguments, logFile: logFile, newProcessGroup: true)
     return PilotProcess(directory: directory, logFile: logFile, process: process)
   }
 
@@ -50,9 +57,12 @@ public final class PilotProcess: Sendable {
   /// Waits until the log holds `text`; throws with the log's tail when it does not in time.
   public func waitForLog(_ text: String, timeout: Duration = .seconds(60)) async throws {
     do {
-      _ = try await eventually("the pilot to log \"\(text)\"", timeout: timeout) { self.log.contains(text) ? true : nil }
+      _ = try await eventually("the pilot to log \"\(text)\"", timeout: timeout) {
+        self.log.contains(text) ? true : nil
+      }
     } catch {
-      throw FixtureError("\(error)\n--- pilot log ---\n\(log.split(separator: "\n").suffix(20).joined(separator: "\n"))")
+      throw FixtureError(
+        "\(error)\n--- pilot log ---\n\(log.split(separator: "\n").suffix(20).joined(separator: "\n"))")
     }
   }
 

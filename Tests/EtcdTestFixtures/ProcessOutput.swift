@@ -48,7 +48,8 @@ extension ProcessOutput {
   public static func runAsync(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(180)
   ) async throws -> ProcessOutput {
-    let log = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-out-\(UUID().uuidString)").path
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-out-\(UUID().uuidString)")
+      .path
     defer { try? FileManager.default.removeItem(atPath: log) }
     let child = try await ChildProcess.start(
       executable, arguments: arguments, environment: environment.mapValues { Optional($0) }, logFile: log)

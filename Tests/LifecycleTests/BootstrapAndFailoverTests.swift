@@ -9,7 +9,9 @@ import Testing
 /// with re-join, data kept on restart.
 @Suite("Lifecycle: bootstrap and failover", .serialized, .timeLimit(.minutes(10)))
 struct BootstrapAndFailoverTests {
-  @Test("bootstrap 3: every member a started voter, the cluster record written, pods ready", arguments: EtcdVersion.allCases)
+  @Test(
+    "bootstrap 3: every member a started voter, the cluster record written, pods ready", arguments: EtcdVersion.allCases
+  )
   func bootstrapThree(version: EtcdVersion) async throws {
     try await withLocalCluster(replicas: 3, version: version) { cluster in
       try await cluster.expectMembers(3)
@@ -20,7 +22,9 @@ struct BootstrapAndFailoverTests {
       for ordinal in 0..<3 {
         // A pilot's page lags its etcd by one observation.
         let status = try await eventually("etcd-\(ordinal)'s pilot to report ready", timeout: .seconds(15)) {
-          await PilotStatusFetch.status(at: "http://\(cluster.address(ordinal)):2390").flatMap { $0.ready && $0.formed ? $0 : nil }
+          await PilotStatusFetch.status(at: "http://\(cluster.address(ordinal)):2390").flatMap {
+            $0.ready && $0.formed ? $0 : nil
+          }
         }
         #expect(["leader", "voter"].contains(status.role))
       }
@@ -36,7 +40,8 @@ struct BootstrapAndFailoverTests {
     var rng = SystemRandomNumberGenerator()
     let late = Int.random(in: 0..<3, using: &rng)
     let delays = (0..<3).map { $0 == late ? "\($0)=20" : "\($0)=\(Double.random(in: 0...3, using: &rng))" }
-    try await withLocalCluster(replicas: 3, version: version, arguments: delays.flatMap { ["--start-delay", $0] }) { cluster in
+    try await withLocalCluster(replicas: 3, version: version, arguments: delays.flatMap { ["--start-delay", $0] }) {
+      cluster in
       try await cluster.expectMembers(3)
       // One bootstrap, not a cluster plus joiners: every member of the initial cluster.
       let data = try await eventually("the cluster record to be written", timeout: .seconds(10)) {
@@ -47,7 +52,9 @@ struct BootstrapAndFailoverTests {
     }
   }
 
-  @Test("SIGKILL a follower, then the leader: each pod returns with the same member ID and its data", arguments: EtcdVersion.allCases)
+  @Test(
+    "SIGKILL a follower, then the leader: each pod returns with the same member ID and its data",
+    arguments: EtcdVersion.allCases)
   func killFollowerThenLeader(version: EtcdVersion) async throws {
     try await withLocalCluster(replicas: 3, version: version) { cluster in
       try await cluster.withClient { etcd in for index in 0..<100 { try await etcd.put("data/\(index)", "\(index)") } }
@@ -68,7 +75,8 @@ struct BootstrapAndFailoverTests {
     }
   }
 
-  @Test("all pods killed at once: the cluster returns with all data and the same members", arguments: EtcdVersion.allCases)
+  @Test(
+    "all pods killed at once: the cluster returns with all data and the same members", arguments: EtcdVersion.allCases)
   func allKilled(version: EtcdVersion) async throws {
     try await withLocalCluster(replicas: 3, version: version) { cluster in
       try await cluster.withClient { etcd in for index in 0..<200 { try await etcd.put("all/\(index)", "\(index)") } }
@@ -84,7 +92,9 @@ struct BootstrapAndFailoverTests {
   /// A quorum stopped gracefully at once (a node drain, an eviction that ignored the budget):
   /// the stopping leader hands leadership to a member that may itself be stopping, and the
   /// rest has no quorum until the pods return.
-  @Test("SIGTERM to a quorum at once, the leader among them, under a writer: the same members return, no acknowledged write lost", arguments: EtcdVersion.allCases)
+  @Test(
+    "SIGTERM to a quorum at once, the leader among them, under a writer: the same members return, no acknowledged write lost",
+    arguments: EtcdVersion.allCases)
   func quorumTerminated(version: EtcdVersion) async throws {
     try await withLocalCluster(replicas: 3, version: version) { cluster in
       let ids = try await cluster.memberIDs()
@@ -98,7 +108,9 @@ struct BootstrapAndFailoverTests {
         var before: [Int: Int32] = [:]
         for ordinal in stopped { before[ordinal] = try await cluster.pid(ordinal) }
         let control = try cluster.control
-        for ordinal in stopped { try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": "TERM"]) }
+        for ordinal in stopped {
+          try await control.send("POST", "/kill", query: ["ordinal": "\(ordinal)", "signal": "TERM"])
+        }
         for ordinal in stopped {
           _ = try await eventually("pod \(ordinal) restarted", timeout: .seconds(120)) {
             let pid = try? await cluster.pid(ordinal)

@@ -11,7 +11,9 @@ enum DBDamage {
   /// copy-on-write and checksums only its meta pages, so an in-place value of the same size is
   /// read back as it is). Returns the live value before and after.
   @discardableResult
-  static func advanceConsistentIndex(database path: String, by entries: UInt64) throws -> (before: UInt64, after: UInt64) {
+  static func advanceConsistentIndex(
+    database path: String, by entries: UInt64
+  ) throws -> (before: UInt64, after: UInt64) {
     var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     let key = Array("consistent_index".utf8)
     var positions: [Int] = []

@@ -25,7 +25,9 @@ struct ForeignDataTests {
 
   /// The volume of a one-member cluster of its own, stopped, copied to a folder.
   private func foreignVolume() async throws -> String {
-    let foreign = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-foreign-\(UUID().uuidString.prefix(8))").path
+    let foreign = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-foreign-\(UUID().uuidString.prefix(8))"
+    ).path
     try await withLocalCluster(replicas: 1, version: .v3_5) { other in
       try await other.withClient { try await $0.put("from", "elsewhere") }
       try await other.local(["down"])
@@ -54,14 +56,18 @@ struct ForeignDataTests {
       // The other two keep serving; the old etcd-2 member stays listed, nothing was removed.
       let members = try await cluster.members()
       #expect(members.count == 3)
-      try await cluster.withClient(endpoints: [cluster.endpoint(0), cluster.endpoint(1)]) { try await $0.put("still", "serving") }
+      try await cluster.withClient(endpoints: [cluster.endpoint(0), cluster.endpoint(1)]) {
+        try await $0.put("still", "serving")
+      }
     }
   }
 
   /// Issue 21, item 1: the pod's own notes named its cluster, the etcd directory was another
   /// cluster's, and the pilot served that cluster's keys as a healthy leader; the real leader's
   /// consistency check then removed the pod's real member.
-  @Test("another cluster's etcd directory under the pod's own notes: refused, naming both clusters; nothing moved, the member kept")
+  @Test(
+    "another cluster's etcd directory under the pod's own notes: refused, naming both clusters; nothing moved, the member kept"
+  )
   func foreignDataUnderOwnNotes() async throws {
     let foreign = try await foreignVolume()
     defer { try? FileManager.default.removeItem(atPath: foreign) }
@@ -75,11 +81,14 @@ struct ForeignDataTests {
       let before = inventory(volume)
 
       let log = cluster.layout.log("etcd-2")
-      let line = try await eventually("the pilot of etcd-2 to refuse the data", timeout: .seconds(60)) { () -> String? in
+      let line = try await eventually("the pilot of etcd-2 to refuse the data", timeout: .seconds(60)) {
+        () -> String? in
         let text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
         return text.split(separator: "\n").last { $0.contains("cannot go on") }.map(String.init)
       }
-      #expect(line.contains("this release's cluster \(String(clusterID, radix: 16))") || line.contains("its cluster is \(String(clusterID, radix: 16))"), "\(line)")
+      #expect(
+        line.contains("this release's cluster \(String(clusterID, radix: 16))")
+          || line.contains("its cluster is \(String(clusterID, radix: 16))"), "\(line)")
       #expect(line.contains("belongs to cluster"), "\(line)")
       #expect(inventory(volume) == before, "the volume was changed")
       #expect(try await cluster.memberIDs() == ids, "a member was removed or replaced")
@@ -90,20 +99,26 @@ struct ForeignDataTests {
 
   /// Issue 21, item 2: with a plain etcd on a pod's address, the pilot added itself to that
   /// cluster as a learner.
-  @Test("a plain etcd on another pod's address: a fresh pilot never joins it, and says why", arguments: EtcdVersion.allCases)
+  @Test(
+    "a plain etcd on another pod's address: a fresh pilot never joins it, and says why", arguments: EtcdVersion.allCases
+  )
   func foreignEtcdOnAPodAddress(version: EtcdVersion) async throws {
     try await withCluster(size: 1, version: version) { foreign in
       let address = foreign.servers[0].address
       let octets = address.split(separator: ".")
       let base = octets.prefix(3).joined(separator: "."), last = Int(octets[3])!
       let mine = "\(base).\(last + 1)"
-      try #require(Loopback.isFree(address: mine, port: 2379) && Loopback.isFree(address: mine, port: 2390), "\(mine) is taken")
+      try #require(
+        Loopback.isFree(address: mine, port: 2379) && Loopback.isFree(address: mine, port: 2390), "\(mine) is taken")
       let volume = "\(foreign.directory)/etcd-1-volume"
       let pilot = try await PilotProcess.start(
-        name: "etcd-1", replicas: 2, hostTemplate: "\(base).{ordinal+\(last)}", listenHost: mine, volume: volume, version: version)
+        name: "etcd-1", replicas: 2, hostTemplate: "\(base).{ordinal+\(last)}", listenHost: mine, volume: volume,
+        version: version)
       do {
         try await pilot.waitForLog("which is not this StatefulSet's")
-        #expect(try await foreign.withClient { try await $0.memberList().members.count } == 1, "the pilot changed the foreign cluster")
+        #expect(
+          try await foreign.withClient { try await $0.memberList().members.count } == 1,
+          "the pilot changed the foreign cluster")
         #expect(!pilot.log.contains("added as learner"))
         await pilot.stop()
       } catch {
@@ -115,12 +130,17 @@ struct ForeignDataTests {
 
   /// Issue 21, item 3: a volume of another owner counted as empty: the pilot removed its own
   /// healthy member and added and removed learners about once a second.
-  @Test("a volume the pilot may not read (another uid): an error naming the path, owner and mode; etcd never starts; nothing changes", .enabled(if: getuid() == 0))
+  @Test(
+    "a volume the pilot may not read (another uid): an error naming the path, owner and mode; etcd never starts; nothing changes",
+    .enabled(if: getuid() == 0))
   func unreadableVolume() async throws {
-    let volume = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-unreadable-\(UUID().uuidString.prefix(8))").path
+    let volume = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-unreadable-\(UUID().uuidString.prefix(8))"
+    ).path
     defer { try? FileManager.default.removeItem(atPath: volume) }
     try FileManager.default.createDirectory(atPath: "\(volume)/etcd/member/wal", withIntermediateDirectories: true)
-    FileManager.default.createFile(atPath: "\(volume)/etcd/member/wal/0000000000000000-0000000000000000.wal", contents: Data(count: 4096))
+    FileManager.default.createFile(
+      atPath: "\(volume)/etcd/member/wal/0000000000000000-0000000000000000.wal", contents: Data(count: 4096))
     for path in [volume, "\(volume)/etcd", "\(volume)/etcd/member"] {
       chmod(path, 0o755)
     }
@@ -128,9 +148,12 @@ struct ForeignDataTests {
     chmod("\(volume)/etcd/member/wal", 0o700)
     let address = try Loopback.address(freePorts: [2379, 2380, 2390])
     let pilot = try await PilotProcess.start(
-      name: "etcd-0", replicas: 1, hostTemplate: address, listenHost: address, volume: volume, version: .v3_5, user: 65534)
+      name: "etcd-0", replicas: 1, hostTemplate: address, listenHost: address, volume: volume, version: .v3_5,
+      user: 65534)
     do {
-      try await pilot.waitForLog("cannot list etcd's WAL in \(volume)/etcd/member/wal: Permission denied (owned by uid 1234 gid 1234, mode 0700; the pilot runs as uid 65534)")
+      try await pilot.waitForLog(
+        "cannot list etcd's WAL in \(volume)/etcd/member/wal: Permission denied (owned by uid 1234 gid 1234, mode 0700; the pilot runs as uid 65534)"
+      )
       #expect(pilot.log.contains("the pod's fsGroup"))
       #expect(!pilot.log.contains("started etcd"), "etcd was started on a volume the pilot cannot read")
       #expect(!FileManager.default.fileExists(atPath: "\(volume)/aside"))

@@ -40,7 +40,8 @@ struct ReplacementTests {
         try await cluster.control.status().pods.first { $0.name == "etcd-2" }?.state == "running" ? nil : true
       }
       let wal = "\(cluster.layout.volume("etcd-2"))/etcd/member/wal"
-      let file = try #require(try FileManager.default.contentsOfDirectory(atPath: wal).filter { $0.hasSuffix(".wal") }.sorted().last)
+      let file = try #require(
+        try FileManager.default.contentsOfDirectory(atPath: wal).filter { $0.hasSuffix(".wal") }.sorted().last)
       try WALDamage.corruptRecord(inSegment: "\(wal)/\(file)")
 
       try await eventually("etcd-2 to be replaced", timeout: .seconds(120)) { () -> Bool? in
@@ -61,9 +62,12 @@ struct ReplacementTests {
   /// them. Raft, the member list and health all look fine; only its data differ. Found by
   /// `verify --seed 20261127 --schedule 1 --from 201 --faults 200 --tls` on etcd 3.5.1 (HashKV of
   /// etcd-1 differed, and a register read no order explains).
-  @Test("diverged data (the database claims entries it never applied): the consistency check replaces the member; one HashKV again, no write lost", arguments: EtcdVersion.allCases)
+  @Test(
+    "diverged data (the database claims entries it never applied): the consistency check replaces the member; one HashKV again, no write lost",
+    arguments: EtcdVersion.allCases)
   func divergedData(version: EtcdVersion) async throws {
-    try await withLocalCluster(replicas: 3, version: version, arguments: ["--consistency-check-interval", "2s"]) { cluster in
+    try await withLocalCluster(replicas: 3, version: version, arguments: ["--consistency-check-interval", "2s"]) {
+      cluster in
       try await cluster.withClient { etcd in for index in 0..<100 { try await etcd.put("d/\(index)", "\(index)") } }
       let before = try await cluster.memberIDs()
       let leaderID = try await cluster.withClient { try await $0.status().leader }
@@ -75,7 +79,9 @@ struct ReplacementTests {
       }
       // Written while it is down; back, it skips the first 30 entries it receives as applied.
       let others = (0..<3).filter { $0 != ordinal }.map(cluster.endpoint)
-      try await cluster.withClient(endpoints: others) { etcd in for index in 100..<200 { try await etcd.put("d/\(index)", "\(index)") } }
+      try await cluster.withClient(endpoints: others) { etcd in
+        for index in 100..<200 { try await etcd.put("d/\(index)", "\(index)") }
+      }
       try DBDamage.advanceConsistentIndex(database: "\(cluster.layout.volume(pod))/etcd/member/snap/db", by: 30)
 
       try await eventually("\(pod) to be replaced", timeout: .seconds(120)) { () -> Bool? in
@@ -85,7 +91,9 @@ struct ReplacementTests {
       // Waits until the new member is a started voter.
       try await cluster.local(["scale", "--replicas", "3"])
       try await cluster.expectMembers(3)
-      let log = try String(contentsOfFile: cluster.layout.log("etcd-\((0..<3).first { before["etcd-\($0)"] == leaderID }!)"), encoding: .utf8)
+      let log = try String(
+        contentsOfFile: cluster.layout.log("etcd-\((0..<3).first { before["etcd-\($0)"] == leaderID }!)"),
+        encoding: .utf8)
       #expect(log.contains("consistency check: \(pod)'s data diverged"), "\(log.suffix(3000))")
       let aside = try FileManager.default.contentsOfDirectory(atPath: "\(cluster.layout.volume(pod))/aside")
       #expect(aside.count == 1, "\(aside)")
@@ -100,24 +108,33 @@ struct ReplacementTests {
             return count == 200 ? count : nil
           }
           #expect(count == 200)
-          hashes.append(try await eventually("etcd-\(member)'s HashKV at \(revision)") { try await pinned.hashKV(revision: revision).hash })
+          hashes.append(
+            try await eventually("etcd-\(member)'s HashKV at \(revision)") {
+              try await pinned.hashKV(revision: revision).hash
+            })
         }
         #expect(Set(hashes).count == 1, "\(hashes)")
       }
     }
   }
 
-  @Test("a caught-up learner killed before its promotion is never promoted, and is removed", arguments: EtcdVersion.allCases)
+  @Test(
+    "a caught-up learner killed before its promotion is never promoted, and is removed", arguments: EtcdVersion.allCases
+  )
   func learnerKilledBeforePromotion(version: EtcdVersion) async throws {
     // The pilots promote a caught-up learner after 2 s; give the test time to kill it first.
-    try await withLocalCluster(replicas: 3, version: version, arguments: ["--pilot-arg=--promote-after=120s"]) { cluster in
+    try await withLocalCluster(replicas: 3, version: version, arguments: ["--pilot-arg=--promote-after=120s"]) {
+      cluster in
       try await cluster.control.send("POST", "/scale", query: ["replicas": "4"])
-      let learner = try await eventually("etcd-3 to be a started, caught-up learner", timeout: .seconds(60), every: .milliseconds(50)) {
+      let learner = try await eventually(
+        "etcd-3 to be a started, caught-up learner", timeout: .seconds(60), every: .milliseconds(50)
+      ) {
         try await cluster.members().first { $0.isLearner && $0.isStarted }
       }
       try await cluster.kill(3, hold: 600, wait: false)
       // Watch the member list: the dead learner must never turn into a voter, and must go.
-      try await eventually("the dead learner to be removed", timeout: .seconds(90), every: .milliseconds(200)) { () -> Bool? in
+      try await eventually("the dead learner to be removed", timeout: .seconds(90), every: .milliseconds(200)) {
+        () -> Bool? in
         let members = try await cluster.members()
         if let member = members.first(where: { $0.id == learner.id }) {
           #expect(member.isLearner, "the dead learner \(member.hexID) was promoted")
@@ -130,7 +147,9 @@ struct ReplacementTests {
     }
   }
 
-  @Test("a crash between member add and start: the pod clears its unstarted entry and joins", arguments: EtcdVersion.allCases)
+  @Test(
+    "a crash between member add and start: the pod clears its unstarted entry and joins",
+    arguments: EtcdVersion.allCases)
   func crashBetweenAddAndStart(version: EtcdVersion) async throws {
     try await withLocalCluster(replicas: 3, version: version) { cluster in
       // What a pilot leaves behind when it dies right after its member add: a learner with the
@@ -146,7 +165,9 @@ struct ReplacementTests {
     }
   }
 
-  @Test("a crash during scale-down removal: the reconciler removes the member the dead pod left", arguments: EtcdVersion.allCases)
+  @Test(
+    "a crash during scale-down removal: the reconciler removes the member the dead pod left",
+    arguments: EtcdVersion.allCases)
   func crashDuringScaleDown(version: EtcdVersion) async throws {
     try await withLocalCluster(replicas: 4, version: version, arguments: ["--grace-period", "5"]) { cluster in
       // Freeze etcd-3's pilot: it cannot leave when told to, and is killed when its grace ends.

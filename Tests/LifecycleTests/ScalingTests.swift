@@ -12,7 +12,8 @@ import Glibc
 /// learner is left, and no acknowledged write is lost.
 @Suite("Lifecycle: scaling", .serialized, .timeLimit(.minutes(10)))
 struct ScalingTests {
-  @Test("scale 3→5→4→1→3 under a writer: members follow, every acknowledged write intact", arguments: EtcdVersion.allCases)
+  @Test(
+    "scale 3→5→4→1→3 under a writer: members follow, every acknowledged write intact", arguments: EtcdVersion.allCases)
   func scaleSequence(version: EtcdVersion) async throws {
     try await withLocalCluster(replicas: 3, version: version) { cluster in
       let writer = AcknowledgedWriter()
@@ -49,7 +50,9 @@ struct ScalingTests {
     }
   }
 
-  @Test("3→1 while one of the leaving members is dead: the dead one goes first, then the live one", arguments: EtcdVersion.allCases)
+  @Test(
+    "3→1 while one of the leaving members is dead: the dead one goes first, then the live one",
+    arguments: EtcdVersion.allCases)
   func scaleDownWithDeadMember(version: EtcdVersion) async throws {
     try await withLocalCluster(replicas: 3, version: version) { cluster in
       try await cluster.kill(2, hold: 600, wait: false)

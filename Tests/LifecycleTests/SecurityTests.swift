@@ -13,7 +13,9 @@ import Testing
 /// `local up --tls --auth`: what a user checks after turning them on.
 @Suite("Security: TLS, rotation, auth", .serialized, .timeLimit(.minutes(10)))
 struct SecurityTests {
-  @Test("TLS and auth: every URL is https, a member joins, strangers are refused with a clear error", arguments: EtcdVersion.allCases)
+  @Test(
+    "TLS and auth: every URL is https, a member joins, strangers are refused with a clear error",
+    arguments: EtcdVersion.allCases)
   func tlsAndAuth(version: EtcdVersion) async throws {
     try await withLocalCluster(replicas: 3, version: version, arguments: ["--tls", "--auth"]) { cluster in
       let config = try cluster.layout.readConfig()
@@ -22,9 +24,11 @@ struct SecurityTests {
         try await etcd.put("secure", "yes")
         let members = try await etcd.memberList().members
         #expect(members.count == 3)
-        #expect(members.allSatisfy { member in
-          member.peerURLs.allSatisfy { $0.hasPrefix("https://") } && member.clientURLs.allSatisfy { $0.hasPrefix("https://") }
-        })
+        #expect(
+          members.allSatisfy { member in
+            member.peerURLs.allSatisfy { $0.hasPrefix("https://") }
+              && member.clientURLs.allSatisfy { $0.hasPrefix("https://") }
+          })
       }
       let endpoint = cluster.endpoint(0)
 
@@ -36,7 +40,9 @@ struct SecurityTests {
       }
       // A wrong password.
       try await withEtcdClient(
-        .init(endpoints: [endpoint], tls: tls, credentials: .init(user: "root", password: "wrong"), callTimeout: .seconds(3))
+        .init(
+          endpoints: [endpoint], tls: tls, credentials: .init(user: "root", password: "wrong"), callTimeout: .seconds(3)
+        )
       ) { etcd in
         let error = await #expect(throws: EtcdError.self) { _ = try await etcd.get("secure") }
         #expect(error?.code == .authFailed, "\(String(describing: error))")
@@ -50,7 +56,8 @@ struct SecurityTests {
       let other = try CertificateAuthority.create(commonName: "another CA")
       try other.issue(commonName: "root", usage: .client).write(to: strangers, name: "other-ca")
       try await expectRefused(
-        endpoint, .init(caFile: tls.caFile, certificateFile: "\(strangers)/other-ca.crt", keyFile: "\(strangers)/other-ca.key"),
+        endpoint,
+        .init(caFile: tls.caFile, certificateFile: "\(strangers)/other-ca.crt", keyFile: "\(strangers)/other-ca.key"),
         saying: "refused the client certificate")
       // No pod holds a key etcd trusts for clients (issue 13, item 4): with the members' CA,
       // whose key every member is given to issue its own certificate, a CN=root certificate is
@@ -58,28 +65,36 @@ struct SecurityTests {
       let pods = LocalTestCluster.runningProcesses(mentioning: "--tls-ca-dir")
       #expect(!pods.isEmpty)
       for pid in pods {
-        let arguments = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+        let arguments = String(
+          decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
         #expect(!arguments.contains("tls-clients"), "a pod is given the clients' CA: \(arguments)")
       }
       let members = try CertificateAuthority.read(from: try #require(config.tlsDirectory))
       try members.issue(commonName: "root", usage: .client).write(to: strangers, name: "root-from-members-ca")
       try await expectRefused(
         endpoint,
-        .init(caFile: tls.caFile, certificateFile: "\(strangers)/root-from-members-ca.crt", keyFile: "\(strangers)/root-from-members-ca.key"),
+        .init(
+          caFile: tls.caFile, certificateFile: "\(strangers)/root-from-members-ca.crt",
+          keyFile: "\(strangers)/root-from-members-ca.key"),
         saying: "refused the client certificate")
       let authority = try CertificateAuthority.read(from: try #require(config.tlsClientsDirectory))
       try authority.issue(commonName: "root", usage: .client).write(to: strangers, name: "root-from-clients-ca")
       let rootByCertificate = EtcdClientConfiguration(
         endpoints: [endpoint],
-        tls: .init(caFile: tls.caFile, certificateFile: "\(strangers)/root-from-clients-ca.crt", keyFile: "\(strangers)/root-from-clients-ca.key"),
+        tls: .init(
+          caFile: tls.caFile, certificateFile: "\(strangers)/root-from-clients-ca.crt",
+          keyFile: "\(strangers)/root-from-clients-ca.key"),
         callTimeout: .seconds(3))
       #expect(try await withEtcdClient(rootByCertificate) { try await $0.get("secure").kvs.count } == 1)
 
       // An expired client certificate from the clients' CA.
-      try authority.issue(commonName: "root", usage: .client, validity: .seconds(600), now: Date().addingTimeInterval(-3600))
-        .write(to: strangers, name: "expired")
+      try authority.issue(
+        commonName: "root", usage: .client, validity: .seconds(600), now: Date().addingTimeInterval(-3600)
+      )
+      .write(to: strangers, name: "expired")
       try await expectRefused(
-        endpoint, .init(caFile: tls.caFile, certificateFile: "\(strangers)/expired.crt", keyFile: "\(strangers)/expired.key"),
+        endpoint,
+        .init(caFile: tls.caFile, certificateFile: "\(strangers)/expired.crt", keyFile: "\(strangers)/expired.key"),
         saying: "refused the client certificate")
       // A server reached by an address its certificate does not name (through a TCP relay).
       let relayAddress = "\(cluster.addressBase).200"
@@ -88,7 +103,8 @@ struct SecurityTests {
         target: try SocketAddress(ipAddress: endpoint.host, port: endpoint.port), faults: FaultTable())
       try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await relay.run() }
-        try await expectRefused(EtcdEndpoint(scheme: .https, host: relayAddress, port: 2379), tls, saying: "does not name this host")
+        try await expectRefused(
+          EtcdEndpoint(scheme: .https, host: relayAddress, port: 2379), tls, saying: "does not name this host")
         group.cancelAll()
       }
 
@@ -100,10 +116,13 @@ struct SecurityTests {
       #expect(await PilotStatusFetch.status(at: pilot, tls: tls)?.pod == "etcd-0")
       #expect(await ProbeRunner.get(pilot + "/readyz", timeout: .seconds(3)) == 200)
       #expect(await ProbeRunner.get(pilot + "/status", timeout: .seconds(3)) == 403)
-      #expect(await ProbeRunner.get("http://\(cluster.address(0)):2390/readyz", timeout: .seconds(3)) == nil, "plain HTTP answered")
+      #expect(
+        await ProbeRunner.get("http://\(cluster.address(0)):2390/readyz", timeout: .seconds(3)) == nil,
+        "plain HTTP answered")
       let stranger = EtcdClientConfiguration.TLS(
         caFile: tls.caFile, certificateFile: "\(strangers)/other-ca.crt", keyFile: "\(strangers)/other-ca.key")
-      #expect(await PilotStatusFetch.status(at: pilot, tls: stranger) == nil, "a certificate of another CA read /status")
+      #expect(
+        await PilotStatusFetch.status(at: pilot, tls: stranger) == nil, "a certificate of another CA read /status")
 
       // A member joins the TLS cluster (as a learner, then promoted: under auth etcd accepts a
       // promotion only at the leader).
@@ -116,16 +135,22 @@ struct SecurityTests {
     }
   }
 
-  @Test("with auth, a member that caught up from a snapshot serves authenticated calls (etcd issue 13134)", arguments: EtcdVersion.allCases)
+  @Test(
+    "with auth, a member that caught up from a snapshot serves authenticated calls (etcd issue 13134)",
+    arguments: EtcdVersion.allCases)
   func joinFromSnapshotWithAuth(version: EtcdVersion) async throws {
     // Frequent snapshots: the new member is caught up by a snapshot, not by log entries.
-    try await withLocalCluster(replicas: 3, version: version, arguments: ["--tls", "--auth", "--", "--snapshot-count=100"]) { cluster in
+    try await withLocalCluster(
+      replicas: 3, version: version, arguments: ["--tls", "--auth", "--", "--snapshot-count=100"]
+    ) { cluster in
       try await cluster.withClient { etcd in for index in 0..<300 { try await etcd.put("s/\(index)", "v") } }
       try await cluster.scale(4)
       try await cluster.expectMembers(4)
       // etcd leaves its token provider off after such a recovery and refuses every token; the
       // pilot notices and restarts it. A root client on that member alone must get through.
-      let count = try await eventually("etcd-3 to accept the root user's token", timeout: .seconds(90), every: .seconds(1)) { () -> Int64? in
+      let count = try await eventually(
+        "etcd-3 to accept the root user's token", timeout: .seconds(90), every: .seconds(1)
+      ) { () -> Int64? in
         try? await cluster.withClient(endpoints: [cluster.endpoint(3)], timeout: .seconds(2)) {
           try await $0.get(.prefix("s/"), countOnly: true).count
         }
@@ -151,7 +176,9 @@ struct SecurityTests {
           let ordinal = writes % 3
           do {
             try await longLived.put("long/\(writes)", "v")
-            try await withEtcdClient(try config.clientConfiguration([cluster.endpoint(ordinal)], callTimeout: .seconds(5))) {
+            try await withEtcdClient(
+              try config.clientConfiguration([cluster.endpoint(ordinal)], callTimeout: .seconds(5))
+            ) {
               try await $0.put("fresh/\(writes)", "v")
             }
           } catch {
@@ -168,18 +195,23 @@ struct SecurityTests {
       let last = try IssuedCertificate.read(from: volume, name: "member")
       #expect(last.notValidAfter > Date())
       #expect(try last.certificatePEM != first.certificatePEM)
-      let renewals = try String(contentsOfFile: cluster.layout.log("etcd-0"), encoding: .utf8)
+      let renewals =
+        try String(contentsOfFile: cluster.layout.log("etcd-0"), encoding: .utf8)
         .components(separatedBy: "renewed this member's certificate").count - 1
       #expect(renewals >= 3, "etcd-0 renewed its certificate \(renewals) times")
       // The pilot port serves the renewed certificate too (the first expired long ago).
       for ordinal in 0..<3 {
-        #expect(await PilotStatusFetch.status(at: config.pilotURL(ordinal), tls: config.clientTLS) != nil, "etcd-\(ordinal)'s /status")
+        #expect(
+          await PilotStatusFetch.status(at: config.pilotURL(ordinal), tls: config.clientTLS) != nil,
+          "etcd-\(ordinal)'s /status")
       }
       try await cluster.expectMembers(3)
     }
   }
 
-  private func expectRefused(_ endpoint: EtcdEndpoint, _ tls: EtcdClientConfiguration.TLS, saying text: String) async throws {
+  private func expectRefused(
+    _ endpoint: EtcdEndpoint, _ tls: EtcdClientConfiguration.TLS, saying text: String
+  ) async throws {
     try await withEtcdClient(.init(endpoints: [endpoint], tls: tls, callTimeout: .seconds(3))) { etcd in
       let error = await #expect(throws: EtcdError.self, "served despite: \(text)") { _ = try await etcd.get("secure") }
       #expect(error?.code == .tls, "\(String(describing: error))")

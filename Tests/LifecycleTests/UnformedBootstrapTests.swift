@@ -25,9 +25,12 @@ struct UnformedBootstrapTests {
       // The moment etcd-2's pilot adopts the marker, its whole pod stops (a node lost): etcd-2's
       // member never publishes itself.
       let notes = "\(cluster.layout.volume("etcd-2"))/pilot.json"
-      let frozen = try await eventually("etcd-2 to adopt the bootstrap marker", timeout: .seconds(60), every: .milliseconds(5)) {
+      let frozen = try await eventually(
+        "etcd-2 to adopt the bootstrap marker", timeout: .seconds(60), every: .milliseconds(5)
+      ) {
         () async throws -> [Int32]? in
-        guard let text = FileManager.default.contents(atPath: notes), String(decoding: text, as: UTF8.self).contains("\"marker\"")
+        guard let text = FileManager.default.contents(atPath: notes),
+          String(decoding: text, as: UTF8.self).contains("\"marker\"")
         else { return nil }
         return try await cluster.freeze(2)
       }
@@ -35,7 +38,9 @@ struct UnformedBootstrapTests {
       let survivors = [cluster.endpoint(0), cluster.endpoint(1)]
       let proposedAt = Date()
       try await eventually("etcd-0 and etcd-1 to serve writes", timeout: .seconds(60)) {
-        try await cluster.withClient(endpoints: survivors, timeout: .seconds(2)) { try await $0.put("formed/probe", "1") }
+        try await cluster.withClient(endpoints: survivors, timeout: .seconds(2)) {
+          try await $0.put("formed/probe", "1")
+        }
       }
       try await cluster.withClient(endpoints: survivors) { etcd in
         for index in 0..<30 { try await etcd.put("formed/\(index)", "v\(index)") }
@@ -54,7 +59,9 @@ struct UnformedBootstrapTests {
         }
       }
       for ordinal in 0..<2 {
-        let aside = (try? FileManager.default.contentsOfDirectory(atPath: "\(cluster.layout.volume("etcd-\(ordinal)"))/aside")) ?? []
+        let aside =
+          (try? FileManager.default.contentsOfDirectory(atPath: "\(cluster.layout.volume("etcd-\(ordinal)"))/aside"))
+          ?? []
         #expect(aside.isEmpty, "etcd-\(ordinal) moved data aside: \(aside)")
       }
       #expect(FileManager.default.fileExists(atPath: cluster.layout.recordFile), "no cluster record was written")
@@ -65,7 +72,9 @@ struct UnformedBootstrapTests {
 
   /// Issue 13, item 7: the bootstrap waited for every desired pod to answer fresh, so one
   /// unschedulable pod kept the whole cluster from ever forming.
-  @Test("a pod the platform does not run (scheduled late): the others form the cluster after the timeout, and it joins as a learner when it runs")
+  @Test(
+    "a pod the platform does not run (scheduled late): the others form the cluster after the timeout, and it joins as a learner when it runs"
+  )
   func podNotRunForms() async throws {
     try await withStartingLocalCluster(
       replicas: 3, version: .v3_5, arguments: ["--start-delay", "2=40", "--pilot-arg=--absent-pod-timeout=5s"]
@@ -77,7 +86,8 @@ struct UnformedBootstrapTests {
           return try await etcd.memberList().members.count == 2 ? true : nil
         }
       }
-      let log = String(decoding: FileManager.default.contents(atPath: cluster.layout.log("etcd-0")) ?? Data(), as: UTF8.self)
+      let log = String(
+        decoding: FileManager.default.contents(atPath: cluster.layout.log("etcd-0")) ?? Data(), as: UTF8.self)
       #expect(log.contains("etcd-2 has not run for"), "\(log.suffix(2000))")
       // `up` converges once etcd-2 runs and joins.
     }

@@ -10,7 +10,8 @@ import Testing
 /// report must say what it checked.
 @Suite("etcd-pilot verify", .serialized, .timeLimit(.minutes(10)))
 struct VerifyTests {
-  @Test("a seeded schedule of faults: no acknowledged write lost, linearizable registers, the desired members, one HashKV")
+  @Test(
+    "a seeded schedule of faults: no acknowledged write lost, linearizable registers, the desired members, one HashKV")
   func boundedSchedule() async throws {
     try await expectPassingRun(faults: 6, seed: 20261127)
   }
@@ -20,7 +21,8 @@ struct VerifyTests {
   /// learner could not be promoted. Replayed with frequent snapshots, so every join takes one.
   @Test("with TLS and auth, replaying seed 20261128: a member caught up from a snapshot serves authenticated calls")
   func replayTokenProviderOff() async throws {
-    try await expectPassingRun(faults: 16, seed: 20261128, arguments: ["--schedule", "1", "--tls", "--auth", "--", "--snapshot-count=2000"])
+    try await expectPassingRun(
+      faults: 16, seed: 20261128, arguments: ["--schedule", "1", "--tls", "--auth", "--", "--snapshot-count=2000"])
   }
 
   /// Found by `verify --faults 1000 --seed 20261127 --tls` at fault 136: a two-voter cluster
@@ -29,13 +31,16 @@ struct VerifyTests {
   /// remaining member's log must show it took the way out, or the replay proved nothing.
   @Test("replaying seed 20261127 from fault 136: crash during scale-down 2 → 1, the remaining member continues alone")
   func replayStrandedScaleDown() async throws {
-    let log = try await expectPassingRun(faults: 1, seed: 20261127, arguments: ["--schedule", "1", "--from", "136", "--tls"], keepingLogOf: "etcd-0")
+    let log = try await expectPassingRun(
+      faults: 1, seed: 20261127, arguments: ["--schedule", "1", "--from", "136", "--tls"], keepingLogOf: "etcd-0")
     #expect(log.contains("restarted alone with --force-new-cluster"), "\(log.suffix(3000))")
   }
 
   /// Issue 12: the harness used to scale back to 2 itself when the remaining member refused to
   /// continue alone, so a state that needed a person counted as a pass.
-  @Test("a crash during 2 → 1 that the agent will not heal alone: verify does nothing for it and fails, with the pilot's reason from /status")
+  @Test(
+    "a crash during 2 → 1 that the agent will not heal alone: verify does nothing for it and fails, with the pilot's reason from /status"
+  )
   func strandedRefusalFails() async throws {
     try await withLocalCluster(replicas: 2, version: .v3_5, arguments: ["--grace-period", "5"]) { cluster in
       try await cluster.withClient { etcd in for index in 0..<40 { try await etcd.put("s/\(index)", "\(index)") } }
@@ -65,18 +70,25 @@ struct VerifyTests {
   /// Runs verify, expects it to pass, and returns the pilot log of `pod` if asked (the run's
   /// files are then kept until the end of this call).
   @discardableResult
-  private func expectPassingRun(faults: Int, seed: Int, arguments: [String] = [], keepingLogOf pod: String? = nil) async throws -> String {
+  private func expectPassingRun(
+    faults: Int, seed: Int, arguments: [String] = [], keepingLogOf pod: String? = nil
+  ) async throws -> String {
     let version = EtcdVersion.v3_5
     try version.requireInstalled()
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-verify-\(UUID().uuidString)").path
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-verify-\(UUID().uuidString)"
+    ).path
     defer {
       try? FileManager.default.removeItem(atPath: directory)
       try? FileManager.default.removeItem(atPath: directory + "-local.log")
     }
     let result = try await ProcessOutput.runAsync(
       try PilotBinary.path,
-      ["verify", "--faults", String(faults), "--seed", String(seed), "--etcd", version.etcd, "--address-base", try Loopback.block(),
-       "--dir", directory] + (pod == nil ? [] : ["--keep"]) + arguments,
+      [
+        "verify", "--faults", String(faults), "--seed", String(seed), "--etcd", version.etcd, "--address-base",
+        try Loopback.block(),
+        "--dir", directory,
+      ] + (pod == nil ? [] : ["--keep"]) + arguments,
       timeout: .seconds(540))
     let report = result.output
     #expect(result.exitCode == 0, "\(report)")
@@ -98,19 +110,26 @@ struct VerifyTests {
     return (try? String(contentsOfFile: "\(directory)/logs/\(pod).log", encoding: .utf8)) ?? ""
   }
 
-  @Test("bad input: negative faults, too many replicas, a fault number below 1 or without a seed, a schedule that does not exist — one line each, non-zero exit")
+  @Test(
+    "bad input: negative faults, too many replicas, a fault number below 1 or without a seed, a schedule that does not exist — one line each, non-zero exit"
+  )
   func badInput() throws {
-    expectOneLineError(try PilotBinary.run(["verify", "--faults", "-1"]), mentions: ["--faults -1 is negative"], exitCode: 2)
-    expectOneLineError(try PilotBinary.run(["verify", "--replicas", "9"]), mentions: ["--replicas 9 is outside 1...5"], exitCode: 2)
     expectOneLineError(
-      try PilotBinary.run(["verify", "--seed", "1", "--from", "0"]), mentions: ["--from 0 is not a fault number: faults count from 1"],
+      try PilotBinary.run(["verify", "--faults", "-1"]), mentions: ["--faults -1 is negative"], exitCode: 2)
+    expectOneLineError(
+      try PilotBinary.run(["verify", "--replicas", "9"]), mentions: ["--replicas 9 is outside 1...5"], exitCode: 2)
+    expectOneLineError(
+      try PilotBinary.run(["verify", "--seed", "1", "--from", "0"]),
+      mentions: ["--from 0 is not a fault number: faults count from 1"],
       exitCode: 2)
     expectOneLineError(
-      try PilotBinary.run(["verify", "--from", "136"]), mentions: ["--from 136 needs the --seed of the run to replay"], exitCode: 2)
+      try PilotBinary.run(["verify", "--from", "136"]), mentions: ["--from 136 needs the --seed of the run to replay"],
+      exitCode: 2)
     let next = FaultSchedule.latestVersion + 1
     let versions = FaultSchedule.versions.map(String.init).joined(separator: " or ")
     expectOneLineError(
-      try PilotBinary.run(["verify", "--schedule", String(next)]), mentions: ["--schedule \(next) does not exist: give \(versions)"],
+      try PilotBinary.run(["verify", "--schedule", String(next)]),
+      mentions: ["--schedule \(next) does not exist: give \(versions)"],
       exitCode: 2)
   }
 }

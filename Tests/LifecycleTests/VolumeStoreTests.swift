@@ -12,7 +12,9 @@ import Glibc
 @Suite("Volume store")
 struct VolumeStoreTests {
   private func withVolume<R>(_ body: (VolumeStore, String) throws -> R) throws -> R {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-volume-\(UUID().uuidString.prefix(8))").path
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-volume-\(UUID().uuidString.prefix(8))"
+    ).path
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: root) }
     return try body(VolumeStore(root: root), root)
@@ -20,7 +22,9 @@ struct VolumeStoreTests {
 
   /// Issue 12, finding 4: only `member/wal` counted, so a WAL kept elsewhere made a member with
   /// data look empty.
-  @Test("a backend or snapshot without a WAL is partial data, never empty; a WAL is a member; an empty or missing directory is neither")
+  @Test(
+    "a backend or snapshot without a WAL is partial data, never empty; a WAL is a member; an empty or missing directory is neither"
+  )
   func dataWhereverItLies() throws {
     try withVolume { store, root in
       #expect(try store.etcdData() == (false, false))
@@ -36,7 +40,9 @@ struct VolumeStoreTests {
   }
 
   /// Issue 21, item 3 (and issue 12, finding 5): read errors used to read as "empty".
-  @Test("a WAL path that cannot be listed, or notes that cannot be read, are errors naming the path and the cause, never empty")
+  @Test(
+    "a WAL path that cannot be listed, or notes that cannot be read, are errors naming the path and the cause, never empty"
+  )
   func unreadableIsAnError() throws {
     try withVolume { store, root in
       try FileManager.default.createDirectory(atPath: "\(root)/etcd/member", withIntermediateDirectories: true)
@@ -45,7 +51,8 @@ struct VolumeStoreTests {
         try store.state()
       } throws: { error in
         let text = "\(error)"
-        return text.contains("cannot list etcd's WAL in \(root)/etcd/member/wal: Not a directory") && text.contains("the pilot runs as uid")
+        return text.contains("cannot list etcd's WAL in \(root)/etcd/member/wal: Not a directory")
+          && text.contains("the pilot runs as uid")
           && text.contains("nothing was changed")
       }
       try FileManager.default.removeItem(atPath: "\(root)/etcd")
@@ -56,11 +63,14 @@ struct VolumeStoreTests {
     }
   }
 
-  @Test("moving data aside: one rename, a record of why and whether it is redundant, the notes keep the cluster; deleting names only")
+  @Test(
+    "moving data aside: one rename, a record of why and whether it is redundant, the notes keep the cluster; deleting names only"
+  )
   func asideCopies() throws {
     try withVolume { store, root in
       try FileManager.default.createDirectory(atPath: "\(root)/etcd/member/wal", withIntermediateDirectories: true)
-      FileManager.default.createFile(atPath: "\(root)/etcd/member/wal/0.wal", contents: Data(repeating: 7, count: 100_000))
+      FileManager.default.createFile(
+        atPath: "\(root)/etcd/member/wal/0.wal", contents: Data(repeating: 7, count: 100_000))
       try store.writeNotes(PilotNotes(formed: true, memberID: "66", token: "t", clusterID: "c1", served: true))
       let first = try store.moveDataAside(reason: "scaled down: member removed", redundant: true)
       #expect(!FileManager.default.fileExists(atPath: "\(root)/etcd"))
@@ -87,7 +97,8 @@ struct VolumeStoreTests {
       #expect(throws: PilotError.self) { try store.moveDataAside(reason: "x", redundant: true) }
       #expect(FileManager.default.fileExists(atPath: "\(root)/etcd/member"))
       var isDirectory: ObjCBool = false
-      #expect(FileManager.default.fileExists(atPath: "\(root)/aside", isDirectory: &isDirectory) && !isDirectory.boolValue)
+      #expect(
+        FileManager.default.fileExists(atPath: "\(root)/aside", isDirectory: &isDirectory) && !isDirectory.boolValue)
     }
   }
 }

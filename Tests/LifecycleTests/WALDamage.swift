@@ -23,7 +23,9 @@ enum WALDamage {
     var frames: [Frame] = []
     var offset = 0
     while offset + 8 <= bytes.count {
-      let field = bytes[offset..<offset + 8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+      let field = bytes[offset..<offset + 8].enumerated().reduce(UInt64(0)) {
+        $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+      }
       if field == 0 { break }
       let length = Int(field & 0x00ff_ffff_ffff_ffff)
       let padding = field >> 63 == 1 ? Int((field >> 56) & 0x7) : 0

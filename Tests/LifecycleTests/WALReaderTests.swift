@@ -25,7 +25,9 @@ struct WALReaderTests {
     }
   }
 
-  @Test("a leader whose follower froze: its own proposals lie beyond the commit index, written by itself", arguments: EtcdVersion.allCases)
+  @Test(
+    "a leader whose follower froze: its own proposals lie beyond the commit index, written by itself",
+    arguments: EtcdVersion.allCases)
   func leaderOwnUncommitted(version: EtcdVersion) async throws {
     try await withCluster(size: 2, version: version) { cluster in
       try await cluster.withClient { etcd in try await etcd.put("before", "1") }
@@ -50,10 +52,14 @@ struct WALReaderTests {
     }
   }
 
-  @Test("the WAL names the member and cluster etcd reports; after a clean stop the backend's applied index is the WAL's commit", arguments: EtcdVersion.allCases)
+  @Test(
+    "the WAL names the member and cluster etcd reports; after a clean stop the backend's applied index is the WAL's commit",
+    arguments: EtcdVersion.allCases)
   func identityAndAppliedIndex(version: EtcdVersion) async throws {
     try await withCluster(size: 3, version: version) { cluster in
-      try await cluster.withClient { etcd in for index in 0..<200 { try await etcd.put("i/\(index)", String(repeating: "x", count: 500)) } }
+      try await cluster.withClient { etcd in
+        for index in 0..<200 { try await etcd.put("i/\(index)", String(repeating: "x", count: 500)) }
+      }
       let server = cluster.servers[1]
       let status = try await cluster.withClient(endpoints: [server.endpoint]) { try await $0.status() }
       await server.stop()
@@ -70,17 +76,23 @@ struct WALReaderTests {
 
   @Test("a data directory with no WAL yet has no identity; a damaged backend is named")
   func identityAbsentAndBackendDamaged() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-wal-\(UUID().uuidString.prefix(8))").path
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-wal-\(UUID().uuidString.prefix(8))"
+    ).path
     defer { try? FileManager.default.removeItem(atPath: directory) }
     #expect(try WALReader.identity(dataDirectory: directory) == nil)
     try FileManager.default.createDirectory(atPath: "\(directory)/member/wal", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: "\(directory)/member/snap", withIntermediateDirectories: true)
-    let segment = Self.state(term: 1, vote: 0, commit: 1) + Self.entry(index: 1, term: 1) + [UInt8](repeating: 0, count: 64)
-    FileManager.default.createFile(atPath: "\(directory)/member/wal/0000000000000000-0000000000000000.wal", contents: Data(segment))
+    let segment =
+      Self.state(term: 1, vote: 0, commit: 1) + Self.entry(index: 1, term: 1) + [UInt8](repeating: 0, count: 64)
+    FileManager.default.createFile(
+      atPath: "\(directory)/member/wal/0000000000000000-0000000000000000.wal", contents: Data(segment))
     FileManager.default.createFile(atPath: "\(directory)/member/snap/db", contents: Data(repeating: 0x42, count: 8192))
     #expect {
       try WALReader.tail(dataDirectory: directory)
-    } throws: { "\($0)".contains("cannot read the applied index in \(directory)/member/snap/db") && "\($0)".contains("meta page") }
+    } throws: {
+      "\($0)".contains("cannot read the applied index in \(directory)/member/snap/db") && "\($0)".contains("meta page")
+    }
   }
 
   // Hand-built frames, in etcd's layout, for what real etcd cannot be driven into from outside.
@@ -93,7 +105,9 @@ struct WALReaderTests {
     }
     return bytes + [UInt8(value)]
   }
-  static func message(_ fields: [(Int, UInt64)]) -> [UInt8] { fields.flatMap { varint(UInt64($0.0 << 3)) + varint($0.1) } }
+  static func message(_ fields: [(Int, UInt64)]) -> [UInt8] {
+    fields.flatMap { varint(UInt64($0.0 << 3)) + varint($0.1) }
+  }
   static func frame(type: UInt64, data: [UInt8]) -> [UInt8] {
     let record = message([(1, type), (2, 0)]) + varint(3 << 3 | 2) + varint(UInt64(data.count)) + data
     let padding = (8 - record.count % 8) % 8
@@ -101,7 +115,9 @@ struct WALReaderTests {
     if padding > 0 { length |= (1 << 63) | (UInt64(padding) << 56) }
     return (0..<8).map { UInt8((length >> (8 * UInt64($0))) & 0xff) } + record + [UInt8](repeating: 0, count: padding)
   }
-  static func entry(index: UInt64, term: UInt64) -> [UInt8] { frame(type: 2, data: message([(1, 0), (2, term), (3, index)])) }
+  static func entry(index: UInt64, term: UInt64) -> [UInt8] {
+    frame(type: 2, data: message([(1, 0), (2, term), (3, index)]))
+  }
   static func state(term: UInt64, vote: UInt64, commit: UInt64) -> [UInt8] {
     frame(type: 3, data: message([(1, term), (2, vote), (3, commit)]))
   }
@@ -119,7 +135,9 @@ struct WALReaderTests {
     #expect(campaigned.leadersBeyondCommit == [other])
   }
 
-  @Test("a tail raft overwrote counts as overwritten; a torn last frame ends the log; a term with no recorded vote is unknown (0)")
+  @Test(
+    "a tail raft overwrote counts as overwritten; a torn last frame ends the log; a term with no recorded vote is unknown (0)"
+  )
   func overwrittenTornUnknown() throws {
     let me: UInt64 = 0xa
     let first = Self.state(term: 2, vote: 0xb, commit: 2) + (1...6).flatMap { Self.entry(index: $0, term: 2) }
@@ -127,7 +145,9 @@ struct WALReaderTests {
     let torn = Array(Self.entry(index: 5, term: 3).prefix(12))
     let tail = try WALReader.tail(segments: [first, second + torn])
     #expect(tail == LogTail(commit: 2, lastIndex: 4, leadersBeyondCommit: [0xb, me]))
-    let unknown = try WALReader.tail(segments: [Self.state(term: 5, vote: 0, commit: 1) + (1...2).flatMap { Self.entry(index: $0, term: 5) }])
+    let unknown = try WALReader.tail(segments: [
+      Self.state(term: 5, vote: 0, commit: 1) + (1...2).flatMap { Self.entry(index: $0, term: 5) }
+    ])
     #expect(unknown.leadersBeyondCommit == [0])
   }
 

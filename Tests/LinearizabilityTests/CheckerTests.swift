@@ -82,7 +82,9 @@ struct CheckerTests {
       checker.check([Self.op(.read, .value(1), 0, 10), Self.op(.write(1), nil, 20, nil)]) != .linearizable)
   }
 
-  @Test("property: histories made by running operations one at a time are linearizable, and a read changed to a value never written is not")
+  @Test(
+    "property: histories made by running operations one at a time are linearizable, and a read changed to a value never written is not"
+  )
   func sequentialHistories() async {
     await propertyCheck(count: 300, input: Gen.int(in: 0...1_000_000).array(of: 1...40)) { seeds in
       var value: Int? = nil
@@ -145,7 +147,9 @@ struct CheckerTests {
     return history
   }
 
-  @Test("a long run's history (200,000 operations on one key, 200 unknown outcomes) is decided, and a lost update in its middle is caught")
+  @Test(
+    "a long run's history (200,000 operations on one key, 200 unknown outcomes) is decided, and a lost update in its middle is caught"
+  )
   func longHistory() {
     let history = Self.counterHistory(operations: 200_000)
     #expect(checker.check(history) == .linearizable)

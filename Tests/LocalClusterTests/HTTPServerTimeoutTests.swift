@@ -10,7 +10,8 @@ import Glibc
 @Suite("HTTPServer: a request must arrive in time", .timeLimit(.minutes(1)))
 struct HTTPServerTimeoutTests {
   private func withServer(_ body: (HTTPServer) async throws -> Void) async throws {
-    let server = try await HTTPServer.bind(host: "127.0.0.1", port: 0, timeouts: .init(header: .seconds(1), idle: .seconds(1)))
+    let server = try await HTTPServer.bind(
+      host: "127.0.0.1", port: 0, timeouts: .init(header: .seconds(1), idle: .seconds(1)))
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await server.serve { _ in .text("ok") } }
       try await body(server)
@@ -25,7 +26,9 @@ struct HTTPServerTimeoutTests {
       connection.send("GET /status HTTP/1.1\r\nHost: x\r\n")
       let started = ContinuousClock.now
       let answer: String? = connection.readUntilClosed(limit: .seconds(5))
-      #expect(answer == "", "the server kept the half-sent request's connection open (or answered it): \(answer ?? "still open")")
+      #expect(
+        answer == "",
+        "the server kept the half-sent request's connection open (or answered it): \(answer ?? "still open")")
       #expect(ContinuousClock.now - started >= .milliseconds(800))
     }
   }

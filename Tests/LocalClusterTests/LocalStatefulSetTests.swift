@@ -11,7 +11,9 @@ import Testing
 @Suite("LocalStatefulSet: starting and stopping pods", .serialized, .timeLimit(.minutes(3)))
 struct LocalStatefulSetTests {
   private func scratch() throws -> LocalClusterLayout {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-pilot-test-sts-\(UUID().uuidString.prefix(8))").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "etcd-pilot-test-sts-\(UUID().uuidString.prefix(8))"
+    ).path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return LocalClusterLayout(directory: path)
   }
@@ -20,7 +22,9 @@ struct LocalStatefulSetTests {
     ClusterProcesses.stat(pid).map { $0.state != "Z" && $0.state != "X" } ?? false
   }
 
-  @Test("down while many pods are being started: no pod starts after it, each started pod gets SIGTERM, it ends well before the grace period")
+  @Test(
+    "down while many pods are being started: no pod starts after it, each started pod gets SIGTERM, it ends well before the grace period"
+  )
   func downWhileStarting() async throws {
     let layout = try scratch()
     defer { try? FileManager.default.removeItem(atPath: layout.directory) }
@@ -39,7 +43,9 @@ struct LocalStatefulSetTests {
         try? await Task.sleep(for: .milliseconds(10))
       }
     }
-    while await statefulSet.snapshot().pods.allSatisfy({ $0.state != "running" }) { try await Task.sleep(for: .milliseconds(10)) }
+    while await statefulSet.snapshot().pods.allSatisfy({ $0.state != "running" }) {
+      try await Task.sleep(for: .milliseconds(10))
+    }
     let started = ContinuousClock.now
     await statefulSet.down()
     let took = ContinuousClock.now - started
@@ -47,7 +53,9 @@ struct LocalStatefulSetTests {
     watcher.cancel()
     let pids = seen.withLock { $0 }
     #expect(pids.count < 150, "every pod was started although down began after the first")
-    #expect(took < .seconds(20), "down took \(took): pods started after it began got no SIGTERM and waited for the 60 s grace period")
+    #expect(
+      took < .seconds(20),
+      "down took \(took): pods started after it began got no SIGTERM and waited for the 60 s grace period")
     let left = pids.filter(alive)
     #expect(left.isEmpty, "pods still running: \(left)")
     for pid in left { kill(pid, SIGKILL) }

@@ -12,35 +12,50 @@ struct BootstrapTests {
     #expect(waiting.reason.text.contains("etcd-2"))
 
     // A stale DNS answer: two names, one pod.
-    let duplicate = MemberEngine.plan(s.observe(peers: [Scenario.fresh(1, uid: "same"), Scenario.fresh(2, uid: "same")]))
+    let duplicate = MemberEngine.plan(
+      s.observe(peers: [Scenario.fresh(1, uid: "same"), Scenario.fresh(2, uid: "same")]))
     #expect(duplicate.isWait)
 
     let plan = MemberEngine.plan(s.observe(peers: [Scenario.fresh(1), Scenario.fresh(2)]))
     let marker = Scenario.marker([0, 1, 2], token: "t-new", at: 1000)
-    #expect(plan.steps == [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: "t-new"))])
+    #expect(
+      plan.steps == [
+        .writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: "t-new")),
+      ])
   }
 
   /// Issue 13, item 7: one unschedulable pod kept the whole cluster from ever forming.
-  @Test("pods the platform does not run: after the timeout the others form the cluster; a pod that runs but is not fresh always blocks")
+  @Test(
+    "pods the platform does not run: after the timeout the others form the cluster; a pod that runs but is not fresh always blocks"
+  )
   func absentPods() {
     var engine = MemberEngine()
     let s = Scenario(me: 0)
-    let phases = [PodPhase(ordinal: 0, state: .running), PodPhase(ordinal: 1, state: .running), PodPhase(ordinal: 2, state: .pending)]
+    let phases = [
+      PodPhase(ordinal: 0, state: .running), PodPhase(ordinal: 1, state: .running),
+      PodPhase(ordinal: 2, state: .pending),
+    ]
     var o = s.observe(peers: [Scenario.fresh(1)], phases: phases)
     o.monotonic = 0
     let first = engine.plan(o)
     #expect(first.reason.kind == .waitingForAbsentPods, "\(first)")
-    #expect(first.isWait && first.reason.text.contains("the platform does not run it: forming without it after 120 s"), "\(first.reason)")
+    #expect(
+      first.isWait && first.reason.text.contains("the platform does not run it: forming without it after 120 s"),
+      "\(first.reason)")
     o.monotonic = 119
     #expect(engine.plan(o).isWait)
     o.monotonic = 121
     let formed = engine.plan(o)
     let marker = Scenario.marker([0, 1], token: "t-new", at: 1000)
-    #expect(formed.steps == [.writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: "t-new"))], "\(formed)")
+    #expect(
+      formed.steps == [
+        .writeMarker(marker), .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: "t-new")),
+      ], "\(formed)")
     #expect(formed.reason.kind == .proposingCluster, "\(formed)")
     #expect(formed.reason.text.contains("etcd-2 has not run for 121 s"), "\(formed.reason)")
     // etcd-2 runs but does not answer fresh (it may hold data): never without it.
-    var running = s.observe(peers: [Scenario.fresh(1)], phases: phases.map { PodPhase(ordinal: $0.ordinal, state: .running) })
+    var running = s.observe(
+      peers: [Scenario.fresh(1)], phases: phases.map { PodPhase(ordinal: $0.ordinal, state: .running) })
     running.secondsWaitingForAbsentPods = 500
     #expect(MemberEngine.plan(running).isWait)
     // With a record, never.
@@ -66,7 +81,8 @@ struct BootstrapTests {
     let s = Scenario(me: 2)
     let start = EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token)
     #expect(MemberEngine.plan(s.observe(peers: [peer])).steps == [.writeMarker(marker), .startEtcd(start)])
-    let resumed = MemberEngine.plan(s.observe(volume: VolumeState(hasEtcdData: false, notes: PilotNotes(marker: marker))))
+    let resumed = MemberEngine.plan(
+      s.observe(volume: VolumeState(hasEtcdData: false, notes: PilotNotes(marker: marker))))
     #expect(resumed.steps == [.startEtcd(start)])
   }
 
@@ -79,14 +95,18 @@ struct BootstrapTests {
     let members = [Scenario.member(0), Scenario.member(1), Scenario.member(2, started: false)]
     let s = Scenario(me: 2)
     let plan = MemberEngine.plan(s.observe(cluster: Scenario.cluster(members), peers: [peer]))
-    #expect(plan.steps.contains(.startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))))
+    #expect(
+      plan.steps.contains(
+        .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))))
   }
 
   /// The WAL of a member of a 3-member bootstrap that never saw a leader: its 3 configuration
   /// entries, nothing more.
   static let bootstrapOnlyLog = LogTail(commit: 3, lastIndex: 3, leadersBeyondCommit: [])
 
-  @Test("an unformed bootstrap that no longer fits the desired pods is abandoned once its WAL shows no leader: data aside, new token later")
+  @Test(
+    "an unformed bootstrap that no longer fits the desired pods is abandoned once its WAL shows no leader: data aside, new token later"
+  )
   func abandonOnScaleDown() {
     let marker = Scenario.marker([0, 1, 2])
     let s = Scenario(desired: 2, me: 1)
@@ -118,7 +138,9 @@ struct BootstrapTests {
   @Test("no bootstrap while the cluster record exists or a peer says the cluster formed")
   func recordPreventsBootstrap() {
     let s = Scenario(me: 0)
-    #expect(MemberEngine.plan(s.observe(record: .present(Scenario.record), peers: [Scenario.fresh(1), Scenario.fresh(2)])).isWait)
+    #expect(
+      MemberEngine.plan(s.observe(record: .present(Scenario.record), peers: [Scenario.fresh(1), Scenario.fresh(2)]))
+        .isWait)
     #expect(MemberEngine.plan(s.observe(record: .unknown, peers: [Scenario.fresh(1), Scenario.fresh(2)])).isWait)
     var formedPeer = Scenario.fresh(1)
     formedPeer.formed = true
@@ -130,7 +152,8 @@ struct BootstrapTests {
     let marker = Scenario.marker([0, 1, 2])
     let s = Scenario(me: 1)
     let o = s.observe(
-      volume: VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker, memberID: "65", clusterID: "c1", served: true)),
+      volume: VolumeState(
+        hasEtcdData: true, notes: PilotNotes(marker: marker, memberID: "65", clusterID: "c1", served: true)),
       cluster: Scenario.healthy(3), etcd: Scenario.running(1))
     let plan = MemberEngine.plan(o)
     guard case .createRecord(let record)? = plan.first else {
@@ -142,7 +165,9 @@ struct BootstrapTests {
     #expect(plan.steps.last == .noteFormed(token: marker.token))
   }
 
-  @Test("members of the initial cluster carry their names before they start: only client URLs prove a start; a quorum started forms the cluster")
+  @Test(
+    "members of the initial cluster carry their names before they start: only client URLs prove a start; a quorum started forms the cluster"
+  )
   func namedButUnstarted() {
     let marker = Scenario.marker([0, 1, 2])
     var late = Scenario.member(2, started: false)
@@ -165,7 +190,9 @@ struct BootstrapTests {
     peer.fresh = false
     peer.marker = marker
     let lateStart = MemberEngine.plan(Scenario(me: 2).observe(cluster: cluster, peers: [peer]))
-    #expect(lateStart.steps.contains(.startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))))
+    #expect(
+      lateStart.steps.contains(
+        .startEtcd(EtcdStart(state: .new, initialCluster: marker.initialCluster, token: marker.token))))
   }
 
   /// Pods arrive in any order, some late; each observes what has arrived and acts. The bootstrap

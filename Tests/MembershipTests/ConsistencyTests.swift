@@ -16,7 +16,10 @@ struct ConsistencyTests {
       cluster: cluster ?? Scenario.healthy(size, leader: me), etcd: Scenario.running(me), holdsLock: holdsLock)
     o.consistency = ConsistencyReading(
       revision: 4711,
-      hashes: Dictionary(uniqueKeysWithValues: hashes.map { (Scenario.id($0.key), .init(hash: $0.value, compactRevision: compactions[$0.key] ?? 7)) }),
+      hashes: Dictionary(
+        uniqueKeysWithValues: hashes.map {
+          (Scenario.id($0.key), .init(hash: $0.value, compactRevision: compactions[$0.key] ?? 7))
+        }),
       readAt: 990)
     if confirmed, let reading = o.consistency, let cluster = o.cluster,
       case .diverged(let members, _, _) = ConsistencyDecision.verdict(reading, cluster: cluster)
@@ -32,7 +35,9 @@ struct ConsistencyTests {
     let plan = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb]))
     #expect(plan.steps == [.removeMember(memberID: Scenario.id(2), name: "etcd-2")])
     #expect(plan.reason.kind == .removingDiverged, "\(plan)")
-    #expect(plan.reason.text.contains("etcd-2's data diverged: its HashKV at revision 4711 is bb, the 2 voters etcd-0, etcd-1 agree on aa"))
+    #expect(
+      plan.reason.text.contains(
+        "etcd-2's data diverged: its HashKV at revision 4711 is bb, the 2 voters etcd-0, etcd-1 agree on aa"))
     let unlocked = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], holdsLock: false))
     #expect(unlocked.steps == [.acquireLock])
   }
@@ -49,7 +54,9 @@ struct ConsistencyTests {
     #expect(plan.reason.kind == .divergedLeader, "\(plan)")
   }
 
-  @Test("one reading is not enough: the same verdict at a second revision is; a different one, or the same revision, is not")
+  @Test(
+    "one reading is not enough: the same verdict at a second revision is; a different one, or the same revision, is not"
+  )
   func confirmedAtTwoRevisions() {
     let once = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], confirmed: false))
     #expect(!once.changesMembership && once.steps.last == .wait)
@@ -81,7 +88,8 @@ struct ConsistencyTests {
     #expect(!engine2.plan(second).changesMembership)
   }
 
-  @Test("while the voters run different etcd versions nothing is compared; with the action 'report' nothing is replaced")
+  @Test(
+    "while the voters run different etcd versions nothing is compared; with the action 'report' nothing is replaced")
   func mixedVersionsAndReportOnly() {
     var mixed = Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb])
     mixed.cluster?.members[2].version = "3.5.1"
@@ -109,7 +117,8 @@ struct ConsistencyTests {
     #expect(five.reason.text.contains("restore from a backup"), "\(five.reason)")
   }
 
-  @Test("hashes from different compactions are not compared; members not in the reading or no longer listed are ignored")
+  @Test(
+    "hashes from different compactions are not compared; members not in the reading or no longer listed are ignored")
   func incomparableReadings() {
     let compacted = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], compactions: [2: 9]))
     #expect(!compacted.changesMembership)
@@ -117,7 +126,10 @@ struct ConsistencyTests {
     let partial = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa]))
     #expect(partial.steps == [.releaseLock, .wait])
     // The reading predates etcd-2's replacement (its old ID): the new member is not judged by it.
-    let replaced = Scenario.cluster([Scenario.member(0), Scenario.member(1), MemberView(id: 999, name: "etcd-2", peerURLs: [Scenario.peerURL(2)], clientURLs: [Scenario.clientURL(2)])])
+    let replaced = Scenario.cluster([
+      Scenario.member(0), Scenario.member(1),
+      MemberView(id: 999, name: "etcd-2", peerURLs: [Scenario.peerURL(2)], clientURLs: [Scenario.clientURL(2)]),
+    ])
     let stale = MemberEngine.plan(Self.leading(hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], cluster: replaced))
     #expect(!stale.changesMembership)
   }
@@ -130,7 +142,9 @@ struct ConsistencyTests {
     #expect(!blocked.changesMembership)
     #expect(blocked.reason.kind == .divergedRemovalLosesQuorum, "\(blocked)")
     // A follower's pilot with the same reading does nothing about it.
-    let follower = MemberEngine.plan(Self.leading(me: 1, hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], holdsLock: false, cluster: Scenario.healthy(3, leader: 0)))
+    let follower = MemberEngine.plan(
+      Self.leading(
+        me: 1, hashes: [0: 0xaa, 1: 0xaa, 2: 0xbb], holdsLock: false, cluster: Scenario.healthy(3, leader: 0)))
     #expect(!follower.changesMembership && follower.steps != [.acquireLock])
   }
 }

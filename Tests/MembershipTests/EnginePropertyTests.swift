@@ -24,7 +24,9 @@ struct EnginePropertyTests {
         #expect(!remaining.isEmpty, "removes the last member")
         if member.isVoter {
           let alive = remaining.filter { $0.isAlive && $0.isStarted }.count
-          #expect(alive >= remaining.count / 2 + 1, "removing \(member.label) leaves \(alive) of \(remaining.count) voters alive")
+          #expect(
+            alive >= remaining.count / 2 + 1,
+            "removing \(member.label) leaves \(alive) of \(remaining.count) voters alive")
         }
       }
     }
@@ -42,7 +44,8 @@ struct EnginePropertyTests {
           reading.hashes[voter.id].map { $0.hash != own.hash && $0.compactRevision == own.compactRevision } ?? false
         }
         let largest = Dictionary(grouping: others, by: { reading.hashes[$0.id]!.hash }).values.map(\.count).max() ?? 0
-        #expect(largest >= cluster.voters.count / 2 + 1, "\(plan): only \(largest) of \(cluster.voters.count) voters agree")
+        #expect(
+          largest >= cluster.voters.count / 2 + 1, "\(plan): only \(largest) of \(cluster.voters.count) voters agree")
       }
     }
   }
@@ -56,7 +59,8 @@ struct EnginePropertyTests {
     }
   }
 
-  @Test("a pod holding the membership lock changes the membership or releases the lock; a pod without it never releases")
+  @Test(
+    "a pod holding the membership lock changes the membership or releases the lock; a pod without it never releases")
   func lockOnlyForChanges() async {
     await check { o, plan in
       let releases = plan.steps.contains(.releaseLock)
@@ -65,7 +69,9 @@ struct EnginePropertyTests {
         #expect(!plan.steps.contains(.acquireLock), "acquires the lock it holds: \(plan)")
       }
       if !o.holdsLock { #expect(!releases, "releases a lock it does not hold: \(plan)") }
-      if let release = plan.steps.firstIndex(of: .releaseLock), let change = plan.steps.firstIndex(where: \.changesMembership) {
+      if let release = plan.steps.firstIndex(of: .releaseLock),
+        let change = plan.steps.firstIndex(where: \.changesMembership)
+      {
         #expect(change < release, "releases the lock before its change: \(plan)")
       }
     }
@@ -139,15 +145,21 @@ struct EnginePropertyTests {
         #expect(!o.record.exists, "new while the record exists: \(plan)")
         let peerFormed = o.peers.contains { $0.formed }
         #expect(!o.volume.notes.formed && !peerFormed, "new after formation: \(plan)")
-        let proposed = plan.steps.contains { if case .writeMarker(let m) = $0 { m.token == o.proposalToken } else { false } }
+        let proposed = plan.steps.contains {
+          if case .writeMarker(let m) = $0 { m.token == o.proposalToken } else { false }
+        }
         if proposed {
-          #expect(o.me.ordinal == 0 && o.volume.isFresh, "proposal by a pod that is not ordinal 0 or not fresh: \(plan)")
+          #expect(
+            o.me.ordinal == 0 && o.volume.isFresh, "proposal by a pod that is not ordinal 0 or not fresh: \(plan)")
           let desired = o.desired.count ?? 0
           for ordinal in 1..<max(desired, 1) {
             // A pod may be left out only when the platform does not run it, for long enough.
-            let leftOut = [.pending, .absent].contains(o.phase(ofOrdinal: ordinal))
+            let leftOut =
+              [.pending, .absent].contains(o.phase(ofOrdinal: ordinal))
               && (o.secondsWaitingForAbsentPods ?? 0) >= o.settings.absentPodTimeout
-            #expect(o.peers.contains { $0.ordinal == ordinal && $0.fresh } || leftOut, "proposal without etcd-\(ordinal) fresh")
+            #expect(
+              o.peers.contains { $0.ordinal == ordinal && $0.fresh } || leftOut,
+              "proposal without etcd-\(ordinal) fresh")
           }
         } else {
           let markers = [o.volume.notes.marker].compactMap { $0 } + o.peers.compactMap(\.marker)

@@ -9,7 +9,9 @@ struct FormationTests {
   /// etcd-1's volume: the bootstrap's data, its marker, not noted formed.
   static let bootstrapVolume = VolumeState(hasEtcdData: true, notes: PilotNotes(marker: marker))
 
-  @Test("two of three bootstrap members started and a leader: the formation is recorded, with auth enabled first when asked")
+  @Test(
+    "two of three bootstrap members started and a leader: the formation is recorded, with auth enabled first when asked"
+  )
   func quorumForms() {
     let cluster = Scenario.cluster([Scenario.member(0), Scenario.member(1), Scenario.member(2, started: false)])
     var o = Scenario(me: 1).observe(volume: Self.bootstrapVolume, cluster: cluster, etcd: Scenario.running(1))
@@ -26,7 +28,8 @@ struct FormationTests {
   @Test("a record that could not be read is read again: neither the record nor auth is skipped for good")
   func unknownRecordWaits() {
     let cluster = Scenario.cluster([Scenario.member(0), Scenario.member(1), Scenario.member(2, started: false)])
-    var o = Scenario(me: 1).observe(volume: Self.bootstrapVolume, record: .unknown, cluster: cluster, etcd: Scenario.running(1))
+    var o = Scenario(me: 1).observe(
+      volume: Self.bootstrapVolume, record: .unknown, cluster: cluster, etcd: Scenario.running(1))
     o.settings.enablesAuth = true
     let plan = MemberEngine.plan(o)
     #expect(!plan.steps.contains(.enableAuth) && !plan.steps.contains(.noteFormed(token: Self.marker.token)), "\(plan)")
@@ -36,7 +39,8 @@ struct FormationTests {
 
   @Test("past the timeout, a member whose WAL holds entries beyond the bootstrap's configuration never gives it up")
   func leaderSeenInTheWAL() {
-    var o = Scenario(me: 1).observe(volume: Self.bootstrapVolume, etcd: .exited(.crashed("killed by signal 9")), now: 1000)
+    var o = Scenario(me: 1).observe(
+      volume: Self.bootstrapVolume, etcd: .exited(.crashed("killed by signal 9")), now: 1000)
     #expect(MemberEngine.plan(o).steps == [.readOwnLog])
     o.ownLogTail = LogTail(commit: 40, lastIndex: 41, leadersBeyondCommit: [Scenario.id(0)])
     let plan = MemberEngine.plan(o)
@@ -76,24 +80,29 @@ struct FormationTests {
     #expect(late.steps == [.readOwnLog], "\(late)")
   }
 
-  @Test("once formed, a bootstrap member whose pod never started it is replaced after the learner timeout, under the lock")
+  @Test(
+    "once formed, a bootstrap member whose pod never started it is replaced after the learner timeout, under the lock")
   func neverStartedReplaced() {
     let cluster = Scenario.cluster([Scenario.member(0), Scenario.member(1), Scenario.member(2, started: false)])
     let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(marker: Self.marker, formed: true))
     let s = Scenario(me: 0)
     let early = MemberEngine.plan(
-      s.observe(volume: volume, record: .present(Scenario.record), cluster: cluster, etcd: Scenario.running(0), holdsLock: true,
+      s.observe(
+        volume: volume, record: .present(Scenario.record), cluster: cluster, etcd: Scenario.running(0), holdsLock: true,
         stalled: [Scenario.id(2): 100]))
     #expect(!early.changesMembership, "\(early)")
     let late = MemberEngine.plan(
-      s.observe(volume: volume, record: .present(Scenario.record), cluster: cluster, etcd: Scenario.running(0), holdsLock: true,
+      s.observe(
+        volume: volume, record: .present(Scenario.record), cluster: cluster, etcd: Scenario.running(0), holdsLock: true,
         stalled: [Scenario.id(2): 301]))
     #expect(late.steps == [.removeMember(memberID: Scenario.id(2), name: Scenario.peerURL(2))], "\(late)")
   }
 
   /// Formation needs only a quorum of the bootstrap's members: one whose pod starts a little
   /// after it (the 20-second-late pod of the lifecycle test) takes its own entry, not a new one.
-  @Test("a bootstrap member whose pod starts after the formation starts as its unstarted entry, not as a learner added anew")
+  @Test(
+    "a bootstrap member whose pod starts after the formation starts as its unstarted entry, not as a learner added anew"
+  )
   func lateBootstrapMember() {
     let cluster = Scenario.cluster([Scenario.member(0), Scenario.member(1), Scenario.member(2, started: false)])
     let record = ClusterRecord(token: Self.marker.token, clusterID: "c1", memberIDs: ["64", "65", "66"], formedAt: 1)
@@ -121,13 +130,15 @@ struct FormationTests {
   @Test("the cluster record missing from a formed cluster is written again by the leader")
   func recordRewritten() {
     let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, token: "t-formed"))
-    let plan = MemberEngine.plan(Scenario(me: 0).observe(volume: volume, record: .absent, cluster: Scenario.healthy(3), etcd: Scenario.running(0)))
+    let plan = MemberEngine.plan(
+      Scenario(me: 0).observe(volume: volume, record: .absent, cluster: Scenario.healthy(3), etcd: Scenario.running(0)))
     guard case .createRecord(let record)? = plan.first else {
       Issue.record("expected the record to be written again: \(plan)")
       return
     }
     #expect(record.token == "t-formed" && record.clusterID == "c1" && record.memberIDs == ["64", "65", "66"])
-    let follower = MemberEngine.plan(Scenario(me: 1).observe(volume: volume, record: .absent, cluster: Scenario.healthy(3), etcd: Scenario.running(1)))
+    let follower = MemberEngine.plan(
+      Scenario(me: 1).observe(volume: volume, record: .absent, cluster: Scenario.healthy(3), etcd: Scenario.running(1)))
     #expect(follower.isWait, "only the leader writes it: \(follower)")
   }
 
@@ -135,7 +146,9 @@ struct FormationTests {
   func notesKept() {
     let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true))
     let plan = MemberEngine.plan(
-      Scenario(me: 1).observe(volume: volume, record: .present(Scenario.record), cluster: Scenario.healthy(3), etcd: Scenario.running(1), upToDate: false))
+      Scenario(me: 1).observe(
+        volume: volume, record: .present(Scenario.record), cluster: Scenario.healthy(3), etcd: Scenario.running(1),
+        upToDate: false))
     #expect(plan.steps == [.noteMember(memberID: Scenario.id(1), clusterID: 0xc1)])
   }
 }

@@ -9,7 +9,9 @@ struct MemoryTests {
     var engine = MemberEngine()
     let s = Scenario(me: 1)
     let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: "65"))
-    let crashed = s.observe(volume: volume, record: .present(Scenario.record), cluster: Scenario.healthy(3), etcd: .exited(.crashed("exit 2")))
+    let crashed = s.observe(
+      volume: volume, record: .present(Scenario.record), cluster: Scenario.healthy(3), etcd: .exited(.crashed("exit 2"))
+    )
     var delays: [Double] = []
     for _ in 0..<7 {
       let plan = engine.plan(crashed)
@@ -36,7 +38,8 @@ struct MemoryTests {
     var engine = MemberEngine()
     let s = Scenario(me: 1)
     let volume = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: "65"))
-    var o = s.observe(volume: volume, record: .present(Scenario.record), cluster: Scenario.healthy(3), etcd: Scenario.running(1))
+    var o = s.observe(
+      volume: volume, record: .present(Scenario.record), cluster: Scenario.healthy(3), etcd: Scenario.running(1))
     o.ownRefusedToken = true
     #expect(engine.plan(o).isWait)
     #expect(engine.plan(o).isWait)
@@ -61,7 +64,8 @@ struct MemoryTests {
     var members = (0..<3).map { Scenario.member($0, index: 5000) }
     members.append(Scenario.member(3, learner: true, index: 5000))
     let notes = VolumeState(hasEtcdData: true, notes: PilotNotes(formed: false, memberID: "67"))
-    var o = s.observe(volume: notes, record: .present(Scenario.record), cluster: Scenario.cluster(members), etcd: Scenario.running(3))
+    var o = s.observe(
+      volume: notes, record: .present(Scenario.record), cluster: Scenario.cluster(members), etcd: Scenario.running(3))
     o.settings.enablesAuth = true
     let restart = engine.plan(o)
     #expect(restart.steps == [.restartLearnerForAuth], "\(restart)")

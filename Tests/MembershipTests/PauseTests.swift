@@ -24,16 +24,20 @@ struct PauseTests {
       case .paused(let reason): "paused: \(reason)"
       }
     #expect(told == expected)
-    #expect(StatefulSetState.missing("the StatefulSet etcd") == .paused(reason: "the StatefulSet etcd does not exist (deleted)"))
+    #expect(
+      StatefulSetState.missing("the StatefulSet etcd")
+        == .paused(reason: "the StatefulSet etcd does not exist (deleted)"))
   }
 
   @Test("pod phases run one past both the desired count and the highest pod, absent where the platform has none")
   func phases() {
     let state = StatefulSetState(name: "etcd", replicas: 2, pods: [0: .running, 1: .pending, 3: .terminating])
-    #expect(state.phases == [
-      PodPhase(ordinal: 0, state: .running), PodPhase(ordinal: 1, state: .pending), PodPhase(ordinal: 2, state: .absent),
-      PodPhase(ordinal: 3, state: .terminating), PodPhase(ordinal: 4, state: .absent),
-    ])
+    #expect(
+      state.phases == [
+        PodPhase(ordinal: 0, state: .running), PodPhase(ordinal: 1, state: .pending),
+        PodPhase(ordinal: 2, state: .absent),
+        PodPhase(ordinal: 3, state: .terminating), PodPhase(ordinal: 4, state: .absent),
+      ])
     #expect(StatefulSetState(name: "etcd", replicas: 3).phases.map(\.state) == [.absent, .absent, .absent, .absent])
   }
 }

@@ -27,13 +27,17 @@ enum RandomObservation {
       }
     }
     let marker: BootstrapMarker? =
-      Bool.random(using: &rng) ? Scenario.marker(Array(0..<Int.random(in: 1...size, using: &rng)), at: Double.random(in: 0...1000, using: &rng)) : nil
+      Bool.random(using: &rng)
+      ? Scenario.marker(Array(0..<Int.random(in: 1...size, using: &rng)), at: Double.random(in: 0...1000, using: &rng))
+      : nil
     let notes = PilotNotes(
       marker: Bool.random(using: &rng) ? marker : nil, formed: Bool.random(using: &rng),
       memberID: Bool.random(using: &rng) ? String(Scenario.id(me), radix: 16) : nil,
       token: Bool.random(using: &rng) ? "t-formed" : nil)
     let aside = (0..<Int.random(in: 0...3, using: &rng)).map { index in
-      AsideCopy(name: "2026120\(index)T000000Z-copy", bytes: Int64.random(in: 0...(1 << 30), using: &rng), redundant: Bool.random(using: &rng))
+      AsideCopy(
+        name: "2026120\(index)T000000Z-copy", bytes: Int64.random(in: 0...(1 << 30), using: &rng),
+        redundant: Bool.random(using: &rng))
     }
     let volume = VolumeState(
       hasEtcdData: Bool.random(using: &rng), notes: notes, aside: aside,
@@ -46,7 +50,9 @@ enum RandomObservation {
       report.formed = Int.random(in: 0..<4, using: &rng) == 0
       return report
     }
-    let exits: [EtcdExit] = [.removed, .alreadyBootstrapped, .corruptData("crc mismatch"), .otherCluster("mismatch"), .crashed("2")]
+    let exits: [EtcdExit] = [
+      .removed, .alreadyBootstrapped, .corruptData("crc mismatch"), .otherCluster("mismatch"), .crashed("2"),
+    ]
     let etcd: EtcdRunState =
       switch Int.random(in: 0..<3, using: &rng) {
       case 0: .stopped
@@ -57,7 +63,8 @@ enum RandomObservation {
       default: .exited(exits.randomElement(using: &rng)!)
       }
     let phases = (0..<(size + 1)).map {
-      PodPhase(ordinal: $0, state: [PodPhase.State.running, .pending, .terminating, .absent].randomElement(using: &rng)!)
+      PodPhase(
+        ordinal: $0, state: [PodPhase.State.running, .pending, .terminating, .absent].randomElement(using: &rng)!)
     }
     var stalled: [UInt64: Double] = [:]
     for member in cluster?.members ?? [] { stalled[member.id] = Double.random(in: 0...600, using: &rng) }

@@ -30,7 +30,9 @@ struct Scenario {
   }
 
   /// A started voter (or learner) of pod `ordinal`.
-  static func member(_ ordinal: Int, alive: Bool = true, learner: Bool = false, started: Bool = true, index: UInt64 = 1000)
+  static func member(
+    _ ordinal: Int, alive: Bool = true, learner: Bool = false, started: Bool = true, index: UInt64 = 1000
+  )
     -> MemberView
   {
     MemberView(
@@ -80,7 +82,8 @@ struct Scenario {
 
   static func marker(_ ordinals: [Int], token: String = "t-marker", at time: Double = 990) -> BootstrapMarker {
     BootstrapMarker(
-      token: token, members: ordinals.map { .init(name: name($0), ordinal: $0, peerURL: peerURL($0)) }, proposedAt: time)
+      token: token, members: ordinals.map { .init(name: name($0), ordinal: $0, peerURL: peerURL($0)) }, proposedAt: time
+    )
   }
 
   static func running(_ ordinal: Int, up: Double = 60) -> EtcdRunState {

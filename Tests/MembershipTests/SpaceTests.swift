@@ -8,7 +8,8 @@ struct SpaceTests {
 
   static func joining(free: Int64, db: Int64, aside: [AsideCopy]) -> Observation {
     var o = Scenario(me: 2).observe(
-      volume: VolumeState(hasEtcdData: false, notes: PilotNotes(formed: true, clusterID: "c1"), aside: aside, freeBytes: free),
+      volume: VolumeState(
+        hasEtcdData: false, notes: PilotNotes(formed: true, clusterID: "c1"), aside: aside, freeBytes: free),
       record: .present(Scenario.record), cluster: Scenario.healthy(2), holdsLock: true)
     o.largestDBSize = db
     return o
@@ -16,7 +17,9 @@ struct SpaceTests {
 
   @Test("what a join needs: the snapshot of the largest database and a tenth, two 64 MiB WAL segments, 32 MiB")
   func needed() {
-    #expect(JoinDecision.spaceNeeded(largestDBSize: 100 * Self.mib) == 100 * Self.mib + 10 * Self.mib + 128 * Self.mib + 32 * Self.mib)
+    #expect(
+      JoinDecision.spaceNeeded(largestDBSize: 100 * Self.mib) == 100 * Self.mib + 10 * Self.mib + 128 * Self.mib + 32
+        * Self.mib)
   }
 
   @Test("short of space: redundant aside copies go, oldest first, just enough; then the join")
@@ -30,19 +33,24 @@ struct SpaceTests {
     // Deleting copies is no membership change: the lock goes first (``LockRule``).
     #expect(plan.steps == [.releaseLock, .deleteAsideCopies(["20261201T000000Z-scaled-down"])], "\(plan)")
     let more = MemberEngine.plan(Self.joining(free: 10 * Self.mib, db: 64 * Self.mib, aside: aside))
-    #expect(more.steps == [.releaseLock, .deleteAsideCopies(["20261201T000000Z-scaled-down", "20261203T000000Z-removed"])], "\(more)")
+    #expect(
+      more.steps == [.releaseLock, .deleteAsideCopies(["20261201T000000Z-scaled-down", "20261203T000000Z-removed"])],
+      "\(more)")
     let enough = MemberEngine.plan(Self.joining(free: 300 * Self.mib, db: 64 * Self.mib, aside: aside))
     #expect(enough.steps == [.addLearner], "\(enough)")
   }
 
-  @Test("short of space with only copies that may hold data no member has: waits, releases the lock, and says what to do")
+  @Test(
+    "short of space with only copies that may hold data no member has: waits, releases the lock, and says what to do")
   func refusesOtherwise() {
     let aside = [AsideCopy(name: "20261202T000000Z-abandoned", bytes: 400 * Self.mib, redundant: false)]
     let plan = MemberEngine.plan(Self.joining(free: 100 * Self.mib, db: 64 * Self.mib, aside: aside))
     #expect(plan.steps == [.releaseLock, .wait])
     #expect(plan.reason.kind == .notEnoughSpace, "\(plan)")
     #expect(plan.reason.text.contains("not enough free space to join: joining needs 230 MiB free"), "\(plan.reason)")
-    #expect(plan.reason.text.contains("20261202T000000Z-abandoned may hold data no member has: copy them off the volume"), "\(plan.reason)")
+    #expect(
+      plan.reason.text.contains("20261202T000000Z-abandoned may hold data no member has: copy them off the volume"),
+      "\(plan.reason)")
     let none = MemberEngine.plan(Self.joining(free: 100 * Self.mib, db: 64 * Self.mib, aside: []))
     #expect(none.reason.text.hasSuffix("give the volume more space"), "\(none.reason)")
   }

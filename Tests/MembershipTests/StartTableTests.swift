@@ -8,7 +8,8 @@ struct StartTableTests {
   func dataListed() {
     let s = Scenario(me: 1)
     let plan = MemberEngine.plan(
-      s.observe(volume: VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: "65")),
+      s.observe(
+        volume: VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, memberID: "65")),
         record: .present(Scenario.record), cluster: Scenario.healthy(3)))
     #expect(plan.steps == [.startEtcd(.fromData)])
   }
@@ -74,7 +75,8 @@ struct StartTableTests {
   func emptyListedUnstarted() {
     var members = (0..<3).map { Scenario.member($0) }
     members.append(Scenario.member(3, learner: true, started: false))
-    let o = Scenario(pods: 4, me: 3).observe(record: .present(Scenario.record), cluster: Scenario.cluster(members), holdsLock: true)
+    let o = Scenario(pods: 4, me: 3).observe(
+      record: .present(Scenario.record), cluster: Scenario.cluster(members), holdsLock: true)
     #expect(MemberEngine.plan(o).steps == [.removeMember(memberID: Scenario.id(3), name: Scenario.peerURL(3))])
   }
 
@@ -145,7 +147,8 @@ struct StartTableTests {
   func otherClusterData() {
     let s = Scenario(me: 1)
     let plan = MemberEngine.plan(
-      s.observe(volume: VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, token: "t-old")),
+      s.observe(
+        volume: VolumeState(hasEtcdData: true, notes: PilotNotes(formed: true, token: "t-old")),
         record: .present(Scenario.record)))
     guard case .fail(let message)? = plan.first else {
       Issue.record("expected a failure, got \(plan)")

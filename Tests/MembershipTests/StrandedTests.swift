@@ -12,7 +12,8 @@ struct StrandedTests {
     let notes = noted ? PilotNotes(formed: true, memberID: String(Scenario.id(me), radix: 16)) : PilotNotes()
     var o = Scenario(pods: 2, desired: desired, me: me).observe(
       volume: VolumeState(hasEtcdData: true, notes: notes),
-      record: recorded ? .present(Scenario.record) : .absent, cluster: nil, etcd: Scenario.running(me), stopping: stopping,
+      record: recorded ? .present(Scenario.record) : .absent, cluster: nil, etcd: Scenario.running(me),
+      stopping: stopping,
       phases: [PodPhase(ordinal: 0, state: .running), PodPhase(ordinal: 1, state: phase)])
     o.ownMemberList = [Scenario.member(me)] + others
     o.secondsWithoutQuorum = seconds
@@ -33,7 +34,9 @@ struct StrandedTests {
 
   /// Runs the procedure through the engine: the plan while etcd serves stranded, the stop's
   /// outcome, and the WAL read after it; returns the plan on the stopped etcd after the read.
-  static func procedure(_ o: Observation, stop clean: Bool = true, log: OwnLogReading) -> (first: Plan, last: Plan, engine: MemberEngine) {
+  static func procedure(
+    _ o: Observation, stop clean: Bool = true, log: OwnLogReading
+  ) -> (first: Plan, last: Plan, engine: MemberEngine) {
     var engine = MemberEngine()
     var running = o
     running.ownLogTail = nil
@@ -55,7 +58,9 @@ struct StrandedTests {
 
   static let committedLog = LogTail(commit: 900, lastIndex: 900, leadersBeyondCommit: [])
 
-  @Test("the other voter's pod is gone and no quorum for 15 s: stop etcd gracefully, read the WAL as it lies on disk, continue alone with --force-new-cluster")
+  @Test(
+    "the other voter's pod is gone and no quorum for 15 s: stop etcd gracefully, read the WAL as it lies on disk, continue alone with --force-new-cluster"
+  )
   func continuesAlone() {
     let (first, last, engine) = Self.procedure(Self.stranded(), log: .read(Self.committedLog))
     #expect(first.steps == [.stopEtcdBeforeForcing])
@@ -78,7 +83,9 @@ struct StrandedTests {
 
   /// etcd serves clients only once it has published itself through raft: restarted while
   /// stranded, it answers nothing, and the pilot can neither see the member list nor act.
-  @Test("etcd restarted without a quorum never serves: after 30 s the pilot says it waits for members, not that etcd is starting")
+  @Test(
+    "etcd restarted without a quorum never serves: after 30 s the pilot says it waits for members, not that etcd is starting"
+  )
   func restartedWithoutQuorum() {
     var o = Self.stranded()
     o.etcd = .running(serving: false, memberID: nil, secondsUp: 5)
@@ -89,7 +96,9 @@ struct StrandedTests {
     #expect(plan.reason.kind == .notServing, "\(plan)")
   }
 
-  @Test("the WAL is read only after etcd stopped cleanly: --force-new-cluster discards what lies beyond the commit index on disk")
+  @Test(
+    "the WAL is read only after etcd stopped cleanly: --force-new-cluster discards what lies beyond the commit index on disk"
+  )
   func readsTheLogAfterTheStop() {
     var engine = MemberEngine()
     var o = Self.stranded()
@@ -105,7 +114,9 @@ struct StrandedTests {
 
   /// Issue 12, finding 2: a state record that only moves the commit index is not synced; a killed
   /// etcd's WAL may lack it, and forcing would discard acknowledged writes.
-  @Test("etcd had to be killed to stop: nothing is forced; etcd starts again on its data and the pilot waits, saying how out")
+  @Test(
+    "etcd had to be killed to stop: nothing is forced; etcd starts again on its data and the pilot waits, saying how out"
+  )
   func killedStopRefuses() {
     let (_, last, engine) = Self.procedure(Self.stranded(), stop: false, log: .read(Self.committedLog))
     #expect(last.steps == [.startEtcd(.fromData)])
@@ -132,12 +143,14 @@ struct StrandedTests {
     let (_, plan, _) = Self.procedure(Self.stranded(), log: .read(tail))
     #expect(plan.steps == [.forceNewCluster(removing: "etcd-1")])
     #expect(plan.reason.kind == .forcingNewCluster, "\(plan)")
-    #expect(plan.reason.text.contains("the 7 entries it holds beyond its commit index are its own uncommitted proposals"))
+    #expect(
+      plan.reason.text.contains("the 7 entries it holds beyond its commit index are its own uncommitted proposals"))
   }
 
   /// The other voter led, committed an entry once this member held it, acknowledged it to a
   /// client, and died before telling this member: --force-new-cluster would lose that write.
-  @Test("entries beyond the commit index written by the other leader, or by a leader unknown: refuses, and says how out")
+  @Test(
+    "entries beyond the commit index written by the other leader, or by a leader unknown: refuses, and says how out")
   func anotherLeadersEntries() {
     for leaders: Set<UInt64> in [[Scenario.id(1)], [0], [Scenario.id(0), Scenario.id(1)]] {
       let tail = LogTail(commit: 900, lastIndex: 903, leadersBeyondCommit: leaders)
@@ -164,7 +177,9 @@ struct StrandedTests {
       let (_, plan, _) = Self.procedure(o, log: .read(tail))
       #expect(plan.steps == [.startEtcd(.fromData)], "\(version ?? "unknown"): \(plan)")
       #expect(plan.reason.kind == .strandedRefused, "\(plan)")
-      #expect(plan.reason.text.contains("its backend applied entries up to 905, beyond the WAL's commit index 900"), "\(plan.reason)")
+      #expect(
+        plan.reason.text.contains("its backend applied entries up to 905, beyond the WAL's commit index 900"),
+        "\(plan.reason)")
     }
     for version in ["3.5.22", "3.6.1", "3.7.0"] {
       var o = Self.stranded()
@@ -185,7 +200,9 @@ struct StrandedTests {
     #expect(plan.reason.text.contains("continuing alone if it is still so after 15 s"))
   }
 
-  @Test("never in any other case: the pod still there or terminating, more voters, a learner, more pods wanted, stopping, paused")
+  @Test(
+    "never in any other case: the pod still there or terminating, more voters, a learner, more pods wanted, stopping, paused"
+  )
   func otherwiseWaits() {
     let cases: [(String, Observation)] = [
       ("the other pod terminating", Self.stranded(phase: .terminating)),

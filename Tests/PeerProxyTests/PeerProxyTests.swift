@@ -4,9 +4,9 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #elseif canImport(Musl)
-  import Musl
+import Musl
 #endif
 
 /// The proxy end to end, on loopback: an echo server stands in for etcd's peer listener, the
@@ -106,7 +106,10 @@ struct PeerProxyTests {
     try await withTestServer(host: host) { echo in
       try await withProxy(
         pod: "etcd-0", host: host, target: echo, faults: faults,
-        identify: { _ in calls.withLock { $0 += 1 }; return "etcd-1" }
+        identify: { _ in
+          calls.withLock { $0 += 1 }
+          return "etcd-1"
+        }
       ) { proxy in
         let client = try await TestClient.connect(to: proxy.listenAddress)
         #expect(try await client.roundTrip(ping, within: .seconds(5)) != nil)

@@ -4,9 +4,9 @@ import Testing
 @testable import PeerProxy
 
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #elseif canImport(Musl)
-  import Musl
+import Musl
 #endif
 
 @Suite(.timeLimit(.minutes(1)))
@@ -40,9 +40,10 @@ struct SocketOwnerTests {
   }
 
   #if _endian(little)
-    @Test func findsOnlyTheLinesOfTheWantedLocalAddress() {
-      let rest = "00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0"
-      let table = [
+  @Test func findsOnlyTheLinesOfTheWantedLocalAddress() {
+    let rest = "00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0"
+    let table =
+      [
         "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
         "   0: 0100007F:3039 \(rest) 111 1 0000000000000000 100 0 0 10 0",
         "   1: 0100007F:3038 \(rest) 222 1 0000000000000000 100 0 0 10 0",
@@ -51,35 +52,35 @@ struct SocketOwnerTests {
         "  12: 0100007F:3039 \(rest) 444 1 0000000000000000 100 0 0 10 0",
         "   5: 0100007F:30391 \(rest) 555 1 0000000000000000 100 0 0 10 0",
       ].joined(separator: "\n") + "\n"
-      let local = TCPSocketTableEntry.text(of: [127, 0, 0, 1], port: 12345)
-      #expect(String(decoding: local, as: UTF8.self) == "0100007F:3039")
-      // Not another port, not another address, not a socket in TIME_WAIT (inode 0).
-      #expect(SocketOwner.inodes(in: Array(table.utf8), local: local) == [111, 444])
-      #expect(SocketOwner.inodes(in: [], local: local) == [])
-      let mapped = TCPSocketTableEntry.text(of: [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF, 127, 0, 0, 1], port: 80)
-      #expect(String(decoding: mapped, as: UTF8.self) == "0000000000000000FFFF00000100007F:0050")
-    }
+    let local = TCPSocketTableEntry.text(of: [127, 0, 0, 1], port: 12345)
+    #expect(String(decoding: local, as: UTF8.self) == "0100007F:3039")
+    // Not another port, not another address, not a socket in TIME_WAIT (inode 0).
+    #expect(SocketOwner.inodes(in: Array(table.utf8), local: local) == [111, 444])
+    #expect(SocketOwner.inodes(in: [], local: local) == [])
+    let mapped = TCPSocketTableEntry.text(of: [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF, 127, 0, 0, 1], port: 80)
+    #expect(String(decoding: mapped, as: UTF8.self) == "0000000000000000FFFF00000100007F:0050")
+  }
 
-    @Test func parsesProcNetTCPLines() throws {
-      let v4 = try #require(
-        TCPSocketTableEntry(
-          line:
-            "   0: 0100007F:3039 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 123456 1 0000000000000000 100 0 0 10 0"
-        ))
-      #expect(
-        v4 == TCPSocketTableEntry(localAddress: [127, 0, 0, 1], localPort: 12345, inode: 123456))
-      let v6 = try #require(
-        TCPSocketTableEntry(
-          line:
-            "   1: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000 100 0 0 10 0"
-        ))
-      #expect(v6.localAddress == [UInt8](repeating: 0, count: 15) + [1])
-      #expect(v6.localPort == 80)
-      #expect(
-        TCPSocketTableEntry(
-          line:
-            "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
-        ) == nil)
-    }
+  @Test func parsesProcNetTCPLines() throws {
+    let v4 = try #require(
+      TCPSocketTableEntry(
+        line:
+          "   0: 0100007F:3039 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 123456 1 0000000000000000 100 0 0 10 0"
+      ))
+    #expect(
+      v4 == TCPSocketTableEntry(localAddress: [127, 0, 0, 1], localPort: 12345, inode: 123456))
+    let v6 = try #require(
+      TCPSocketTableEntry(
+        line:
+          "   1: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000 100 0 0 10 0"
+      ))
+    #expect(v6.localAddress == [UInt8](repeating: 0, count: 15) + [1])
+    #expect(v6.localPort == 80)
+    #expect(
+      TCPSocketTableEntry(
+        line:
+          "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+      ) == nil)
+  }
   #endif
 }

@@ -34,7 +34,9 @@ struct FaultScheduleTests {
     #expect(titles[412] == "scale to 1 and back")
   }
 
-  @Test("positioned at fault N: the members the schedule has then, and the same plans from there on", arguments: FaultSchedule.versions)
+  @Test(
+    "positioned at fault N: the members the schedule has then, and the same plans from there on",
+    arguments: FaultSchedule.versions)
   func positionedAtAFault(version: Int) {
     var whole = FaultSchedule(seed: 20_261_127, version: version)
     var current = 3
@@ -54,10 +56,15 @@ struct FaultScheduleTests {
     #expect(FaultSchedule.positioned(seed: 20_261_127, version: version, replicas: 3, at: 1).replicas == 3)
   }
 
-  @Test("schedule 1 never draws SIGTERM of a quorum; schedule 2 adds it; schedule 3 adds the faults of issue 12 and draws every kind")
+  @Test(
+    "schedule 1 never draws SIGTERM of a quorum; schedule 2 adds it; schedule 3 adds the faults of issue 12 and draws every kind"
+  )
   func versionsDrawTheirKinds() {
     func kinds(_ version: Int) -> Set<String> {
-      Set(Self.titles(seed: 7, version: version, replicas: 3, count: 3000).map { $0.split(separator: " (").first.map(String.init)! })
+      Set(
+        Self.titles(seed: 7, version: version, replicas: 3, count: 3000).map {
+          $0.split(separator: " (").first.map(String.init)!
+        })
     }
     let added: [Fault] = [.frozenMember, .stalledStop, .unreadableVolume, .recordLost]
     #expect(kinds(1) == Set(Fault.allCases.filter { $0 != .termQuorum && !added.contains($0) }.map(\.rawValue)))

@@ -24,7 +24,9 @@ struct CertsCACommand: ParsableCommand {
       let lifetime = try DurationText.parse(validity, flag: "--validity")
       try OutputFolder.prepare(out, flag: "--out")
       for file in ["ca.key", "ca.crt"] where FileManager.default.fileExists(atPath: "\(out)/\(file)") {
-        throw PKIError("\(out)/\(file) exists: it is kept (certificates signed by its CA would no longer be trusted); choose another --out or move it away first")
+        throw PKIError(
+          "\(out)/\(file) exists: it is kept (certificates signed by its CA would no longer be trusted); choose another --out or move it away first"
+        )
       }
       let authority = try CertificateAuthority.create(commonName: commonName, validity: lifetime)
       try authority.write(to: out, includeKey: true, replacing: false)
@@ -48,7 +50,9 @@ enum OutputFolder {
     do {
       try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     } catch {
-      throw PKIError(FileSystemError("create the folder", path: path, foundation: error)?.description ?? "cannot create \(path): \(error)")
+      throw PKIError(
+        FileSystemError("create the folder", path: path, foundation: error)?.description
+          ?? "cannot create \(path): \(error)")
     }
   }
 }

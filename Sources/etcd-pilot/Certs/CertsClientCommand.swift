@@ -38,7 +38,8 @@ struct CertsClientCommand: ParsableCommand {
         throw PKIError("'\(name)' is not a certificate name: use letters, digits, '-' or '.', e.g. backup-job")
       }
       guard name != "ca" else {
-        throw PKIError("'ca' would write ca.crt and ca.key, the names of a CA's files: choose another name, e.g. ca-client")
+        throw PKIError(
+          "'ca' would write ca.crt and ca.key, the names of a CA's files: choose another name, e.g. ca-client")
       }
       let lifetime = try DurationText.parse(validity, flag: "--validity")
       let authority = try CertificateAuthority.read(from: caDirectory)
@@ -46,7 +47,8 @@ struct CertsClientCommand: ParsableCommand {
       // Whatever --force says: a client key beside a CA key is one mistake away from replacing it.
       if FileManager.default.fileExists(atPath: "\(out)/ca.key") {
         throw PKIError(
-          "--out \(out) holds a CA (ca.key): client files are never written beside a CA's key; give another --out, e.g. --out ./\(name)")
+          "--out \(out) holds a CA (ca.key): client files are never written beside a CA's key; give another --out, e.g. --out ./\(name)"
+        )
       }
       if !force {
         for file in ["\(name).key", "\(name).crt"] where FileManager.default.fileExists(atPath: "\(out)/\(file)") {
@@ -56,13 +58,16 @@ struct CertsClientCommand: ParsableCommand {
       let caCertificate = try authority.certificatePEM
       let existingCA = FileManager.default.contents(atPath: "\(out)/ca.crt").map { String(decoding: $0, as: UTF8.self) }
       if let existingCA, existingCA != caCertificate, !force {
-        throw PKIError("\(out)/ca.crt is another CA's certificate: it is kept; give --force to replace it, or another --out")
+        throw PKIError(
+          "\(out)/ca.crt is another CA's certificate: it is kept; give --force to replace it, or another --out")
       }
       let issued = try authority.issue(commonName: name, usage: .client, validity: lifetime)
       try issued.write(to: out, name: name, replacing: force)
       if existingCA != caCertificate { try authority.write(to: out, includeKey: false, replacing: force) }
       print("wrote \(out)/\(name).crt and \(out)/\(name).key (valid until \(issued.notValidAfter)) and \(out)/ca.crt")
-      print("use: etcd-pilot health --cacert \(out)/ca.crt --cert \(out)/\(name).crt --key \(out)/\(name).key --endpoints https://HOST:2379")
+      print(
+        "use: etcd-pilot health --cacert \(out)/ca.crt --cert \(out)/\(name).crt --key \(out)/\(name).key --endpoints https://HOST:2379"
+      )
     } catch {
       throw Failure.exit("certs client", error)
     }

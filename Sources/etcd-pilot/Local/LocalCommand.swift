@@ -56,7 +56,9 @@ enum LocalWait {
 extension LocalWait {
   /// After a kill or wipe: waits until the pod runs again as a new process, then for the
   /// cluster to converge.
-  static func untilRestarted(_ layout: LocalClusterLayout, ordinal: Int, previousPID: Int32?, timeout: Duration) async throws {
+  static func untilRestarted(
+    _ layout: LocalClusterLayout, ordinal: Int, previousPID: Int32?, timeout: Duration
+  ) async throws {
     let client = try LocalControlClient(layout: layout)
     let deadline = ContinuousClock.now + timeout
     print("waiting for: \(try layout.readConfig().podName(ordinal)) to restart")

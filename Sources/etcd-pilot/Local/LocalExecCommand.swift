@@ -15,7 +15,9 @@ struct LocalExecCommand: AsyncParsableCommand {
 
   func run() async throws {
     do {
-      guard !command.isEmpty else { throw LocalClusterError("no command: write it after --, e.g. -- etcd-pilot health") }
+      guard !command.isEmpty else {
+        throw LocalClusterError("no command: write it after --, e.g. -- etcd-pilot health")
+      }
       let client = try LocalControlClient.orOrphans(options.layout, dir: options.dir)
       guard let pod = try await client.status().pods.first(where: { $0.ordinal == ordinal }), let pid = pod.pid else {
         throw LocalClusterError("pod \(ordinal) is not running")
@@ -24,7 +26,11 @@ struct LocalExecCommand: AsyncParsableCommand {
       let (uid, gid) = ProcessEnvironment.user(of: pid)
       var argv = command
       if getuid() == 0 {
-        argv = ["/usr/bin/nsenter", "--target", String(pid), "--mount", "--", "setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--"] + command
+        argv =
+          [
+            "/usr/bin/nsenter", "--target", String(pid), "--mount", "--", "setpriv", "--reuid=\(uid)", "--regid=\(gid)",
+            "--clear-groups", "--",
+          ] + command
       }
       let child = try await ChildProcess.start(
         argv[0], arguments: Array(argv.dropFirst()), environment: environment.mapValues { Optional($0) },
@@ -49,7 +55,9 @@ enum ProcessEnvironment {
     var result: [String: String] = [:]
     for item in data.split(separator: 0) {
       let text = String(decoding: item, as: UTF8.self)
-      if let equals = text.firstIndex(of: "=") { result[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+      if let equals = text.firstIndex(of: "=") {
+        result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+      }
     }
     if result["PATH"] == nil { result["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
     return result
@@ -58,7 +66,9 @@ enum ProcessEnvironment {
   static func user(of pid: Int32) -> (uid: Int, gid: Int) {
     let status = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/status") ?? Data(), as: UTF8.self)
     func first(_ key: String) -> Int {
-      status.split(separator: "\n").first { $0.hasPrefix(key) }?.split(separator: "\t").dropFirst().first.flatMap { Int($0) } ?? 0
+      status.split(separator: "\n").first { $0.hasPrefix(key) }?.split(separator: "\t").dropFirst().first.flatMap {
+        Int($0)
+      } ?? 0
     }
     return (first("Uid:"), first("Gid:"))
   }

@@ -18,10 +18,12 @@ struct LocalKillCommand: AsyncParsableCommand {
     do {
       let client = try LocalControlClient.orOrphans(options.layout, dir: options.dir)
       let before = try await client.status().pods.first { $0.ordinal == ordinal }?.pid
-      try await client.send("POST", "/kill", query: ["ordinal": String(ordinal), "signal": signal, "hold": String(hold)])
+      try await client.send(
+        "POST", "/kill", query: ["ordinal": String(ordinal), "signal": signal, "hold": String(hold)])
       print("sent \(signal.uppercased()) to \(try options.layout.readConfig().podName(ordinal))")
       if !noWait {
-        try await LocalWait.untilRestarted(options.layout, ordinal: ordinal, previousPID: before, timeout: try options.waitLimit())
+        try await LocalWait.untilRestarted(
+          options.layout, ordinal: ordinal, previousPID: before, timeout: try options.waitLimit())
       }
     } catch {
       throw Failure.exit("local kill", error)
@@ -32,7 +34,8 @@ struct LocalKillCommand: AsyncParsableCommand {
 /// `etcd-pilot local wipe ORDINAL`: a lost disk.
 struct LocalWipeCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "wipe", abstract: "Deletes a pod and its volume (a lost disk); the pod comes back empty and is replaced.")
+    commandName: "wipe",
+    abstract: "Deletes a pod and its volume (a lost disk); the pod comes back empty and is replaced.")
 
   @OptionGroup var options: LocalOptions
   @Argument var ordinal: Int
@@ -45,7 +48,8 @@ struct LocalWipeCommand: AsyncParsableCommand {
       try await client.send("POST", "/wipe", query: ["ordinal": String(ordinal)])
       print("wiped \(try options.layout.readConfig().podName(ordinal)): pod killed, volume deleted")
       if !noWait {
-        try await LocalWait.untilRestarted(options.layout, ordinal: ordinal, previousPID: before, timeout: try options.waitLimit())
+        try await LocalWait.untilRestarted(
+          options.layout, ordinal: ordinal, previousPID: before, timeout: try options.waitLimit())
       }
     } catch {
       throw Failure.exit("local wipe", error)
@@ -87,7 +91,8 @@ struct LocalHealCommand: AsyncParsableCommand {
       try await client.send("POST", "/fault", query: ["ordinal": String(ordinal), "mode": "none"])
       print("healed \(try options.layout.readConfig().podName(ordinal))")
       if !noWait {
-        try await LocalWait.untilConverged(options.layout, replicas: try await client.status().replicas, timeout: try options.waitLimit())
+        try await LocalWait.untilConverged(
+          options.layout, replicas: try await client.status().replicas, timeout: try options.waitLimit())
       }
     } catch {
       throw Failure.exit("local heal", error)

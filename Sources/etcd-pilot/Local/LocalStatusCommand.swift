@@ -6,12 +6,14 @@ import Pilot
 
 /// `etcd-pilot local status`: pods, member IDs, client endpoints, roles.
 struct LocalStatusCommand: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "status", abstract: "Shows the pods, their members and roles.")
+  static let configuration = CommandConfiguration(
+    commandName: "status", abstract: "Shows the pods, their members and roles.")
 
   @OptionGroup var options: LocalOptions
 
   enum Output: String, ExpressibleByArgument, CaseIterable { case table, json }
-  @Option(name: [.customShort("w"), .long, .customLong("write-out")], help: "table or json.") var output: Output = .table
+  @Option(name: [.customShort("w"), .long, .customLong("write-out")], help: "table or json.") var output: Output =
+    .table
 
   struct PodReport: Codable {
     var name: String
@@ -73,13 +75,15 @@ struct LocalStatusCommand: AsyncParsableCommand {
             header: ["POD", "STATE", "PID", "RESTARTS", "CLIENT URL", "MEMBER ID", "ROLE", "READY"],
             rows: pods.map {
               [
-                $0.name, $0.state, $0.pid.map(String.init) ?? "-", String($0.restarts), $0.clientURL, $0.memberID ?? "-",
+                $0.name, $0.state, $0.pid.map(String.init) ?? "-", String($0.restarts), $0.clientURL,
+                $0.memberID ?? "-",
                 $0.role ?? "-", $0.ready.map { $0 ? "yes" : "no" } ?? "-",
               ]
             }))
         print("replicas: \(status.replicas); endpoints: \(report.endpoints.joined(separator: ","))")
         if let tls {
-          var connect = "connect with: --cacert \(tls.caFile ?? "") --cert \(tls.certificateFile ?? "") --key \(tls.keyFile ?? "")"
+          var connect =
+            "connect with: --cacert \(tls.caFile ?? "") --cert \(tls.certificateFile ?? "") --key \(tls.keyFile ?? "")"
           if let file = report.passwordFile { connect += " --user root --password \"$(cat \(file))\"" }
           print(connect)
         }
@@ -98,7 +102,8 @@ struct LocalDownCommand: AsyncParsableCommand {
     commandName: "down", abstract: "Stops the local cluster; --purge also deletes the files it made in its directory.")
 
   @OptionGroup var options: LocalOptions
-  @Flag(help: "Delete the cluster's files (volumes, logs, state) after stopping; files it did not make stay.") var purge = false
+  @Flag(help: "Delete the cluster's files (volumes, logs, state) after stopping; files it did not make stay.")
+  var purge = false
 
   func run() async throws {
     do {
@@ -110,7 +115,8 @@ struct LocalDownCommand: AsyncParsableCommand {
         let deadline = ContinuousClock.now + (try options.waitLimit())
         while SupervisorLock.isHeld(layout) {
           guard ContinuousClock.now < deadline else {
-            throw LocalClusterError("the supervisor (pid \((try? layout.readConfig())?.supervisorPID ?? 0)) did not stop")
+            throw LocalClusterError(
+              "the supervisor (pid \((try? layout.readConfig())?.supervisorPID ?? 0)) did not stop")
           }
           try await Task.sleep(for: .milliseconds(200))
         }
@@ -122,10 +128,13 @@ struct LocalDownCommand: AsyncParsableCommand {
           print("the local cluster in \(layout.directory) is not running")
         } else {
           // A supervisor killed outright: its pods are still this cluster's to stop.
-          print("the supervisor of \(layout.directory) is gone, but \(orphans.count) processes of its pods still run (pids \(ClusterProcesses.describe(orphans))): stopping them")
+          print(
+            "the supervisor of \(layout.directory) is gone, but \(orphans.count) processes of its pods still run (pids \(ClusterProcesses.describe(orphans))): stopping them"
+          )
           let left = await ClusterProcesses.stop(orphans, grace: .seconds(30))
           guard left.isEmpty else {
-            throw LocalClusterError("pod processes \(ClusterProcesses.describe(left)) did not stop, even on SIGKILL: nothing deleted")
+            throw LocalClusterError(
+              "pod processes \(ClusterProcesses.describe(left)) did not stop, even on SIGKILL: nothing deleted")
           }
           print("stopped \(orphans.count) orphaned pod processes; volumes kept in \(layout.directory)/volumes")
         }
@@ -135,13 +144,16 @@ struct LocalDownCommand: AsyncParsableCommand {
         let running = ClusterProcesses.orphans(layout)
         guard !SupervisorLock.isHeld(layout), running.isEmpty else {
           throw LocalClusterError(
-            "processes of the cluster still run (\(running.isEmpty ? "a supervisor" : "pids " + ClusterProcesses.describe(running))): nothing deleted; run `local down` again")
+            "processes of the cluster still run (\(running.isEmpty ? "a supervisor" : "pids " + ClusterProcesses.describe(running))): nothing deleted; run `local down` again"
+          )
         }
         let result = try LocalClusterFolder.purge(layout)
         if result.removedFolder {
           print("deleted \(layout.directory)")
         } else {
-          print("deleted the cluster's files in \(layout.directory); kept what it did not make: \(result.kept.joined(separator: ", "))")
+          print(
+            "deleted the cluster's files in \(layout.directory); kept what it did not make: \(result.kept.joined(separator: ", "))"
+          )
         }
       }
     } catch {
@@ -162,7 +174,8 @@ extension LocalControlClient {
       let orphans = ClusterProcesses.orphans(layout)
       guard !orphans.isEmpty else { throw error }
       throw LocalClusterError(
-        "the local cluster in \(layout.directory) is not running, but its supervisor left \(orphans.count) pod processes running (pids \(ClusterProcesses.describe(orphans))): stop them with `etcd-pilot local down --dir \(dir)`")
+        "the local cluster in \(layout.directory) is not running, but its supervisor left \(orphans.count) pod processes running (pids \(ClusterProcesses.describe(orphans))): stop them with `etcd-pilot local down --dir \(dir)`"
+      )
     }
   }
 }

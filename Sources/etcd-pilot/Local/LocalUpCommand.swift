@@ -40,7 +40,9 @@ struct LocalUpCommand: AsyncParsableCommand {
   @Option(name: .customLong("start-delay"), help: "ORDINAL=SECONDS: start that pod late (slow scheduling, for tests).")
   var startDelays: [String] = []
 
-  @Option(name: .customLong("poll-interval"), parsing: .unconditional, help: "The pilots' poll interval while nothing changes.")
+  @Option(
+    name: .customLong("poll-interval"), parsing: .unconditional,
+    help: "The pilots' poll interval while nothing changes.")
   var pollInterval: String?
 
   @Option(
@@ -48,16 +50,26 @@ struct LocalUpCommand: AsyncParsableCommand {
     help: "How often the pilot beside the leader compares the members' data (HashKV), e.g. 15s; off: never.")
   var consistencyCheckInterval: String?
 
-  @Option(help: "Run a rendered chart's StatefulSet (`helm template` output) instead of the pilot's own command line; needs root.")
+  @Option(
+    help:
+      "Run a rendered chart's StatefulSet (`helm template` output) instead of the pilot's own command line; needs root."
+  )
   var manifest: String?
 
-  @Option(name: .customLong("image-file"), help: "With --manifest: IMAGEPATH=LOCALPATH for a file of the image (etcd-pilot and etcd are mapped by default).")
+  @Option(
+    name: .customLong("image-file"),
+    help: "With --manifest: IMAGEPATH=LOCALPATH for a file of the image (etcd-pilot and etcd are mapped by default).")
   var imageFiles: [String] = []
 
-  @Flag(help: "Client and peer TLS with client certificates: a CA in <dir>/tls issues each member's certificate; etcd trusts clients of another CA, in <dir>/tls-clients (given to no pod); local tools use <dir>/tls/client.crt.")
+  @Flag(
+    help:
+      "Client and peer TLS with client certificates: a CA in <dir>/tls issues each member's certificate; etcd trusts clients of another CA, in <dir>/tls-clients (given to no pod); local tools use <dir>/tls/client.crt."
+  )
   var tls = false
 
-  @Option(name: .customLong("tls-validity"), parsing: .unconditional, help: "With --tls: the lifetime of the members' certificates, e.g. 90d (renewed at two thirds).")
+  @Option(
+    name: .customLong("tls-validity"), parsing: .unconditional,
+    help: "With --tls: the lifetime of the members' certificates, e.g. 90d (renewed at two thirds).")
   var tlsValidity: String?
 
   @Flag(help: "With --tls: turn on etcd auth with a generated root password in <dir>/auth/root-password.")
@@ -65,7 +77,9 @@ struct LocalUpCommand: AsyncParsableCommand {
 
   @Option(
     name: .customLong("pilot-arg"),
-    help: ArgumentHelp("A flag for every pod's `etcd-pilot member` (repeat for more), e.g. --pilot-arg=--no-leader-handoff.", visibility: .hidden))
+    help: ArgumentHelp(
+      "A flag for every pod's `etcd-pilot member` (repeat for more), e.g. --pilot-arg=--no-leader-handoff.",
+      visibility: .hidden))
   var pilotArguments: [String] = []
 
   @Argument(parsing: .postTerminator, help: "etcd flags for every member, after --")
@@ -104,7 +118,9 @@ struct LocalUpCommand: AsyncParsableCommand {
     config.proxies = false
     config.pilotPort = chart.container.ports?.first { $0.name == "pilot" }?.containerPort ?? config.pilotPort
     // The chart names its ports as etcd's DNS discovery looks them up (with -ssl under TLS).
-    func port(_ names: [String]) -> Int? { chart.container.ports?.first { names.contains($0.name ?? "") }?.containerPort }
+    func port(_ names: [String]) -> Int? {
+      chart.container.ports?.first { names.contains($0.name ?? "") }?.containerPort
+    }
     config.clientPort = port(["etcd-client", "etcd-client-ssl", "client"]) ?? config.clientPort
     config.peerPort = port(["etcd-server", "etcd-server-ssl", "peer"]) ?? config.peerPort
     let copy = "\(options.layout.directory)/manifest.yaml"
@@ -134,7 +150,8 @@ struct LocalUpCommand: AsyncParsableCommand {
     let layout = options.layout
     let timeout = try options.waitLimit()
     if let replicas, replicas < 1 {
-      throw LocalClusterError("--replicas \(replicas) is not a cluster size: give 1 or more (scale to 0 with `local scale`)")
+      throw LocalClusterError(
+        "--replicas \(replicas) is not a cluster size: give 1 or more (scale to 0 with `local scale`)")
     }
     if let refusal = EtcdFlagPolicy.refusal(etcdArguments, managedTLS: tls) { throw LocalClusterError(refusal) }
     if let addressBase {
@@ -169,15 +186,18 @@ struct LocalUpCommand: AsyncParsableCommand {
     config.startDelays = [:]
     for item in startDelays {
       let parts = item.split(separator: "=")
-      guard parts.count == 2, let ordinal = Int(parts[0]), let seconds = Double(parts[1]), ordinal >= 0, seconds >= 0 else {
+      guard parts.count == 2, let ordinal = Int(parts[0]), let seconds = Double(parts[1]), ordinal >= 0, seconds >= 0
+      else {
         throw LocalClusterError("--start-delay '\(item)' is not ORDINAL=SECONDS, e.g. 2=20")
       }
       config.startDelays[ordinal] = seconds
     }
-    let count = replicas ?? LocalStatefulSetFile.read(layout.statefulSetFile).map { max($0.replicas, 1) } ?? chartReplicas ?? 3
+    let count =
+      replicas ?? LocalStatefulSetFile.read(layout.statefulSetFile).map { max($0.replicas, 1) } ?? chartReplicas ?? 3
     guard count <= config.maximumReplicas else {
       throw LocalClusterError(
-        "--replicas \(count) is more than the \(config.maximumReplicas) pod addresses of \(config.addressBase).\(config.firstHost)-254: give at most \(config.maximumReplicas)")
+        "--replicas \(count) is more than the \(config.maximumReplicas) pod addresses of \(config.addressBase).\(config.firstHost)-254: give at most \(config.maximumReplicas)"
+      )
     }
     // Pods of an earlier run whose supervisor died, and foreign programs on the pods' ports.
     // Either may be a supervisor that another `up` started meanwhile: then that is said.
@@ -185,7 +205,8 @@ struct LocalUpCommand: AsyncParsableCommand {
       let orphans = ClusterProcesses.orphans(layout)
       guard orphans.isEmpty else {
         throw LocalClusterError(
-          "processes of this cluster's pods from an earlier run still run (pids \(ClusterProcesses.describe(orphans))): stop them with `etcd-pilot local down --dir \(options.dir)`")
+          "processes of this cluster's pods from an earlier run still run (pids \(ClusterProcesses.describe(orphans))): stop them with `etcd-pilot local down --dir \(options.dir)`"
+        )
       }
       if manifest == nil { try PodPorts.checkFree(config, replicas: count) }
     } catch {
@@ -201,7 +222,9 @@ struct LocalUpCommand: AsyncParsableCommand {
       try PodPorts.checkFree(config, replicas: count)
     }
     try layout.writeConfig(config)
-    print("starting \(count) members in \(layout.directory) (etcd \(binary.version) at \(binary.path), pods on \(config.addressBase).\(config.firstHost)…)")
+    print(
+      "starting \(count) members in \(layout.directory) (etcd \(binary.version) at \(binary.path), pods on \(config.addressBase).\(config.firstHost)…)"
+    )
 
     if detach {
       // The lock goes to the supervisor on its stdin: held all along, from this `up`'s checks
@@ -223,14 +246,17 @@ struct LocalUpCommand: AsyncParsableCommand {
         }
         throw error
       }
-      print("the cluster runs in the background (supervisor pid \(supervisor.pid)); stop it with `etcd-pilot local down --dir \(options.dir)`")
+      print(
+        "the cluster runs in the background (supervisor pid \(supervisor.pid)); stop it with `etcd-pilot local down --dir \(options.dir)`"
+      )
       return
     }
     let logger = PilotLogging.logger(for: "local")
     let held = lock
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
-        try await LocalSupervisor.run(layout: layout, replicas: count, pilotBinary: SelfExecutable.path, lock: held, logger: logger)
+        try await LocalSupervisor.run(
+          layout: layout, replicas: count, pilotBinary: SelfExecutable.path, lock: held, logger: logger)
       }
       group.addTask {
         do {
@@ -251,18 +277,22 @@ enum RememberedSettings {
   /// The etcd to run: `--etcd`, else the one the cluster was made with, else `etcd` on PATH.
   /// Once the cluster has data, an etcd of another minor version is refused (its data format
   /// may differ; etcd refuses a downgrade and crash-loops).
-  static func etcd(given: String?, existing: LocalClusterConfig?, layout: LocalClusterLayout) throws -> (path: String, version: String) {
+  static func etcd(
+    given: String?, existing: LocalClusterConfig?, layout: LocalClusterLayout
+  ) throws -> (path: String, version: String) {
     guard let existing, layout.hasMemberData else { return try EtcdBinary.check(given ?? existing?.etcd ?? "etcd") }
     let remembered = existing.etcdVersion ?? (try? EtcdBinary.check(existing.etcd))?.version
     let checked = Result { () throws(PilotError) in try EtcdBinary.check(given ?? existing.etcd) }
     if given == nil, case .failure(let error) = checked {
       throw LocalClusterError(
-        "the cluster in \(layout.directory) was made with etcd \(remembered ?? "") at \(existing.etcd), which cannot be run now (\(error)): give --etcd with an etcd \(remembered ?? "") binary")
+        "the cluster in \(layout.directory) was made with etcd \(remembered ?? "") at \(existing.etcd), which cannot be run now (\(error)): give --etcd with an etcd \(remembered ?? "") binary"
+      )
     }
     let binary = try checked.get()
     if let remembered, minor(binary.version) != minor(remembered) {
       throw LocalClusterError(
-        "the cluster in \(layout.directory) was made with etcd \(remembered) (\(existing.etcd)) and --etcd \(binary.path) is etcd \(binary.version): omit --etcd to run the one it was made with, or use a new --dir")
+        "the cluster in \(layout.directory) was made with etcd \(remembered) (\(existing.etcd)) and --etcd \(binary.path) is etcd \(binary.version): omit --etcd to run the one it was made with, or use a new --dir"
+      )
     }
     return binary
   }
@@ -272,7 +302,8 @@ enum RememberedSettings {
   static func check(addressBase: String?, existing: LocalClusterConfig?, layout: LocalClusterLayout) throws {
     guard let addressBase, let existing, addressBase != existing.addressBase, layout.hasMemberData else { return }
     throw LocalClusterError(
-      "the cluster in \(layout.directory) was made on \(existing.addressBase).*, and its members' URLs name those addresses: omit --address-base, or use a new --dir for \(addressBase).*")
+      "the cluster in \(layout.directory) was made on \(existing.addressBase).*, and its members' URLs name those addresses: omit --address-base, or use a new --dir for \(addressBase).*"
+    )
   }
 
   /// `3.5` of `3.5.1`.
@@ -293,11 +324,14 @@ enum DetachedSupervisor {
       guard supervisor.isRunning else {
         let log = String(decoding: FileManager.default.contents(atPath: layout.supervisorLog) ?? Data(), as: UTF8.self)
         let last = log.split(separator: "\n").last.map(String.init) ?? "no output"
-        throw LocalClusterError("the supervisor did not start: \(last.replacingOccurrences(of: "etcd-pilot local supervise: error: ", with: ""))")
+        throw LocalClusterError(
+          "the supervisor did not start: \(last.replacingOccurrences(of: "etcd-pilot local supervise: error: ", with: ""))"
+        )
       }
       try await Task.sleep(for: .milliseconds(100))
     }
-    throw LocalClusterError("the supervisor (pid \(supervisor.pid)) did not take the folder within 30 s: see \(layout.supervisorLog)")
+    throw LocalClusterError(
+      "the supervisor (pid \(supervisor.pid)) did not take the folder within 30 s: see \(layout.supervisorLog)")
   }
 }
 
