@@ -45,6 +45,13 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   public var tlsValidity: String?
   /// The pilots' `--consistency-check-interval` (default 15s).
   public var consistencyCheckInterval: String?
+  /// etcd's backend quota for every member (`up --quota`), as given; `nil`: etcd's default.
+  public var quota: String?
+  /// etcd's history compaction (`up --compaction`): `MODE:RETENTION` or `off`; `nil`: the default,
+  /// periodic with an hour kept.
+  public var compaction: String?
+  /// etcd's data-corruption checks (`up --no-corruption-checks` turns them off); `nil`: on.
+  public var corruptionChecks: Bool?
   /// More flags for every pod's `etcd-pilot member` (benchmarks).
   public var pilotArguments: [String]?
   /// With auth: the file holding the root password.

@@ -173,6 +173,7 @@ public actor LocalStatefulSet {
     if config.proxies { arguments += ["--peer-listen-port", String(config.peerListenPort)] }
     if let tls = config.tlsDirectory { arguments += ["--tls-ca-dir", tls] + config.tlsPodArguments }
     if let password = config.rootPasswordFile { arguments += ["--auth-password-file", password] }
+    arguments += config.spaceArguments
     arguments += config.pilotArguments ?? []
     if !config.etcdArguments.isEmpty { arguments += ["--"] + config.etcdArguments }
     return arguments

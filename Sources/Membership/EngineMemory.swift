@@ -22,6 +22,14 @@ public struct EngineMemory: Sendable, Hashable {
   public var tokenRefusals = 0
   /// With auth, whether this pilot already restarted its caught-up learner before promotion.
   public var learnerRestartedForAuth = false
+  /// The revision compacted to for the NOSPACE alarm the space readings show; forgotten once
+  /// the alarm is gone.
+  public var noSpaceCompactedAt: Int64?
+  /// When (monotonic) this pilot last defragmented a member: space readings taken before it
+  /// are stale (they show the member as it was).
+  public var defragmentedAt: Double?
+  /// The monotonic time of the last observation: when a step's outcome arrives.
+  var lastMonotonic: Double = 0
   /// The consistency reading last taken in, and the divergence it found, if any.
   public var lastReading: ConsistencyReading?
   public var lastDivergence: Divergence?
@@ -94,6 +102,8 @@ enum PlanMemo: Sendable, Hashable {
 extension EngineMemory {
   /// Takes in what an observation shows before deciding.
   mutating func observe(_ o: Observation) {
+    lastMonotonic = o.monotonic
+    if let space = o.space, !space.noSpace { noSpaceCompactedAt = nil }
     switch o.ownRefusedToken {
     case true?: tokenRefusals += 1
     case false?: tokenRefusals = 0
@@ -148,6 +158,8 @@ extension EngineMemory {
     o.stranded = stranded
     o.failedHandoffs = failedHandoffs
     o.crashRestarts = crashRestarts
+    o.noSpaceCompactedAt = noSpaceCompactedAt
+    if let at = defragmentedAt, let space = o.space, space.readAt <= at { o.space = nil }
     o.ownRejectsTokens = o.ownRejectsTokens || tokenRefusals >= o.settings.tokenRefusals
     o.restartLearnerBeforePromotion = o.settings.enablesAuth && !learnerRestartedForAuth
     o.previousDivergence = previousDivergence
@@ -183,6 +195,10 @@ extension EngineMemory {
     case (.forceNewCluster, .done):
       ownLog = nil
       stranded = nil
+    case (.compact(let revision), .done):
+      noSpaceCompactedAt = revision
+    case (.defragment, _):
+      defragmentedAt = lastMonotonic
     case (.restartLearnerForAuth, .stopped):
       learnerRestartedForAuth = true
     case (.moveLeader, .handoff(let succeeded)):

@@ -22,3 +22,22 @@ public enum EtcdRelease {
     }
   }
 }
+
+extension EtcdRelease {
+  /// etcd's data-corruption checks for `version`, on as etcd's maintainers recommend: the check
+  /// at start, before serving clients or peers (every supported release), and the compact-hash
+  /// check after each compaction (3.5.5 and newer). 3.6 names both as feature gates. For an
+  /// unknown version, the flag every supported release has.
+  public static func corruptionCheckFlags(_ version: String?) -> [String] {
+    guard let version, let v = numbers(version), v.major == 3 else {
+      return ["--experimental-initial-corrupt-check=true"]
+    }
+    switch v.minor {
+    case ..<5: return ["--experimental-initial-corrupt-check=true"]
+    case 5:
+      return ["--experimental-initial-corrupt-check=true"]
+        + (v.patch >= 5 ? ["--experimental-compact-hash-check-enabled=true"] : [])
+    default: return ["--feature-gates=InitialCorruptCheck=true,CompactHashCheck=true"]
+    }
+  }
+}

@@ -1,6 +1,6 @@
-/// The membership lock's one rule: a pod holds the lock only to change the membership. A plan
-/// made while the lock is held either changes the membership (and may release the lock after
-/// the change) or releases it first; a pod that only waits, starts, stops or moves data never
+/// The membership lock's one rule: a pod holds the lock only to change the membership (or to
+/// defragment a member: one at a time across the cluster). A plan made while the lock is held
+/// either does such a step (and may release the lock after it) or releases it first; a pod that only waits, starts, stops or moves data never
 /// keeps others from changing the membership meanwhile (the learner it waits for needs the lock
 /// to be promoted; the reconciler elsewhere needs it to remove a dead member).
 ///
@@ -13,7 +13,8 @@ enum LockRule {
       plan.steps.removeAll { $0 == .releaseLock }
       return plan
     }
-    let keeps = plan.changesMembership || plan.steps.contains(.acquireLock) || plan.steps.contains(.releaseLock)
+    let keeps =
+      plan.steps.contains(where: \.needsLock) || plan.steps.contains(.acquireLock) || plan.steps.contains(.releaseLock)
     if !keeps, !plan.steps.isEmpty { plan.steps.insert(.releaseLock, at: 0) }
     return plan
   }

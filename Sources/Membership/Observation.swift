@@ -79,6 +79,11 @@ public struct Observation: Sendable {
   /// The last consistency check the pilot beside the leader made (``ConsistencyReading``), if
   /// any; the engine compares only the voters it still lists.
   public var consistency: ConsistencyReading?
+  /// Beside the leader: the members' database sizes and the cluster's alarms, when read.
+  public var space: SpaceReading?
+  /// Whether the engine already compacted for the NOSPACE alarm the reading shows, and to which
+  /// revision (``EngineMemory/noSpaceCompactedAt``).
+  public var noSpaceCompactedAt: Int64?
   /// Tunables.
   public var settings: EngineSettings
 
@@ -149,6 +154,12 @@ public struct EngineSettings: Sendable, Hashable {
   public var bootstrapTimeout: Double = 300
   /// A learner within this many raft entries of the leader may be promoted.
   public var promotableLag: UInt64 = 100
+  /// etcd's backend quota (`--quota-backend-bytes`; etcd's default, 2 GiB, when not given).
+  public var quotaBytes: Int64 = 2 << 30
+  /// When a member's database is worth defragmenting.
+  public var defragRule = DefragRule()
+  /// NOSPACE is disarmed only once every database is this share under the quota.
+  public var noSpaceMargin = 0.1
   /// The joiner's etcd must have run this long before its learner is promoted: past the
   /// crashes of a bad start (flags, data, ports), and long enough that the lag read is the
   /// learner's own progress and not the empty log it starts with. etcd itself asks nothing more

@@ -98,6 +98,12 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
   /// Read this member's WAL for what lies beyond its commit index (see ``LogTail``); the
   /// outcome is remembered by the engine.
   case readOwnLog
+  /// Defragment this member's database (beside the leader, under the membership lock).
+  case defragment(memberID: UInt64)
+  /// Compact the cluster's history up to this revision (NOSPACE recovery; physical).
+  case compact(revision: Int64)
+  /// Disarm every NOSPACE alarm.
+  case disarmNoSpace
   /// Delete these aside copies (all redundant) to make room for a join.
   case deleteAsideCopies([String])
   /// Note on the volume which member of which cluster this data is, and that etcd served.
@@ -122,6 +128,10 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// True for the steps done under the membership lock: the changes, and a defragmentation
+  /// (one member at a time across the cluster).
+  public var needsLock: Bool { changesMembership || { if case .defragment = self { true } else { false } }() }
+
   public var description: String {
     switch self {
     case .startEtcd(let start): "start etcd (\(start.state.rawValue)\(start.token.isEmpty ? ", from data" : ""))"
@@ -142,6 +152,9 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     case .stopEtcdBeforeForcing: "stop etcd gracefully, keeping its data"
     case .forceNewCluster(let name): "start etcd alone with --force-new-cluster, leaving \(name) behind"
     case .readOwnLog: "read this member's WAL"
+    case .defragment(let id): "defragment \(String(id, radix: 16))"
+    case .compact(let revision): "compact to revision \(revision)"
+    case .disarmNoSpace: "disarm NOSPACE"
     case .deleteAsideCopies(let names): "delete aside copies \(names.joined(separator: ", "))"
     case .noteMember(let id, let cluster):
       "note member \(String(id, radix: 16)) of cluster \(String(cluster, radix: 16))"

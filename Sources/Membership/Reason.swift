@@ -85,6 +85,14 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
     case divergedRemovalLosesQuorum
     case divergedNeedsLock
     case removingDiverged
+    // Space beside the leader (``MaintenanceDecision``)
+    case defragmenting
+    case defragNeedsLock
+    case defragWaitsForHealth
+    case handingOffToDefragment
+    case compactingForNoSpace
+    case disarmingNoSpace
+    case noSpaceOverQuota
     // etcd exited (``ExitDecision``)
     case removedNoQuorum
     case removedUnknownMember

@@ -44,6 +44,7 @@ enum RunningDecision {
     if me.isLearner { return promotion(o, cluster: cluster, me: me, secondsUp: secondsUp) }
     if cluster.leaderID == myID,
       let plan = Reconciler.plan(o, cluster: cluster) ?? ConsistencyDecision.plan(o, cluster: cluster, myID: myID)
+        ?? MaintenanceDecision.plan(o, cluster: cluster, myID: myID)
     {
       return plan
     }

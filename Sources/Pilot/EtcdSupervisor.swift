@@ -59,7 +59,7 @@ public actor EtcdSupervisor {
       // /version are not behind it.
       if tls.clients != nil { arguments += ["--enable-grpc-gateway=false"] }
     }
-    return arguments + configuration.etcdArguments
+    return arguments + configuration.space.etcdFlags(version: configuration.etcdVersion) + configuration.etcdArguments
   }
 
   public func start(_ start: EtcdStart) async throws {

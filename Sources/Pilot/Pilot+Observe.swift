@@ -60,6 +60,9 @@ extension Pilot {
     let learnerData = await learnerDataBytes(seen.cluster, pods: pods)
     var settings = configuration.engineSettings
     settings.enablesAuth = configuration.rootPassword != nil
+    if let quota = configuration.space.quotaBytes ?? SpaceSettings.quota(in: configuration.etcdArguments) {
+      settings.quotaBytes = quota
+    }
     var observation = Observation(
       me: me, pods: pods, desired: desired, podPhases: phases, volume: volumeState, record: record,
       cluster: seen.cluster, peers: peers, etcd: etcdState, holdsLock: await lock.isHeld, stopping: stopping,
@@ -78,8 +81,10 @@ extension Pilot {
     } else {
       leadingView = nil
       consistency = nil
+      space = nil
     }
     observation.consistency = consistency
+    observation.space = space
     return (observation, Context(problem: seen.problem, candidates: ([own].compactMap { $0 }) + candidates))
   }
 

@@ -112,6 +112,44 @@ extension Pilot {
       if !clean { logger.warning("etcd did not exit on SIGTERM within its grace and was killed") }
       return .stopped(clean: clean)
 
+    case .defragment(let id):
+      let hex = String(id, radix: 16)
+      guard let url = o.cluster?.member(id)?.clientURLs.first, let endpoint = try? EtcdEndpoint(parsing: url) else {
+        throw PilotError("member \(hex) publishes no client URL: it cannot be defragmented now")
+      }
+      try await lock.confirm(using: leader(o, context: context, client: client))
+      let before = o.space?.members[id]?.dbSize ?? 0
+      // etcd rewrites the whole file: allow a minute plus a second per 20 MiB.
+      let deadline = Duration.seconds(60 + before / (20 << 20))
+      let clock = ContinuousClock()
+      let started = clock.now
+      try await client.pinned(to: endpoint).withTimeout(deadline).defragment()
+      let after = try? await client.pinned(to: endpoint).withTimeout(.seconds(5)).status().dbSize
+      let message =
+        "defragmented member \(hex): database \(before >> 20) MiB before, \(after.map { "\($0 >> 20) MiB" } ?? "unknown") after, in \(clock.now - started)"
+      logger.info("\(message)")
+      await events.record(reason: "Defragmented", message: message, warning: false)
+
+    case .compact(let revision):
+      do {
+        _ = try await client.compact(revision: revision, physical: true)
+        logger.warning(
+          "compacted the history up to revision \(revision) to leave NOSPACE: older revisions are gone, current keys are kept"
+        )
+      } catch  where error.code == .compacted {
+        logger.info("the history was already compacted past revision \(revision)")
+      }
+
+    case .disarmNoSpace:
+      for alarm in try await client.alarms() where alarm.kind == .noSpace {
+        _ = try await client.disarm(alarm)
+        logger.warning(
+          "disarmed NOSPACE of member \(String(alarm.memberID, radix: 16)): every database is back under the quota")
+        await events.record(
+          reason: "NoSpaceDisarmed", message: "NOSPACE disarmed: every database is under the quota again",
+          warning: false)
+      }
+
     case .readOwnLog:
       do {
         let tail = try WALReader.tail(dataDirectory: volume.etcdDataDirectory)

@@ -32,6 +32,8 @@ public actor Pilot {
   var lastLoop = ContinuousClock.now
   /// The last consistency check this pilot made beside the leader, and when it is due again.
   var consistency: ConsistencyReading?
+  /// The last reading of the members' space beside the leader (``readSpacePeriodically``).
+  var space: SpaceReading?
   var nextConsistencyCheck: Double = 0
   /// The cluster as the last observation saw it, while this pod's etcd led it: what the
   /// consistency check compares.
@@ -98,6 +100,12 @@ public actor Pilot {
         .init(
           service: PilotChild("consistency check") {
             await cancelWhenGracefulShutdown { await self.checkConsistencyPeriodically(client) }
+          },
+          successTerminationBehavior: .ignore))
+      services.append(
+        .init(
+          service: PilotChild("space reading") {
+            await cancelWhenGracefulShutdown { await self.readSpacePeriodically(client) }
           },
           successTerminationBehavior: .ignore))
       if let tls = configuration.tls {

@@ -45,6 +45,8 @@ public struct PilotConfiguration: Sendable {
   public var consistencyCheckInterval: Duration? = .seconds(300)
   /// The etcd binary's version, when checked (for the warning about releases with known defects).
   public var etcdVersion: String?
+  /// etcd's quota, auto-compaction and corruption checks.
+  public var space = SpaceSettings()
 
   public init(
     name: String, ordinal: Int, statefulSet: String, namespace: String, uid: String, hostTemplate: HostTemplate,

@@ -158,6 +158,26 @@ struct MemberCommand: AsyncParsableCommand {
   )
   var consistencyCheckAction = "replace"
 
+  @Option(
+    name: .customLong("quota-backend-bytes"),
+    help: "etcd's backend quota, in bytes or as a quantity (2Gi, 512Mi); default: etcd's (2 GiB).")
+  var quotaBackendBytes: String?
+
+  @Option(
+    name: .customLong("auto-compaction-mode"),
+    help: "etcd's history compaction: periodic (keep --auto-compaction-retention of time) or revision.")
+  var autoCompactionMode: String?
+
+  @Option(
+    name: .customLong("auto-compaction-retention"),
+    help: "What etcd's compaction keeps: a duration for periodic (1h, 30m), a revision count for revision.")
+  var autoCompactionRetention: String?
+
+  @Flag(
+    name: .customLong("corruption-checks"),
+    help: "Turn on etcd's data-corruption checks this etcd version has (at start; after each compaction on 3.5.5+).")
+  var corruptionChecks = false
+
   @Flag(
     name: .customLong("no-leader-handoff"),
     help: ArgumentHelp(
@@ -288,7 +308,36 @@ struct MemberCommand: AsyncParsableCommand {
       consistencyCheckInterval == "off"
       ? nil : try DurationText.parse(consistencyCheckInterval, flag: "--consistency-check-interval")
     configuration.etcdVersion = binary.version
+    configuration.space = try makeSpace()
+    if let conflict = configuration.space.conflict(with: etcdArguments, version: binary.version) {
+      throw PilotError(conflict)
+    }
     return configuration
+  }
+
+  /// etcd's quota, compaction and corruption checks from the flags.
+  func makeSpace() throws -> SpaceSettings {
+    var space = SpaceSettings(corruptionChecks: corruptionChecks)
+    if let quotaBackendBytes {
+      guard let bytes = ByteQuantity.parse(quotaBackendBytes), bytes > 0 else {
+        throw PilotError(
+          "--quota-backend-bytes '\(quotaBackendBytes)' is not a size: give bytes or a quantity such as 2Gi or 512Mi")
+      }
+      space.quotaBytes = bytes
+    }
+    if autoCompactionMode != nil || autoCompactionRetention != nil {
+      let modeText = autoCompactionMode ?? "periodic"
+      guard let mode = SpaceSettings.Compaction.Mode(rawValue: modeText) else {
+        throw PilotError("--auto-compaction-mode '\(modeText)' is not a mode: use periodic or revision")
+      }
+      guard let retention = autoCompactionRetention, SpaceSettings.Compaction.isRetention(retention, for: mode) else {
+        throw PilotError(
+          "--auto-compaction-retention '\(autoCompactionRetention ?? "")' is not a retention for \(mode.rawValue) compaction: give \(mode == .periodic ? "a duration such as 1h or 30m" : "a revision count such as 10000")"
+        )
+      }
+      space.compaction = SpaceSettings.Compaction(mode: mode, retention: retention)
+    }
+    return space
   }
 
   /// TLS from the flags: an issuing CA, or files kept by someone else, or none.

@@ -14,6 +14,22 @@ struct ChartBadInputTests {
 
   static let cases: [BadInput] = [
     .init(arguments: ["--set", "replicas=-1"], message: ["/replicas", "minimum"]),
+    .init(
+      arguments: ["--set", "quota=2Gi"],
+      message: [
+        "quota 2Gi does not fit storage 1Gi", "2 x quota + 384Mi = 4480Mi", "raise storage to 4480Mi or lower quota",
+      ]),
+    .init(arguments: ["--set", "quota=8Mi"], message: ["quota 8Mi is below 16Mi"]),
+    .init(arguments: ["--set", "quota=lots"], message: ["/quota"]),
+    .init(
+      arguments: ["--set", "storage=256Mi"],
+      message: ["storage 256Mi is too small for etcd", "give storage 416Mi or more"]),
+    .init(
+      arguments: ["--set", "compaction.mode=revision"],
+      message: ["compaction.retention \"1h\" is not a revision count for revision compaction"]),
+    .init(arguments: ["--set", "compaction.retention=soon"], message: ["/compaction/retention"]),
+    .init(arguments: ["--set", "compaction.mode=daily"], message: ["/compaction/mode"]),
+    .init(arguments: ["--set", "corruptionChecks=maybe"], message: ["/corruptionChecks"]),
     .init(arguments: ["--set", "storage=lots"], message: ["/storage", "does not match pattern"]),
     .init(arguments: ["--set", "storage=1 GB"], message: ["/storage", "does not match pattern"]),
     .init(

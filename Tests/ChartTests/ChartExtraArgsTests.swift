@@ -35,6 +35,11 @@ struct ChartExtraArgsTests {
     .init(flag: "config-file", reason: "replaces every flag etcd-pilot sets"),
     .init(flag: "logger", reason: "reads etcd's log"),
     .init(flag: "log-outputs", reason: "reads etcd's log"),
+    .init(flag: "quota-backend-bytes", reason: "is set from the value quota"),
+    .init(flag: "auto-compaction-mode", reason: "is set from the value compaction.mode"),
+    .init(flag: "auto-compaction-retention", reason: "is set from the value compaction.retention"),
+    .init(flag: "experimental-initial-corrupt-check", reason: "is set from the value corruptionChecks"),
+    .init(flag: "experimental-compact-hash-check-enabled", reason: "is set from the value corruptionChecks"),
     .init(flag: "cert-file", reason: "when tls.enabled is true", tlsOnly: true),
     .init(flag: "key-file", reason: "when tls.enabled is true", tlsOnly: true),
     .init(flag: "trusted-ca-file", reason: "when tls.enabled is true", tlsOnly: true),
@@ -110,8 +115,7 @@ struct ChartExtraArgsTests {
   @Test("every other flag reaches etcd after --, in order, in both forms")
   func otherFlagsPass() async throws {
     let flags = [
-      "--quota-backend-bytes=8589934592", "--auto-compaction-mode", "periodic", "--auto-compaction-retention=1h",
-      "--log-level=debug",
+      "--heartbeat-interval=200", "--election-timeout", "2000", "--log-level=debug",
       "--listen-metrics-urls=http://0.0.0.0:2381", "--snapshot-count=10000",
       "--cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
     ]

@@ -14,8 +14,9 @@ struct ChartRenderTests {
 
   static func expectedArgs(
     fullname: String = "my-release-etcd", clusterDomain: String = "cluster.local", client: Int = 2379, peer: Int = 2380,
-    pilot: Int = 2390, consistencyCheck: String = "5m", absentPodTimeout: String = "2m"
+    pilot: Int = 2390, consistencyCheck: String = "5m", absentPodTimeout: String = "2m", quota: Int64 = 335_544_320
   ) -> [String] {
+    // The quota follows the default 1Gi volume: (1024 - 384) / 2 = 320 MiB.
     [
       "member", "--data-dir=/var/run/etcd", "--service=\(fullname)-headless", "--cluster-domain=\(clusterDomain)",
       "--client-port=\(client)", "--peer-port=\(peer)", "--pilot-port=\(pilot)", "--listen-host=$(POD_IP)",
@@ -23,6 +24,8 @@ struct ChartRenderTests {
       "--etcd=/usr/local/bin/etcd", "--replicas-from=kubernetes",
       "--cluster-record=kubernetes:configmap/\(fullname)-cluster",
       "--absent-pod-timeout=\(absentPodTimeout)", "--consistency-check-interval=\(consistencyCheck)",
+      "--quota-backend-bytes=\(quota)", "--auto-compaction-mode=periodic", "--auto-compaction-retention=1h",
+      "--corruption-checks",
     ]
   }
 
@@ -387,7 +390,7 @@ struct ChartRenderTests {
     #expect(
       container["resources"].canonical
         == canonical(["requests": ["cpu": "250m", "memory": "512Mi"], "limits": ["cpu": 1, "memory": "1Gi"]]))
-    #expect(container["args"].strings == Self.expectedArgs(client: 12379, peer: 12380) + Self.caArgs())
+    #expect(container["args"].strings == Self.expectedArgs(client: 12379, peer: 12380, quota: 8 << 30) + Self.caArgs())
     #expect(container["ports"].port("etcd-client-ssl") == 12379 && container["ports"].port("etcd-server-ssl") == 12380)
     #expect(container["env"].env("ETCDCTL_ENDPOINTS")["value"].string?.hasSuffix(":12379") == true)
     let headless = try rendered.one("Service", named: "my-release-etcd-headless")
@@ -433,7 +436,7 @@ struct ChartRenderTests {
           fullname: "kv", clusterDomain: "k8s.example.org", pilot: 12390, consistencyCheck: "1h", absentPodTimeout: "5m"
         )
         + Self.caArgs(fullname: "kv", clusterDomain: "k8s.example.org")
-        + ["--", "--quota-backend-bytes=8589934592", "--auto-compaction-retention=1h"])
+        + ["--", "--snapshot-count=50000", "--heartbeat-interval=200"])
     #expect(container["ports"].port("pilot") == 12390)
     #expect(container["readinessProbe"]["httpGet"]["port"].string == "pilot")
     let env = container["env"].array.compactMap { $0["name"].string }

@@ -51,7 +51,7 @@ enum ChartValueSets {
     "--set", "pilotPort=12390",
     "--set", "consistencyCheckInterval=1h", "--set", "absentPodTimeout=5m",
     "--set", "clusterDomain=k8s.example.org",
-    "--set-json", #"extraArgs=["--quota-backend-bytes=8589934592","--auto-compaction-retention=1h"]"#,
+    "--set-json", #"extraArgs=["--snapshot-count=50000","--heartbeat-interval=200"]"#,
     "--set-json", #"extraEnv=[{"name":"ETCD_PILOT_DEBUG","value":"1"},{"name":"GOMAXPROCS","value":"2"}]"#,
     "--set", "podAnnotations.example\\.com/team=storage",
     "--set", "podLabels.tier=data",

@@ -65,7 +65,7 @@ struct EnginePropertyTests {
     await check { o, plan in
       let releases = plan.steps.contains(.releaseLock)
       if o.holdsLock, !plan.steps.isEmpty {
-        #expect(plan.changesMembership || releases, "holds the lock and only \(plan)")
+        #expect(plan.steps.contains(where: \.needsLock) || releases, "holds the lock and only \(plan)")
         #expect(!plan.steps.contains(.acquireLock), "acquires the lock it holds: \(plan)")
       }
       if !o.holdsLock { #expect(!releases, "releases a lock it does not hold: \(plan)") }
@@ -73,6 +73,44 @@ struct EnginePropertyTests {
         let change = plan.steps.firstIndex(where: \.changesMembership)
       {
         #expect(change < release, "releases the lock before its change: \(plan)")
+      }
+    }
+  }
+
+  @Test(
+    "a defragmentation: one member, under the lock, never this pod's own, only while every voter is up and no learner joins"
+  )
+  func defragmentation() async {
+    await check { o, plan in
+      let defrags = plan.steps.compactMap { step -> UInt64? in if case .defragment(let id) = step { id } else { nil } }
+      guard let id = defrags.first else { return }
+      #expect(defrags.count == 1, "\(plan)")
+      #expect(o.holdsLock, "defragments without the lock: \(plan)")
+      #expect(id != o.myMemberID || o.cluster?.voters.count == 1, "defragments its own member: \(plan)")
+      guard let cluster = o.cluster else {
+        Issue.record("defragments without a cluster: \(plan)")
+        return
+      }
+      #expect(cluster.voters.allSatisfy { $0.isAlive && $0.isStarted } && cluster.learners.isEmpty, "\(plan)")
+      #expect(o.desired.count.map { $0 > 0 } == true, "defragments while paused: \(plan)")
+    }
+  }
+
+  @Test("NOSPACE is disarmed only when every voter's database is under the quota by the margin")
+  func disarm() async {
+    await check { o, plan in
+      guard plan.steps.contains(.disarmNoSpace) else { return }
+      guard let reading = o.space, let cluster = o.cluster else {
+        Issue.record("disarms without a reading: \(plan)")
+        return
+      }
+      for voter in cluster.voters {
+        guard let size = reading.members[voter.id]?.dbSize else {
+          Issue.record("disarms without a reading of \(voter.label): \(plan)")
+          continue
+        }
+        #expect(
+          Double(size) <= Double(o.settings.quotaBytes) * (1 - o.settings.noSpaceMargin), "\(voter.label): \(plan)")
       }
     }
   }

@@ -83,6 +83,23 @@ enum RandomObservation {
       }
       observation.consistency = ConsistencyReading(revision: 4711, hashes: hashes, readAt: 990)
     }
+    // A space reading beside the leader: sizes around a small quota, now and then an alarm.
+    if Int.random(in: 0..<3, using: &rng) == 0, let members = cluster?.members {
+      observation.settings.quotaBytes = 1 << 30
+      var sizes: [UInt64: SpaceReading.Member] = [:]
+      for member in members where Int.random(in: 0..<5, using: &rng) > 0 {
+        let size = Int64.random(in: 1...(1 << 30), using: &rng)
+        sizes[member.id] = .init(dbSize: size, dbSizeInUse: Int64.random(in: 0...size, using: &rng))
+      }
+      let alarms: [SpaceReading.Alarm] =
+        Bool.random(using: &rng)
+        ? []
+        : [
+          .init(memberID: members.randomElement(using: &rng)!.id, kind: Bool.random(using: &rng) ? .noSpace : .corrupt)
+        ]
+      observation.space = SpaceReading(members: sizes, alarms: alarms, revision: 5000, readAt: 990)
+      if Bool.random(using: &rng) { observation.noSpaceCompactedAt = 4000 }
+    }
     return observation
   }
 }

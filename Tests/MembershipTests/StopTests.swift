@@ -287,6 +287,15 @@ struct RunningTests {
       lines: [#"{"level":"warn","msg":"lost TCP streaming connection","error":"unexpected EOF"}"#], exitCode: 1,
       signal: nil)
     #expect(warningOnly == .crashed("exit status 1: lost TCP streaming connection: unexpected EOF"))
+    // The initial corruption check refusing a start is a crash (restarted with backoff), never
+    // corrupt data: which member is wrong is the consistency check's quorum vote to decide.
+    let inconsistent = EtcdExit.classify(
+      lines: [
+        #"{"level":"fatal","msg":"failed to start","error":"8e9e05c52164694d found data inconsistency with peers"}"#
+      ],
+      exitCode: 1, signal: nil)
+    let crashed: Bool = if case .crashed = inconsistent { true } else { false }
+    #expect(crashed, "\(inconsistent)")
     let bootstrapped = EtcdExit.classify(
       lines: [
         #"{"level":"fatal","msg":"discovery failed","error":"member 8e9e05c52164694d has already been bootstrapped"}"#

@@ -76,6 +76,21 @@ struct LocalUpCommand: AsyncParsableCommand {
   var auth = false
 
   @Option(
+    help: "etcd's backend quota for every member, in bytes or as a quantity (256Mi, 2Gi); default: etcd's (2 GiB).")
+  var quota: String?
+
+  @Option(
+    help:
+      "etcd's history compaction: periodic:DURATION (keep that much history), revision:COUNT, or off; default periodic:1h."
+  )
+  var compaction: String?
+
+  @Flag(
+    name: .customLong("no-corruption-checks"),
+    help: "Turn off etcd's data-corruption checks (at start; after each compaction on 3.5.5+), on by default.")
+  var noCorruptionChecks = false
+
+  @Option(
     name: .customLong("pilot-arg"),
     help: ArgumentHelp(
       "A flag for every pod's `etcd-pilot member` (repeat for more), e.g. --pilot-arg=--no-leader-handoff.",
@@ -161,6 +176,10 @@ struct LocalUpCommand: AsyncParsableCommand {
       }
     }
     if let tlsValidity { _ = try DurationText.parse(tlsValidity, flag: "--tls-validity") }
+    if let quota, ByteQuantity.parse(quota).map({ $0 <= 0 }) ?? true {
+      throw LocalClusterError("--quota '\(quota)' is not a size: give bytes or a quantity such as 256Mi or 2Gi")
+    }
+    if let compaction { _ = try LocalClusterConfig.compaction(parsing: compaction) }
     // Nothing is created or started before every check has passed. A supervisor that runs is
     // said first: the folder it writes in may hold its temporary files at any moment.
     if SupervisorLock.isHeld(layout) { _ = try SupervisorLock.acquire(layout) }
@@ -183,6 +202,14 @@ struct LocalUpCommand: AsyncParsableCommand {
     if let pollInterval { config.pollInterval = pollInterval }
     if let consistencyCheckInterval { config.consistencyCheckInterval = consistencyCheckInterval }
     if !pilotArguments.isEmpty { config.pilotArguments = pilotArguments }
+    if let quota { config.quota = quota }
+    if let compaction { config.compaction = compaction }
+    if noCorruptionChecks { config.corruptionChecks = false }
+    if config.quota != nil, SpaceSettings.flagNames(in: config.etcdArguments).contains("quota-backend-bytes") {
+      throw LocalClusterError(
+        "the quota is given twice: --quota \(config.quota ?? "") and --quota-backend-bytes in the etcd flags after --; keep one"
+      )
+    }
     config.startDelays = [:]
     for item in startDelays {
       let parts = item.split(separator: "=")

@@ -280,6 +280,9 @@ consistencyCheck: {action: replace}
 tmpSizeLimit: 3Gi
 absentPodTimeout: 2m
 maxUnavailable: 1
+quota: ""
+compaction: {mode: periodic, retention: 1h}
+corruptionChecks: true
 {{- end -}}
 
 {{/*
@@ -301,6 +304,62 @@ it lacks (key by key, so a false or 0 that was given stays). Takes (dict "key" <
 {{- $value = $default -}}
 {{- end -}}
 {{- toJson (dict "value" $value) -}}
+{{- end -}}
+
+{{/*
+A Kubernetes quantity in bytes, as an integer: takes (dict "key" <the value's name> "value"
+<the quantity>) and fails in one line naming the value when it is no size.
+*/}}
+{{- define "etcd.bytes" -}}
+{{- $text := toString .value -}}
+{{- if not (regexMatch "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$" $text) -}}
+{{- fail (printf "%s %q is not a size: give bytes or a quantity such as 2Gi or 512Mi" .key $text) -}}
+{{- end -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $text -}}
+{{- $multipliers := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "P" 1000000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 -}}
+{{- printf "%.0f" (mulf (float64 $number) (get $multipliers (trimPrefix $number $text))) -}}
+{{- end -}}
+
+{{/*
+etcd's backend quota in bytes: the value quota, or (storage - 384Mi) / 2 capped at 8Gi. The
+volume holds the database at its quota, a defragmentation's full copy beside it, and the WAL
+(five 64 MiB segments) with a margin: 2 x quota + 384Mi. Fails in one line when it cannot.
+*/}}
+{{- define "etcd.quotaBytes" -}}
+{{- $mi := 1048576.0 -}}
+{{- $storage := include "etcd.bytes" (dict "key" "storage" "value" (include "etcd.storage" .)) | float64 -}}
+{{- $room := divf (subf $storage (mulf 384 $mi)) 2 -}}
+{{- $quota := (include "etcd.setting" (dict "key" "quota" "value" .Values.quota) | fromJson).value | toString -}}
+{{- if $quota -}}
+{{- $bytes := include "etcd.bytes" (dict "key" "quota" "value" $quota) | float64 -}}
+{{- if lt $bytes (mulf 16 $mi) -}}
+{{- fail (printf "quota %s is below 16Mi: etcd would raise NOSPACE almost at once; give 16Mi or more, or an empty quota to follow storage" $quota) -}}
+{{- end -}}
+{{- if gt $bytes $room -}}
+{{- fail (printf "quota %s does not fit storage %s: the volume must hold the database at its quota, a defragmentation's copy of it and the WAL (2 x quota + 384Mi = %.0fMi); raise storage to %.0fMi or lower quota" $quota (include "etcd.storage" .) (addf (divf (mulf 2 $bytes) $mi) 384) (ceil (addf (divf (mulf 2 $bytes) $mi) 384))) -}}
+{{- end -}}
+{{- printf "%.0f" $bytes -}}
+{{- else -}}
+{{- if lt $room (mulf 16 $mi) -}}
+{{- fail (printf "storage %s is too small for etcd: the volume must hold a 16Mi database, a defragmentation's copy of it and the WAL (416Mi); give storage 416Mi or more" (include "etcd.storage" .)) -}}
+{{- end -}}
+{{- $cap := mulf 8192 $mi -}}
+{{- if gt $room $cap -}}{{- $room = $cap -}}{{- end -}}
+{{- printf "%.0f" (floor $room) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* compaction as {"mode": ..., "retention": ...}, checked; mode "" is off. */}}
+{{- define "etcd.compaction" -}}
+{{- $compaction := (include "etcd.setting" (dict "key" "compaction" "value" .Values.compaction) | fromJson).value -}}
+{{- $retention := toString $compaction.retention -}}
+{{- if and (eq $compaction.mode "revision") (not (regexMatch "^[1-9][0-9]*$" $retention)) -}}
+{{- fail (printf "compaction.retention %q is not a revision count for revision compaction: give a number such as 10000" $retention) -}}
+{{- end -}}
+{{- if and (eq $compaction.mode "periodic") (not (regexMatch "^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$|^[0-9]+$" $retention)) -}}
+{{- fail (printf "compaction.retention %q is not a duration for periodic compaction: give one such as 1h or 30m" $retention) -}}
+{{- end -}}
+{{- toJson (dict "mode" $compaction.mode "retention" $retention) -}}
 {{- end -}}
 
 {{/* consistencyCheck.action: replace (the default) or report. */}}
@@ -413,6 +472,11 @@ it manages TLS. Takes (dict "root" $ "flag" <name>). The pilot refuses the same 
   "config-file" "is refused: a config file replaces every flag etcd-pilot sets"
   "logger" "is set by etcd-pilot itself (it reads etcd's log from stderr, which kubectl logs shows)"
   "log-outputs" "is set by etcd-pilot itself (it reads etcd's log from stderr, which kubectl logs shows)"
+  "quota-backend-bytes" "is set from the value quota (which follows storage unless given)"
+  "auto-compaction-mode" "is set from the value compaction.mode"
+  "auto-compaction-retention" "is set from the value compaction.retention"
+  "experimental-initial-corrupt-check" "is set from the value corruptionChecks"
+  "experimental-compact-hash-check-enabled" "is set from the value corruptionChecks"
 -}}
 {{- $tlsFlags := list "cert-file" "key-file" "trusted-ca-file" "client-cert-auth" "auto-tls" "client-cert-file" "client-key-file" "peer-cert-file" "peer-key-file" "peer-trusted-ca-file" "peer-client-cert-auth" "peer-auto-tls" "peer-client-cert-file" "peer-client-key-file" -}}
 {{- if hasKey $reasons $flag -}}
