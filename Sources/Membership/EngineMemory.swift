@@ -25,9 +25,11 @@ public struct EngineMemory: Sendable, Hashable {
   /// The revision compacted to for the NOSPACE alarm the space readings show; forgotten once
   /// the alarm is gone.
   public var noSpaceCompactedAt: Int64?
-  /// When (monotonic) this pilot last defragmented a member: space readings taken before it
-  /// are stale (they show the member as it was).
-  public var defragmentedAt: Double?
+  /// The members defragmented since that compaction.
+  public var noSpaceDefragmented: Set<UInt64> = []
+  /// When (monotonic) this pilot last compacted or defragmented: space readings taken before it
+  /// are stale (they show the databases as they were).
+  public var maintainedAt: Double?
   /// The monotonic time of the last observation: when a step's outcome arrives.
   var lastMonotonic: Double = 0
   /// The consistency reading last taken in, and the divergence it found, if any.
@@ -103,7 +105,10 @@ extension EngineMemory {
   /// Takes in what an observation shows before deciding.
   mutating func observe(_ o: Observation) {
     lastMonotonic = o.monotonic
-    if let space = o.space, !space.noSpace { noSpaceCompactedAt = nil }
+    if let space = o.space, !space.noSpace {
+      noSpaceCompactedAt = nil
+      noSpaceDefragmented = []
+    }
     switch o.ownRefusedToken {
     case true?: tokenRefusals += 1
     case false?: tokenRefusals = 0
@@ -159,7 +164,8 @@ extension EngineMemory {
     o.failedHandoffs = failedHandoffs
     o.crashRestarts = crashRestarts
     o.noSpaceCompactedAt = noSpaceCompactedAt
-    if let at = defragmentedAt, let space = o.space, space.readAt <= at { o.space = nil }
+    o.noSpaceDefragmented = noSpaceDefragmented
+    if let at = maintainedAt, let space = o.space, space.readAt <= at { o.space = nil }
     o.ownRejectsTokens = o.ownRejectsTokens || tokenRefusals >= o.settings.tokenRefusals
     o.restartLearnerBeforePromotion = o.settings.enablesAuth && !learnerRestartedForAuth
     o.previousDivergence = previousDivergence
@@ -197,8 +203,10 @@ extension EngineMemory {
       stranded = nil
     case (.compact(let revision), .done):
       noSpaceCompactedAt = revision
-    case (.defragment, _):
-      defragmentedAt = lastMonotonic
+      maintainedAt = lastMonotonic
+    case (.defragment(let id), let outcome):
+      maintainedAt = lastMonotonic
+      if outcome == .done, noSpaceCompactedAt != nil { noSpaceDefragmented.insert(id) }
     case (.restartLearnerForAuth, .stopped):
       learnerRestartedForAuth = true
     case (.moveLeader, .handoff(let succeeded)):

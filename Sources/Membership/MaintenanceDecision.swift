@@ -17,9 +17,12 @@ enum MaintenanceDecision {
     let rule = o.settings.defragRule
     let quota = o.settings.quotaBytes
     let recovering = reading.noSpace
+    // In NOSPACE, after the compaction, every voter is defragmented once: the size in use a
+    // reading shows lags a compaction that no write followed (etcd 3.4), and a defragmentation
+    // is what gives the space back in any case.
     let due = cluster.voters.filter { voter in
       guard let member = reading.members[voter.id] else { return false }
-      return recovering ? member.free >= rule.minimumFreeBytes / 16 : rule.isDue(member, quota: quota)
+      return recovering ? !o.noSpaceDefragmented.contains(voter.id) : rule.isDue(member, quota: quota)
     }
     if recovering, o.noSpaceCompactedAt == nil {
       return Plan(
@@ -43,7 +46,7 @@ enum MaintenanceDecision {
       }
       return .wait(
         .noSpaceOverQuota,
-        "NOSPACE stays: even compacted and defragmented, \(fullest.label)'s database holds \(mib(member.dbSizeInUse)) of live data against a quota of \(mib(quota)); raise the quota (the chart's quota, or storage) or delete keys"
+        "NOSPACE stays: even compacted and defragmented, \(fullest.label)'s database is \(mib(member.dbSize)) of live data against a quota of \(mib(quota)); raise the quota (the chart's quota, or storage) or delete keys"
       )
     }
     if let blocker = cluster.voters.first(where: { !$0.isAlive || !$0.isStarted }) {
@@ -66,6 +69,14 @@ enum MaintenanceDecision {
     let followers = due.filter { $0.id != myID }.sorted { lhs, rhs in
       (reading.members[lhs.id]?.free ?? 0, rhs.id) > (reading.members[rhs.id]?.free ?? 0, lhs.id)
     }
+    // In NOSPACE writes fail anyway: the leader defragments its own member last, no handoff.
+    if followers.isEmpty, recovering, due.contains(where: { $0.id == myID }) {
+      // No lock in NOSPACE: taking it is a write etcd refuses then, and no one can take it.
+      return Plan(
+        [.defragment(memberID: myID)], because: .defragmenting,
+        "NOSPACE: defragmenting this leader's own member last (\(describe(reading.members[myID]))): writes fail until the alarm is disarmed anyway"
+      )
+    }
     guard let next = followers.first else {
       // Only this member, the leader, is left: another voter's pilot defragments it once it
       // leads. A cluster of one has no other: it defragments itself, as there is no way round.
@@ -86,7 +97,8 @@ enum MaintenanceDecision {
         "this leader's database is due for defragmentation (\(describe(reading.members[myID]))): handing leadership to \(successor.label), whose pilot defragments it as a follower"
       )
     }
-    guard o.holdsLock else {
+    // In NOSPACE the lock cannot be taken (a write): the leader's pilot alone acts then.
+    guard o.holdsLock || recovering else {
       return Plan(
         [.acquireLock], because: .defragNeedsLock,
         "defragmenting \(next.label) needs the membership lock (one pass at a time)")

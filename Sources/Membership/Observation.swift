@@ -84,6 +84,8 @@ public struct Observation: Sendable {
   /// Whether the engine already compacted for the NOSPACE alarm the reading shows, and to which
   /// revision (``EngineMemory/noSpaceCompactedAt``).
   public var noSpaceCompactedAt: Int64?
+  /// The members defragmented since that compaction (``EngineMemory/noSpaceDefragmented``).
+  public var noSpaceDefragmented: Set<UInt64> = []
   /// Tunables.
   public var settings: EngineSettings
 

@@ -117,7 +117,8 @@ extension Pilot {
       guard let url = o.cluster?.member(id)?.clientURLs.first, let endpoint = try? EtcdEndpoint(parsing: url) else {
         throw PilotError("member \(hex) publishes no client URL: it cannot be defragmented now")
       }
-      try await lock.confirm(using: leader(o, context: context, client: client))
+      // Under the lock, except in NOSPACE, where taking it is a write etcd refuses.
+      if o.holdsLock { try await lock.confirm(using: leader(o, context: context, client: client)) }
       let before = o.space?.members[id]?.dbSize ?? 0
       // etcd rewrites the whole file: allow a minute plus a second per 20 MiB.
       let deadline = Duration.seconds(60 + before / (20 << 20))
@@ -125,18 +126,27 @@ extension Pilot {
       let started = clock.now
       try await client.pinned(to: endpoint).withTimeout(deadline).defragment()
       let after = try? await client.pinned(to: endpoint).withTimeout(.seconds(5)).status().dbSize
+      let mib = { (bytes: Int64) in "\(Double(bytes * 10 / (1 << 20)) / 10) MiB" }
       let message =
-        "defragmented member \(hex): database \(before >> 20) MiB before, \(after.map { "\($0 >> 20) MiB" } ?? "unknown") after, in \(clock.now - started)"
+        "defragmented member \(hex): database \(mib(before)) before, \(after.map(mib) ?? "unknown") after, in \(Int((clock.now - started).seconds * 1000)) ms"
       logger.info("\(message)")
       await events.record(reason: "Defragmented", message: message, warning: false)
 
     case .compact(let revision):
+      // (A `catch where` on this typed error crashes the Swift 6.3 compiler.)
+      let compacted: Bool
       do {
         _ = try await client.compact(revision: revision, physical: true)
+        compacted = true
+      } catch {
+        guard error.code == .compacted else { throw error }
+        compacted = false
+      }
+      if compacted {
         logger.warning(
           "compacted the history up to revision \(revision) to leave NOSPACE: older revisions are gone, current keys are kept"
         )
-      } catch  where error.code == .compacted {
+      } else {
         logger.info("the history was already compacted past revision \(revision)")
       }
 

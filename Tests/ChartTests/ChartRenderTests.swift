@@ -390,7 +390,8 @@ struct ChartRenderTests {
     #expect(
       container["resources"].canonical
         == canonical(["requests": ["cpu": "250m", "memory": "512Mi"], "limits": ["cpu": 1, "memory": "1Gi"]]))
-    #expect(container["args"].strings == Self.expectedArgs(client: 12379, peer: 12380, quota: 8 << 30) + Self.caArgs())
+    #expect(
+      container["args"].strings == Self.expectedArgs(client: 12379, peer: 12380, quota: 3904 << 20) + Self.caArgs())
     #expect(container["ports"].port("etcd-client-ssl") == 12379 && container["ports"].port("etcd-server-ssl") == 12380)
     #expect(container["env"].env("ETCDCTL_ENDPOINTS")["value"].string?.hasSuffix(":12379") == true)
     let headless = try rendered.one("Service", named: "my-release-etcd-headless")

@@ -91,7 +91,7 @@ struct SpaceFlagsTests {
       (["--quota", "64Mi", "--", "--quota-backend-bytes=1"], "the quota is given twice"),
     ] {
       let up = try PilotBinary.run(
-        ["local", "--dir", directory, "up", "--etcd", EtcdVersion.v3_5.etcd, "--detach"] + arguments, timeout: 30)
+        ["local", "up", "--dir", directory, "--etcd", EtcdVersion.v3_5.etcd, "--detach"] + arguments, timeout: 30)
       expectOneLineError(up, mentions: [message])
     }
     #expect(!FileManager.default.fileExists(atPath: "\(directory)/volumes"), "a pod was made")

@@ -89,22 +89,43 @@ struct MaintenanceTests {
     #expect(behind.reason.kind == .defragWaitsForHealth, "\(behind)")
   }
 
-  @Test("NOSPACE: compact to the current revision, defragment what has free pages, disarm once all are under the quota")
+  @Test(
+    "NOSPACE: compact to the current revision, defragment every member once (the leader itself last), disarm once all are under the quota"
+  )
   func noSpace() {
     var engine = MemberEngine()
     let alarm = [SpaceReading.Alarm(memberID: Scenario.id(1), kind: .noSpace)]
-    let full = Self.leading([0: (1024, 1000), 1: (1024, 1010), 2: (1024, 1000)], alarms: alarm)
+    var full = Self.leading([0: (1024, 1000), 1: (1024, 1010), 2: (1024, 1000)], alarms: alarm)
+    full.monotonic = 1000
     let first = engine.plan(full)
-    #expect(first.steps == [.compact(revision: 5000)], "\(first)")
+    // A compaction needs no lock: the pass's lock goes first (``LockRule``).
+    #expect(first.steps == [.releaseLock, .compact(revision: 5000)], "\(first)")
     engine.completed(.compact(revision: 5000), .done)
-    // Compacted: the overwritten history is free pages now.
-    var compacted = Self.leading([0: (1024, 100), 1: (1024, 100), 2: (1024, 100)], alarms: alarm)
-    compacted.monotonic = 10
-    let defrag = engine.plan(compacted)
-    #expect(defrag.steps.last.map { if case .defragment = $0 { true } else { false } } == true, "\(defrag)")
-    // Every member defragmented (the leader's by the next leader): disarm.
-    var done = Self.leading([0: (101, 100), 1: (101, 100), 2: (101, 100)], alarms: alarm)
-    done.monotonic = 20
+    // The reading from before the compaction shows the history as it was: not acted on.
+    let stale = engine.plan(full)
+    #expect(stale.reason.kind != .noSpaceOverQuota && !stale.steps.contains(.disarmNoSpace), "\(stale)")
+    // Read again after the compaction — etcd 3.4 still shows the size in use as before (no write
+    // followed the compaction) — every member is defragmented once, followers first.
+    var order: [UInt64] = []
+    for step in 1...3 {
+      var read = Self.leading([0: (1024, 1000), 1: (1024, 1010), 2: (1024, 1000)], alarms: alarm)
+      read.monotonic = 1000 + Double(step) * 10
+      read.space?.readAt = read.monotonic - 5
+      let plan = engine.plan(read)
+      guard case .defragment(let id)? = plan.steps.last else {
+        Issue.record("expected a defragmentation: \(plan)")
+        return
+      }
+      order.append(id)
+      engine.completed(.defragment(memberID: id), .done)
+    }
+    #expect(
+      order == [Scenario.id(2), Scenario.id(1), Scenario.id(0)],
+      "followers first, most free first; the leader itself last")
+    // Every database is small again: disarm.
+    var done = Self.leading([0: (11, 10), 1: (11, 10), 2: (11, 10)], alarms: alarm)
+    done.monotonic = 1050
+    done.space?.readAt = 1045
     let disarm = engine.plan(done)
     #expect(disarm.steps.contains(.disarmNoSpace), "\(disarm)")
     #expect(disarm.reason.kind == .disarmingNoSpace)
@@ -115,10 +136,15 @@ struct MaintenanceTests {
     var engine = MemberEngine()
     let alarm = [SpaceReading.Alarm(memberID: Scenario.id(0), kind: .noSpace)]
     engine.completed(.compact(revision: 5000), .done)
-    let plan = engine.plan(Self.leading([0: (1020, 1018), 1: (1020, 1018), 2: (1020, 1018)], alarms: alarm))
+    for ordinal in 0..<3 { engine.completed(.defragment(memberID: Scenario.id(ordinal)), .done) }
+    var o = Self.leading([0: (1020, 1018), 1: (1020, 1018), 2: (1020, 1018)], alarms: alarm)
+    o.monotonic = 1000
+    let plan = engine.plan(o)
     #expect(plan.isWait && plan.reason.kind == .noSpaceOverQuota, "\(plan)")
     #expect(plan.reason.text.contains("raise the quota"))
-    #expect(!plan.steps.contains(.disarmNoSpace) && !plan.steps.contains(.compact(revision: 5000)))
+    #expect(
+      !plan.steps.contains(.disarmNoSpace) && !plan.steps.contains { if case .defragment = $0 { true } else { false } })
+    #expect(engine.plan(o) == plan, "the same again: no loop")
   }
 
   @Test("CORRUPT is never disarmed here, and a paused StatefulSet maintains nothing")
