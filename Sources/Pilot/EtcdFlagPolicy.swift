@@ -39,9 +39,8 @@ public enum EtcdFlagPolicy {
   /// The first refused flag among `arguments`, as one line naming it, why, and what to do.
   public static func refusal(_ arguments: [String], managedTLS: Bool) -> String? {
     for argument in arguments where argument.hasPrefix("-") {
-      var name = argument.drop { $0 == "-" }
-      if let end = name.firstIndex(where: { $0 == "=" || $0 == " " }) { name = name[..<end] }
-      if let why = reason(String(name), managedTLS: managedTLS) {
+      let name = flagName(of: argument)
+      if let why = reason(name, managedTLS: managedTLS) {
         return "etcd flag --\(name) is refused: \(why); remove it from the flags passed to etcd"
       }
     }
@@ -59,6 +58,13 @@ public enum EtcdFlagPolicy {
       }
     }
     return nil
+  }
+
+  /// The flag an argument names: `--quota-backend-bytes=1` → `quota-backend-bytes`.
+  static func flagName(of argument: String) -> String {
+    var name = argument.drop { $0 == "-" }
+    if let end = name.firstIndex(where: { $0 == "=" || $0 == " " }) { name = name[..<end] }
+    return String(name)
   }
 
   static func reason(_ flag: String, managedTLS: Bool) -> String? {

@@ -98,11 +98,7 @@ public struct SpaceSettings: Sendable, Hashable {
     "experimental-initial-corrupt-check", "experimental-compact-hash-check-enabled", "feature-gates",
   ]
 
-  static func name(of argument: String) -> String {
-    var name = argument.drop { $0 == "-" }
-    if let end = name.firstIndex(where: { $0 == "=" || $0 == " " }) { name = name[..<end] }
-    return String(name)
-  }
+  static func name(of argument: String) -> String { EtcdFlagPolicy.flagName(of: argument) }
 
   static func setting(of flag: String) -> String {
     switch flag {
