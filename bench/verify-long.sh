@@ -4,16 +4,19 @@
 # each from a fresh cluster. A segment that passes is recorded at once in
 # bench/results/verify-seed<S>-faults<A>-<B>.md; the first that fails stops the run and keeps
 # its cluster's files (logs, volumes) for reading.
-#   bench/verify-long.sh                                  # seed 20261127, faults 1–1000, 200 a segment
-#   bench/verify-long.sh --from 201 --to 1000 --segment 200 --seed 20261127 --schedule 2 --etcd /usr/bin/etcd
+#   bench/verify-long.sh                                  # seed 20261127, schedule 3, faults 1–1000, 200 a segment
+#   bench/verify-long.sh --from 201 --to 1000 --segment 200 --seed 20261127 --schedule 3 --etcd /usr/bin/etcd
 #   bench/verify-long.sh --from 601 --to 1000 --address-base 127.0.31 --work /tmp/verify-b   # beside another
-# Uses loopback addresses 127.0.30.x (verify's default) unless --address-base, with TLS; etcd 3.4.23 from Debian by
-# default (3.5.0–3.5.2, the only 3.5 on PyPI, can skip applied writes when killed: etcd #13766).
+#   bench/verify-long.sh --etcd .tools/etcd-3.5.1/etcd --work /tmp/verify-35                 # the 3.5.1 run
+# Uses loopback addresses 127.0.30.x (verify's default) unless --address-base, with TLS and auth (schedule 3; the
+# recorded schedule-2 runs had TLS only); etcd 3.4.23 from Debian by default (3.5.0–3.5.2, the only 3.5 on PyPI,
+# can skip applied writes when killed: etcd #13766). Schedule 3 sets its own quota (it fills it); older schedules
+# replay with the 8 GiB quota they were recorded with.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-seed=20261127 schedule=2 from=1 to=1000 segment=200 work=${TMPDIR:-/tmp}/etcd-pilot-verify-long etcd=/usr/bin/etcd address_base=127.0.30
+seed=20261127 schedule=3 from=1 to=1000 segment=200 work=${TMPDIR:-/tmp}/etcd-pilot-verify-long etcd=/usr/bin/etcd address_base=127.0.30
 while [ $# -gt 0 ]; do
   case "$1" in
     --seed) seed=$2; shift 2 ;;
@@ -37,6 +40,12 @@ cp "$bin/etcd-pilot" "$work/etcd-pilot"
 version=$("$etcd" --version | sed -n 's/^etcd Version: //p')
 flags=(--seed "$seed" --schedule "$schedule" --tls --etcd "$etcd" --address-base "$address_base")
 etcd_flags=(-- --quota-backend-bytes=8589934592)
+security="--tls"
+if [ "$schedule" -ge 3 ]; then
+  flags+=(--auth)
+  etcd_flags=()
+  security="--tls --auth"
+fi
 
 start=$from
 while [ "$start" -le "$to" ]; do
@@ -65,9 +74,9 @@ while [ "$start" -le "$to" ]; do
   fi
   result="bench/results/verify-seed$seed-schedule$schedule-etcd$version-faults$start-$end.md"
   {
-    echo "# etcd-pilot verify --seed $seed --schedule $schedule --from $start --faults $count --tls (faults $start–$end of the schedule; this run of the script: $from–$to; etcd $version, release build of commit $commit, $began, $(nproc) vCPUs)"
+    echo "# etcd-pilot verify --seed $seed --schedule $schedule --from $start --faults $count $security (faults $start–$end of the schedule; this run of the script: $from–$to; etcd $version, release build of commit $commit, $began, $(nproc) vCPUs)"
     echo
-    echo "Command: \`etcd-pilot verify --from $start --faults $count --seed $seed --schedule $schedule --tls --etcd $etcd --address-base $address_base -- --quota-backend-bytes=8589934592\` (by \`bench/verify-long.sh\`)."
+    echo "Command: \`etcd-pilot verify --from $start --faults $count ${flags[*]} ${etcd_flags[*]}\` (by \`bench/verify-long.sh\`)."
     echo "Load average (1, 5, 15 min) before: $load_before; after: $load_after.$beside"
     echo
     echo '```'

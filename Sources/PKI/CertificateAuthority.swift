@@ -16,6 +16,12 @@ public struct CertificateAuthority: Sendable {
   public let certificate: Certificate
   let key: P256.Signing.PrivateKey
 
+  /// How far certificates start before they are issued, in seconds: nodes' clocks differ (the
+  /// pods of a StatefulSet run on different nodes), and a certificate "not yet valid" on a peer
+  /// whose clock is behind cuts that peer off. An hour covers any skew a cluster survives
+  /// otherwise (Kubernetes' own signer backdates five minutes).
+  public static let backdating: Double = 3600
+
   /// Creates a new self-signed CA.
   public static func create(
     commonName: String = "etcd-pilot CA", validity: Duration = .seconds(10 * 365 * 86400), now: Date = Date()
@@ -30,7 +36,8 @@ public struct CertificateAuthority: Sendable {
         version: .v3,
         serialNumber: Certificate.SerialNumber(),
         publicKey: .init(key.publicKey),
-        notValidBefore: now.addingTimeInterval(-300),
+        // Backdated an hour: a node whose clock is behind the issuer's still trusts it.
+        notValidBefore: now.addingTimeInterval(-CertificateAuthority.backdating),
         notValidAfter: now.addingTimeInterval(validity.seconds),
         issuer: name,
         subject: name,
@@ -147,9 +154,11 @@ public struct CertificateAuthority: Sendable {
         version: .v3,
         serialNumber: Certificate.SerialNumber(),
         publicKey: .init(leafKey.publicKey),
-        // Backdated a little for clocks behind ours, but never by more than a tenth of the
-        // lifetime (short-lived certificates in tests).
-        notValidBefore: notBefore ?? now.addingTimeInterval(-min(300, validity.seconds / 10)),
+        // Backdated for clocks behind the issuer's (a pilot issues its own certificate, on its
+        // node's clock), but never by more than a tenth of the lifetime (short-lived
+        // certificates in tests).
+        notValidBefore: notBefore
+          ?? now.addingTimeInterval(-min(CertificateAuthority.backdating, validity.seconds / 10)),
         notValidAfter: now.addingTimeInterval(validity.seconds),
         issuer: self.certificate.subject,
         subject: subject,

@@ -166,6 +166,9 @@ extension Pilot {
     published?.reasonKind = plan.reason.kind.rawValue
     if case .refused(let reason) = engine.memory.stranded { published?.operatorNeeded = reason }
     published?.etcdDataBytes = etcdDataBytes()
+    if let reading = o.space, let me = o.myMemberID, o.cluster?.leaderID == me {
+      published?.space = SpaceStatus(reading, quota: o.settings.quotaBytes, now: o.monotonic, plan: plan)
+    }
   }
 }
 

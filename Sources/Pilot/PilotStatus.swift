@@ -38,6 +38,8 @@ public struct PilotStatus: Sendable, Codable, Hashable {
   /// What this pilot waits for a person to do, when it will not go on alone (the stranded
   /// two-voter case it refused); `nil` otherwise.
   public var operatorNeeded: String?
+  /// The members' space and what is done about it: from the pilot beside the leader only.
+  public var space: SpaceStatus?
   /// Bytes in etcd's snapshot directory: they grow while a joining learner receives a snapshot.
   public var etcdDataBytes: Int64?
 

@@ -31,6 +31,13 @@ public enum Fault: String, CaseIterable, Sendable, Codable, Hashable {
   /// The cluster record is deleted (`kubectl delete sts --cascade=orphan`, by hand): the leader's
   /// pilot writes it again.
   case recordLost = "cluster record deleted"
+  /// A pod's clock jumps (as a node's does when NTP steps it, or never ran): every later fault
+  /// runs with it, until another skew sets that pod's clock again. Only the wall clock moves; a
+  /// monotonic clock does not (libfaketime, `local up --clock-skew`).
+  case clockSkew = "pod clock skewed"
+  /// A writer overwrites one key with large values until etcd raises NOSPACE: the pilots must
+  /// compact, defragment and disarm with no one's help (issue 15).
+  case fillToQuota = "database filled to its quota"
 }
 
 /// A seeded pseudo-random sequence (SplitMix64): the same seed gives the same schedule, so a
@@ -56,8 +63,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 public struct FaultSchedule: Sendable {
   public static let maxReplicas = 5
   /// 1: the first sixteen kinds; 2: also SIGTERM of a quorum; 3: also a frozen member, a stalled
-  /// stop, an unreadable volume and a lost cluster record — and no remedy by the harness: a state
-  /// that needs a person is a failure.
+  /// stop, an unreadable volume, a lost cluster record, a skewed clock and a database filled to
+  /// its quota — and no remedy by the harness: a state that needs a person is a failure.
   public static let versions = 1...3
   public static var latestVersion: Int { versions.upperBound }
   public let version: Int
@@ -73,7 +80,12 @@ public struct FaultSchedule: Sendable {
 
   /// The kinds of fault schedule `version` draws from, in the order it draws them.
   public static func kinds(version: Int) -> [Fault] {
-    let added: [Int: [Fault]] = [2: [.termQuorum], 3: [.frozenMember, .stalledStop, .unreadableVolume, .recordLost]]
+    let added: [Int: [Fault]] = [
+      2: [.termQuorum],
+      3: [
+        .frozenMember, .stalledStop, .unreadableVolume, .recordLost, .clockSkew, .fillToQuota,
+      ],
+    ]
     let later = added.filter { $0.key > version }.values.flatMap { $0 }
     return Fault.allCases.filter { !later.contains($0) }
   }

@@ -204,6 +204,10 @@ public struct FaultInjector: Sendable {
         try await Task.sleep(for: .milliseconds(200))
       }
       return (target, healed + (clock.now - start))
+    case .clockSkew:
+      try ClockSkew.set(plan.clockOffset, pod: config.podName(plan.pod), layout: control.layout)
+    case .fillToQuota:
+      return (target, try await fillToQuota(replicas: target, healTimeout: healTimeout))
     }
     return (target, try await heal(replicas: target, timeout: healTimeout))
   }

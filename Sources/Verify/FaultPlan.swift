@@ -18,11 +18,17 @@ public struct FaultPlan: Sendable, Hashable {
   public var hold: Duration = .zero
   /// Crash during scale-down: the leader (doing the removals) rather than the leaving pod.
   public var crashLeader = false
+  /// Clock skew: the pod whose clock is set, and its offset from the true time in seconds.
+  public var pod = 0
+  public var clockOffset = 0
   /// The pause after the fault has healed, before the next one.
   public var pause: Duration = .zero
 
   /// How the fault is printed: its kind and, for scaling, the change.
-  public var title: String { fault.rawValue + (target != replicas ? " (\(replicas) → \(target))" : "") }
+  public var title: String {
+    if fault == .clockSkew { return fault.rawValue + " (pod \(pod): \(clockOffset >= 0 ? "+" : "")\(clockOffset) s)" }
+    return fault.rawValue + (target != replicas ? " (\(replicas) → \(target))" : "")
+  }
 }
 
 extension FaultSchedule {
@@ -53,7 +59,13 @@ extension FaultSchedule {
     case .stalledStop, .unreadableVolume:
       plan.follower = pick(0...(replicas - 2))
       plan.hold = .seconds(pick(2...8))
-    case .killLeader, .termLeader, .scaleUp, .scaleDown, .scaleToOneAndBack, .fullRestart, .rollingRestart, .recordLost:
+    case .clockSkew:
+      plan.pod = pick(0...(replicas - 1))
+      // Beyond the pilots' bootstrap timeout either way at the ends, and sometimes none (NTP
+      // fixed it); within the hour certificates are backdated by (``CertificateAuthority``).
+      plan.clockOffset = pick(-900...900)
+    case .killLeader, .termLeader, .scaleUp, .scaleDown, .scaleToOneAndBack, .fullRestart, .rollingRestart, .recordLost,
+      .fillToQuota:
       break
     }
     plan.pause = .milliseconds(pick(200...2000))

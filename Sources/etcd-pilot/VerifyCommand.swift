@@ -108,7 +108,11 @@ struct VerifyCommand: AsyncParsableCommand {
           "up", "--replicas", "\(members)", "--detach", "--etcd", etcd, "--address-base", addressBase, "--dir",
           directory,
         ]
-        + (schedule >= 3 ? ["--pilot-arg=--bootstrap-timeout=\(Int(Self.bootstrapTimeout.seconds))s"] : [])
+        + (schedule >= 3
+          ? [
+            "--pilot-arg=--bootstrap-timeout=\(Int(Self.bootstrapTimeout.seconds))s", "--clock-skew", "--quota",
+            "\(Self.quotaMiB(faults: faults))Mi",
+          ] : [])
         + (tls ? ["--tls"] : []) + (auth ? ["--auth"] : []) + (etcdArguments.isEmpty ? [] : ["--"] + etcdArguments)
       var run = run
       if opens {
@@ -147,6 +151,11 @@ struct VerifyCommand: AsyncParsableCommand {
     }
     if !report.passed { throw ExitCode(1) }
   }
+
+  /// Schedule 3's quota, which its fault "database filled to its quota" fills: small, so a fill
+  /// takes seconds, yet above what the writers' unique keys hold after `faults` faults (about
+  /// 0.4 MiB of live data each), so that compaction and defragmentation can always clear it.
+  static func quotaMiB(faults: Int) -> Int { max(256, 128 + faults) }
 
   /// The pilots' bootstrap timeout in schedule 3's runs (300 s by default).
   static let bootstrapTimeout: Duration = .seconds(20)

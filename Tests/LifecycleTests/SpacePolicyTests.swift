@@ -2,6 +2,7 @@ import EtcdClient
 import EtcdTestFixtures
 import Foundation
 import LocalCluster
+import Pilot
 import Testing
 
 /// etcd runs with the space policy the cluster was given: its quota, its own history
@@ -105,6 +106,56 @@ struct SpacePolicyTests {
         #expect(logs.contains(line), "the pilots' logs lack '\(line)'")
       }
       #expect((logs.components(separatedBy: "defragmented member").count - 1) >= 3, "every member is defragmented")
+    }
+  }
+
+  @Test(
+    "live data above the quota: the alarm stays, /status says why and what to do, and nothing loops or restarts",
+    arguments: [EtcdVersion.v3_4, .v3_5])
+  func liveDataOverQuota(version: EtcdVersion) async throws {
+    try await withLocalCluster(replicas: 1, version: version, arguments: ["--quota", "16Mi", "--compaction", "off"]) {
+      cluster in
+      let value = String(repeating: "y", count: 100_000)
+      // Unique keys: live data, which no compaction or defragmentation gives back.
+      try await cluster.withClient(timeout: .seconds(10)) { etcd in
+        var index = 0
+        while index < 1000 {
+          do {
+            _ = try await etcd.put("live/\(index)", value)
+          } catch let error as EtcdError where error.code == .noSpace {
+            break
+          }
+          index += 1
+        }
+        try #require(index < 1000, "16 MiB of live data never raised NOSPACE")
+      }
+      let config = try cluster.layout.readConfig()
+      let space = try await eventually("the leader's /status to say NOSPACE stays", timeout: .seconds(120)) {
+        let space = await PilotStatusFetch.status(at: config.pilotURL(0), tls: config.clientTLS)?.space
+        return space?.verdictKind == "noSpaceOverQuota" ? space : nil
+      }
+      #expect(space.alarms.contains { $0.hasPrefix("NOSPACE on ") }, "\(space)")
+      #expect(space.verdict.contains("raise the quota"), "\(space.verdict)")
+      #expect(space.quotaBytes == 16 << 20)
+      #expect(space.members.values.allSatisfy { $0.dbSizeBytes > 12 << 20 }, "\(space.members)")
+      func log() -> String {
+        String(decoding: FileManager.default.contents(atPath: cluster.layout.log("etcd-0")) ?? Data(), as: UTF8.self)
+      }
+      func count(_ text: String) -> Int { log().components(separatedBy: text).count - 1 }
+      let defragmented = count("defragmented member")
+      #expect(count("compacted the history up to revision") == 1)
+      #expect(defragmented == 1, "one defragmentation, then the pilot waits")
+      // Over five readings (every 3 s while an alarm is raised): the same verdict, nothing more
+      // done, etcd never restarted. Nothing happening can only be watched for a while.
+      for _ in 0..<15 {
+        try await Task.sleep(for: .seconds(1))
+        let later = try #require(await PilotStatusFetch.status(at: config.pilotURL(0), tls: config.clientTLS))
+        #expect(later.space?.verdictKind == "noSpaceOverQuota", "\(String(describing: later.space))")
+        #expect(later.etcdRestarts == 0)
+      }
+      #expect(count("defragmented member") == defragmented)
+      #expect(count("compacted the history up to revision") == 1)
+      #expect(try await cluster.withClient { try await $0.alarms() }.contains { $0.kind == .noSpace })
     }
   }
 }

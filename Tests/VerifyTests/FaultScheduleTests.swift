@@ -57,7 +57,7 @@ struct FaultScheduleTests {
   }
 
   @Test(
-    "schedule 1 never draws SIGTERM of a quorum; schedule 2 adds it; schedule 3 adds the faults of issue 12 and draws every kind"
+    "schedule 1 never draws SIGTERM of a quorum; schedule 2 adds it; schedule 3 adds the faults of issues 12 and 15 and draws every kind"
   )
   func versionsDrawTheirKinds() {
     func kinds(_ version: Int) -> Set<String> {
@@ -66,7 +66,7 @@ struct FaultScheduleTests {
           $0.split(separator: " (").first.map(String.init)!
         })
     }
-    let added: [Fault] = [.frozenMember, .stalledStop, .unreadableVolume, .recordLost]
+    let added: [Fault] = [.frozenMember, .stalledStop, .unreadableVolume, .recordLost, .clockSkew, .fillToQuota]
     #expect(kinds(1) == Set(Fault.allCases.filter { $0 != .termQuorum && !added.contains($0) }.map(\.rawValue)))
     #expect(kinds(2) == Set(Fault.allCases.filter { !added.contains($0) }.map(\.rawValue)))
     #expect(kinds(3) == Set(Fault.allCases.map(\.rawValue)))
@@ -85,6 +85,7 @@ struct FaultScheduleTests {
       #expect(plan.quorum.count == ([.killQuorum, .termQuorum].contains(plan.fault) ? current / 2 + 1 : 0), "\(plan)")
       #expect(Set(plan.quorum).count == plan.quorum.count && plan.quorum.allSatisfy { $0 < current }, "\(plan)")
       #expect(plan.pause >= .milliseconds(200) && plan.pause <= .milliseconds(2000), "\(plan)")
+      #expect(plan.pod < current && abs(plan.clockOffset) <= 900, "\(plan)")
       current = plan.target
     }
   }

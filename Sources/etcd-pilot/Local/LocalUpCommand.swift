@@ -90,6 +90,11 @@ struct LocalUpCommand: AsyncParsableCommand {
     help: "Turn off etcd's data-corruption checks (at start; after each compaction on 3.5.5+), on by default.")
   var noCorruptionChecks = false
 
+  @Flag(
+    name: .customLong("clock-skew"),
+    help: "Let `verify` (or you, through the files in DIR/clock/) skew pods' wall clocks; needs libfaketime.")
+  var clockSkew = false
+
   @Option(
     name: .customLong("pilot-arg"),
     help: ArgumentHelp(
@@ -180,6 +185,7 @@ struct LocalUpCommand: AsyncParsableCommand {
       throw LocalClusterError("--quota '\(quota)' is not a size: give bytes or a quantity such as 256Mi or 2Gi")
     }
     if let compaction { _ = try LocalClusterConfig.compaction(parsing: compaction) }
+    if clockSkew { _ = try ClockSkew.library() }
     // Nothing is created or started before every check has passed. A supervisor that runs is
     // said first: the folder it writes in may hold its temporary files at any moment.
     if SupervisorLock.isHeld(layout) { _ = try SupervisorLock.acquire(layout) }
@@ -205,6 +211,7 @@ struct LocalUpCommand: AsyncParsableCommand {
     if let quota { config.quota = quota }
     if let compaction { config.compaction = compaction }
     if noCorruptionChecks { config.corruptionChecks = false }
+    if clockSkew { config.clockSkew = true }
     if config.quota != nil, SpaceSettings.flagNames(in: config.etcdArguments).contains("quota-backend-bytes") {
       throw LocalClusterError(
         "the quota is given twice: --quota \(config.quota ?? "") and --quota-backend-bytes in the etcd flags after --; keep one"
