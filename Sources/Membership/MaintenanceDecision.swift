@@ -119,6 +119,8 @@ enum MaintenanceDecision {
 
 /// When a member's database is worth defragmenting.
 public struct DefragRule: Sendable, Hashable {
+  /// Off: no member is ever due by the rule (a NOSPACE alarm is still handled).
+  public var enabled = true
   /// Free pages of at least this share of the database ...
   public var freeShare: Double = 0.5
   /// ... and at least this many bytes (a small database is not worth a stall).
@@ -130,6 +132,7 @@ public struct DefragRule: Sendable, Hashable {
   public init() {}
 
   public func isDue(_ member: SpaceReading.Member, quota: Int64) -> Bool {
+    guard enabled else { return false }
     if member.free >= minimumFreeBytes, Double(member.free) >= Double(member.dbSize) * freeShare { return true }
     return Double(member.dbSize) >= Double(quota) * quotaShare && member.free >= minimumFreeBytes / 16
   }

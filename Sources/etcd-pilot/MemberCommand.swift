@@ -178,6 +178,8 @@ struct MemberCommand: AsyncParsableCommand {
     help: "Turn on etcd's data-corruption checks this etcd version has (at start; after each compaction on 3.5.5+).")
   var corruptionChecks = false
 
+  @OptionGroup var defrag: DefragOptions
+
   @Flag(
     name: .customLong("no-leader-handoff"),
     help: ArgumentHelp(
@@ -309,6 +311,7 @@ struct MemberCommand: AsyncParsableCommand {
       ? nil : try DurationText.parse(consistencyCheckInterval, flag: "--consistency-check-interval")
     configuration.etcdVersion = binary.version
     configuration.space = try makeSpace()
+    configuration.engineSettings.defragRule = try defrag.rule()
     if let conflict = configuration.space.conflict(with: etcdArguments, version: binary.version) {
       throw PilotError(conflict)
     }

@@ -30,6 +30,10 @@ struct ChartBadInputTests {
     .init(arguments: ["--set", "compaction.retention=soon"], message: ["/compaction/retention"]),
     .init(arguments: ["--set", "compaction.mode=daily"], message: ["/compaction/mode"]),
     .init(arguments: ["--set", "corruptionChecks=maybe"], message: ["/corruptionChecks"]),
+    .init(arguments: ["--set", "defrag.freePercent=half"], message: ["/defrag/freePercent", "want integer"]),
+    .init(arguments: ["--set", "defrag.quotaPercent=150"], message: ["/defrag/quotaPercent", "maximum"]),
+    .init(arguments: ["--set", "defrag.freePercent=0"], message: ["/defrag/freePercent", "minimum"]),
+    .init(arguments: ["--set", "defrag.minFree=lots"], message: ["/defrag/minFree", "does not match pattern"]),
     .init(arguments: ["--set", "storage=lots"], message: ["/storage", "does not match pattern"]),
     .init(arguments: ["--set", "storage=1 GB"], message: ["/storage", "does not match pattern"]),
     .init(

@@ -25,7 +25,7 @@ struct ChartRenderTests {
       "--cluster-record=kubernetes:configmap/\(fullname)-cluster",
       "--absent-pod-timeout=\(absentPodTimeout)", "--consistency-check-interval=\(consistencyCheck)",
       "--quota-backend-bytes=\(quota)", "--auto-compaction-mode=periodic", "--auto-compaction-retention=1h",
-      "--corruption-checks",
+      "--corruption-checks", "--defrag-free-percent=50", "--defrag-min-free=67108864", "--defrag-quota-percent=80",
     ]
   }
 

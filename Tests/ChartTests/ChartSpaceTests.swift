@@ -41,4 +41,25 @@ struct ChartSpaceTests {
     #expect(!off.contains { $0.hasPrefix("--auto-compaction") || $0 == "--corruption-checks" }, "\(off)")
     #expect(off.contains { $0.hasPrefix("--quota-backend-bytes=") }, "the quota stays")
   }
+
+  @Test("defragmentation: the rule's thresholds by default, those given in bytes and percentages, --no-defrag when off")
+  func defragRule() async throws {
+    let defaults = try await Self.args([])
+    #expect(
+      defaults.filter { $0.contains("defrag") } == [
+        "--defrag-free-percent=50", "--defrag-min-free=67108864", "--defrag-quota-percent=80",
+      ])
+    let given = try await Self.args([
+      "--set", "defrag.freePercent=30", "--set", "defrag.minFree=1Gi", "--set", "defrag.quotaPercent=90",
+    ])
+    #expect(
+      given.filter { $0.contains("defrag") } == [
+        "--defrag-free-percent=30", "--defrag-min-free=1073741824", "--defrag-quota-percent=90",
+      ])
+    let off = try await Self.args(["--set", "defrag.enabled=false"])
+    #expect(off.filter { $0.contains("defrag") } == ["--no-defrag"])
+    // A release from before the defrag values (`--reuse-values` keeps old values): the defaults.
+    let old = try await Self.args(["--set-json", "defrag=null"])
+    #expect(old.filter { $0.contains("defrag") }.count == 3, "\(old)")
+  }
 }

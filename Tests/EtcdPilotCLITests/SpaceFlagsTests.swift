@@ -79,6 +79,14 @@ struct SpaceFlagsTests {
     expectOneLineError(
       try member(["--quota-backend-bytes", "64Mi", "--", "--quota-backend-bytes=1"]),
       mentions: ["etcd flag --quota-backend-bytes is given twice", "keep one"], exitCode: 2)
+    expectOneLineError(
+      try member(["--defrag-free-percent", "half"]),
+      mentions: ["--defrag-free-percent 'half' is not a percentage: give a whole number from 1 to 100"], exitCode: 2)
+    expectOneLineError(
+      try member(["--defrag-quota-percent", "150"]), mentions: ["--defrag-quota-percent '150' is not a percentage"],
+      exitCode: 2)
+    expectOneLineError(
+      try member(["--defrag-min-free", "lots"]), mentions: ["--defrag-min-free 'lots' is not a size"], exitCode: 2)
     #expect(!FileManager.default.fileExists(atPath: volume), "the volume was touched")
 
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(

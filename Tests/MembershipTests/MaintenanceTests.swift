@@ -56,6 +56,22 @@ struct MaintenanceTests {
     #expect(!rule.isDue(.init(dbSize: 900 * Self.mib, dbSizeInUse: 898 * Self.mib), quota: quota), "nothing to gain")
   }
 
+  @Test("the rule turned off (--no-defrag, defrag.enabled false): nothing is due by it, but NOSPACE is still left")
+  func ruleOff() {
+    var rule = DefragRule()
+    rule.enabled = false
+    #expect(!rule.isDue(.init(dbSize: 900 * Self.mib, dbSizeInUse: 10 * Self.mib), quota: 1024 * Self.mib))
+    var fragmented = Self.leading([0: Self.compact, 1: Self.fragmented, 2: Self.fragmented])
+    fragmented.settings.defragRule = rule
+    let plan = MemberEngine.plan(fragmented)
+    #expect(plan.reason.kind == .healthy, "\(plan)")
+    #expect(!plan.steps.contains { if case .defragment = $0 { true } else { false } })
+    let alarm = [SpaceReading.Alarm(memberID: Scenario.id(1), kind: .noSpace)]
+    var full = Self.leading([0: (1024, 1000), 1: (1024, 1010), 2: (1024, 1000)], alarms: alarm)
+    full.settings.defragRule = rule
+    #expect(MemberEngine.plan(full).steps.contains(.compact(revision: 5000)))
+  }
+
   @Test("followers first, the most free first; the leader last, by handing leadership away")
   func order() {
     let two = MemberEngine.plan(Self.leading([0: Self.fragmented, 1: (700, 100), 2: Self.fragmented]))

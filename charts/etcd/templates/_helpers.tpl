@@ -283,6 +283,7 @@ maxUnavailable: 1
 quota: ""
 compaction: {mode: periodic, retention: 1h}
 corruptionChecks: true
+defrag: {enabled: true, freePercent: 50, minFree: 64Mi, quotaPercent: 80}
 {{- end -}}
 
 {{/*
