@@ -120,8 +120,7 @@ extension Pilot {
       // Under the lock, except in NOSPACE, where taking it is a write etcd refuses.
       if o.holdsLock { try await lock.confirm(using: leader(o, context: context, client: client)) }
       let before = o.space?.members[id]?.dbSize ?? 0
-      // etcd rewrites the whole file: allow a minute plus a second per 20 MiB.
-      let deadline = Duration.seconds(60 + before / (20 << 20))
+      let deadline = DefragRule.deadline(forDatabaseOf: before)
       let clock = ContinuousClock()
       let started = clock.now
       try await client.pinned(to: endpoint).withTimeout(deadline).defragment()
