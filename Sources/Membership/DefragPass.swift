@@ -55,7 +55,8 @@ public enum DefragPass {
     case free
     /// A pilot (or another pass) holds it; the value names the holder.
     case held(by: String)
-    /// The user may not read it: defragmenting needs etcd's root user anyway.
+    /// It could not be read: with auth on, a user other than root may not (and defragmenting
+    /// needs root anyway); not knowing, the pass does not start.
     case unreadable(String)
   }
 
@@ -140,7 +141,8 @@ public enum DefragPass {
       throw Refusal(
         kind: .lockUnreadable,
         description:
-          "the membership lock could not be read (\(reason)): defragmenting needs etcd's root user, give --user root")
+          "the membership lock could not be read (\(reason)), so a pilot may be changing the membership: with auth on, defragmenting needs etcd's root user (--user root); otherwise run this again"
+      )
     }
     let voters = members.filter { !$0.isLearner }
     for voter in voters {
@@ -242,8 +244,10 @@ public enum DefragPass {
     return Assessment(memberID: id, space: space, isDue: isDue, why: why)
   }
 
-  /// Sizes as the pass prints them: MiB with one decimal (a small database is still readable).
+  /// Sizes as the pass prints them: MiB with one decimal, KiB below a MiB (a defragmented small
+  /// database is not "0 MiB").
   public static func mib(_ bytes: Int64) -> String {
+    if bytes < 1 << 20 { return "\((bytes + 512) >> 10) KiB" }
     let tenths = (bytes * 10 + (1 << 19)) >> 20
     return tenths % 10 == 0 ? "\(tenths / 10) MiB" : "\(tenths / 10).\(tenths % 10) MiB"
   }

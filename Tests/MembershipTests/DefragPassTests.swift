@@ -147,11 +147,12 @@ struct DefragPassTests {
     #expect(DefragRule.deadline(forDatabaseOf: 2 << 30) == .seconds(60 + 102))
   }
 
-  @Test("sizes: MiB with one decimal")
+  @Test("sizes: MiB with one decimal, KiB below a MiB")
   func sizes() {
     #expect(DefragPass.mib(212 * Self.mib) == "212 MiB")
-    #expect(DefragPass.mib(Self.mib / 2) == "0.5 MiB")
-    #expect(DefragPass.mib(0) == "0 MiB")
+    #expect(DefragPass.mib(Self.mib * 3 / 2) == "1.5 MiB")
+    #expect(DefragPass.mib(Self.mib / 2) == "512 KiB")
+    #expect(DefragPass.mib(0) == "0 KiB")
   }
 
   static let members = [
