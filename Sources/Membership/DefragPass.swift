@@ -129,23 +129,11 @@ public enum DefragPass {
   public static func plan(
     members: [Member], alarms: [SpaceReading.Alarm] = [], lock: Lock, options: Options
   ) throws(Refusal) -> Plan {
-    switch lock {
-    case .free: break
-    case .held(let holder):
-      throw Refusal(
-        kind: .lockHeld,
-        description:
-          "the membership lock is held by \(holder): a pilot is changing the membership or defragmenting; run this again once it is done (the lock frees itself 15 s after its holder stops)"
-      )
-    case .unreadable(let reason):
-      throw Refusal(
-        kind: .lockUnreadable,
-        description:
-          "the membership lock could not be read (\(reason)), so a pilot may be changing the membership: with auth on, defragmenting needs etcd's root user (--user root); otherwise run this again"
-      )
-    }
     let voters = members.filter { !$0.isLearner }
-    for voter in voters {
+    // One that did not answer is named before one that answered unhealthily: the second is
+    // often the first's consequence (an election going on after it went down).
+    let unreachableFirst = voters.filter { if case .unreachable = $0.health { true } else { false } } + voters
+    for voter in unreachableFirst {
       switch voter.health {
       case .healthy: continue
       case .unreachable(let reason):
@@ -161,6 +149,21 @@ public enum DefragPass {
             "voter \(voter.label) is unhealthy at \(voter.endpoint): \(reason); bring it back first (etcd-pilot health shows the cluster): a defragmentation stalls a member, and with another out the cluster could lose its quorum"
         )
       }
+    }
+    switch lock {
+    case .free: break
+    case .held(let holder):
+      throw Refusal(
+        kind: .lockHeld,
+        description:
+          "the membership lock is held by \(holder): a pilot is changing the membership or defragmenting; run this again once it is done (the lock frees itself 15 s after its holder stops)"
+      )
+    case .unreadable(let reason):
+      throw Refusal(
+        kind: .lockUnreadable,
+        description:
+          "the membership lock could not be read (\(reason)), so a pilot may be changing the membership: with auth on, defragmenting needs etcd's root user (--user root); otherwise run this again"
+      )
     }
     if let corrupt = alarms.first(where: { $0.kind == .corrupt }) {
       let member = members.first { $0.id == corrupt.memberID }

@@ -45,6 +45,7 @@ struct AlarmsCommand: AsyncParsableCommand {
       try await withEtcdClient(configuration, logger: quiet) { client in
         // Sizes are read only to disarm: listing works with a member down.
         let reading = try await ClusterReading.read(using: client, configuration, quorumReads: false)
+        if let error = reading.alarmsError { throw error }
         guard !reading.alarms.isEmpty else {
           print(disarm ? "no alarms: nothing to disarm" : "no alarms")
           return

@@ -20,6 +20,9 @@ struct ClusterReading {
 
   var members: [Entry]
   var alarms: [Alarm]
+  /// Why the alarms could not be read (etcd answers them through raft: not during an
+  /// election); the reading goes on, so that a member down is what a refusal names.
+  var alarmsError: EtcdError?
   /// A client pinned to the endpoint that answered the member list.
   var answering: EtcdClient
 
@@ -34,7 +37,13 @@ struct ClusterReading {
       client throws(EtcdError) in
       try await client.memberList(linearizable: false)
     }
-    let alarms = try await answering.withTimeout(timeout).alarms()
+    var alarms: [Alarm] = []
+    var alarmsError: EtcdError?
+    do {
+      alarms = try await answering.withTimeout(timeout).alarms()
+    } catch {
+      alarmsError = error
+    }
     // The scheme the user gave: a member may publish both.
     let scheme = configuration.endpoints.first?.scheme ?? .http
     let entries = await withTaskGroup(of: (Int, Entry).self) { group in
@@ -47,7 +56,7 @@ struct ClusterReading {
       for await result in group { results.append(result) }
       return results.sorted { $0.0 < $1.0 }.map(\.1)
     }
-    return ClusterReading(members: entries, alarms: alarms, answering: answering)
+    return ClusterReading(members: entries, alarms: alarms, alarmsError: alarmsError, answering: answering)
   }
 
   /// The client URL of `member` in the scheme the user gave (a member may publish both).

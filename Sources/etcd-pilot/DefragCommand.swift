@@ -92,26 +92,24 @@ struct DefragRun {
     let lock = await readLock(through: reading.answering)
     let plan = try DefragPass.plan(
       members: reading.passMembers, alarms: reading.spaceAlarms, lock: lock, options: options)
+    // Not knowing whether NOSPACE or CORRUPT is raised, nothing starts.
+    if let error = reading.alarmsError { throw error }
     if dryRun {
       printDryRun(plan, reading)
       return
     }
     guard !plan.steps.isEmpty else {
-      print(
+      say(
         "nothing to defragment: no member is due (\(Int(options.rule.freeShare * 100))% and \(DefragPass.mib(options.rule.minimumFreeBytes)) of its database free, or above \(Int(options.rule.quotaShare * 100))% of the quota, \(DefragPass.mib(options.quotaBytes))); --all defragments every member, --dry-run shows each reading"
       )
       return
     }
-    let order = plan.order.map { reading.label(of: $0) }
-    print(
-      "defragmenting \(order.count) of \(reading.members.count) members one at a time: \(order.joined(separator: ", then "))"
-    )
     let endpoints = reading.members.compactMap(\.endpoint)
     // A defragmenting member holds every request to it: renewals and the lock's checks go to
     // any other member, each within a short deadline.
     let others = client.using(endpoints: endpoints).withTimeout(.seconds(2))
     if reading.alarms.contains(where: { $0.kind == .noSpace }) {
-      print("NOSPACE is raised: the pass runs without the membership lock, whose write etcd refuses until disarmed")
+      say("NOSPACE is raised: the pass runs without the membership lock, whose write etcd refuses until disarmed")
       try await runSteps(plan, reading, lock: nil)
       return
     }
@@ -156,6 +154,10 @@ struct DefragRun {
   private func runSteps(
     _ plan: DefragPass.Plan, _ reading: ClusterReading, lock: MembershipLock?, through others: EtcdClient? = nil
   ) async throws {
+    let order = plan.order.map { reading.label(of: $0) }
+    say(
+      "defragmenting \(order.count) of \(reading.members.count) members one at a time: \(order.joined(separator: ", then "))"
+    )
     let started = clock.now
     var before: Int64 = 0
     var after: Int64 = 0
@@ -183,13 +185,13 @@ struct DefragRun {
         before += size
         after += newSize
         done += 1
-        print(
+        say(
           "defragmented \(entry.label): database \(DefragPass.mib(size)) before, \(DefragPass.mib(newSize)) after, in \(took) ms"
         )
       }
     }
-    print(
-      "defragmented \(done) of \(reading.members.count) members one at a time, the leader last: \(DefragPass.mib(before)) before, \(DefragPass.mib(after)) after, in \(milliseconds(clock.now - started)) ms"
+    say(
+      "defragmented \(done) of \(reading.members.count) members one at a time: \(DefragPass.mib(before)) before, \(DefragPass.mib(after)) after, in \(milliseconds(clock.now - started)) ms"
     )
   }
 
@@ -276,7 +278,7 @@ struct DefragRun {
     let member = client.pinned(to: endpoint).withTimeout(.seconds(2))
     while clock.now < deadline {
       if let status = try? await member.status(), status.leader != 0, status.leader != from {
-        print(
+        say(
           "moved leadership from \(leader.label) to \(reading.label(of: status.leader)) to defragment it as a follower")
         return
       }
@@ -288,11 +290,11 @@ struct DefragRun {
   }
 
   private func printDryRun(_ plan: DefragPass.Plan, _ reading: ClusterReading) {
-    print("dry run: the rule's reading of every member (quota \(DefragPass.mib(options.quotaBytes))):")
+    say("dry run: the rule's reading of every member (quota \(DefragPass.mib(options.quotaBytes))):")
     for assessment in plan.assessments {
       let space = assessment.space
       let leader = assessment.memberID == plan.leaderID ? ", the leader" : ""
-      print(
+      say(
         "\(reading.label(of: assessment.memberID))\(leader): database \(DefragPass.mib(space.dbSize)), \(DefragPass.mib(space.dbSizeInUse)) in use, \(DefragPass.mib(space.free)) free: \(assessment.isDue ? "due" : "not due"): \(assessment.why)"
       )
     }
@@ -302,8 +304,13 @@ struct DefragRun {
       case .moveLeader(let from, let to): "hand leadership from \(reading.label(of: from)) to \(reading.label(of: to))"
       }
     }
-    print(steps.isEmpty ? "order: nothing is due" : "order: \(steps.joined(separator: ", then "))")
-    print("dry run: nothing was changed")
+    say(steps.isEmpty ? "order: nothing is due" : "order: \(steps.joined(separator: ", then "))")
+    say("dry run: nothing was changed")
+  }
+
+  /// One line on stdout, written at once: a long pass shows its progress also when piped.
+  private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
   }
 
   private func milliseconds(_ duration: Duration) -> Int {

@@ -134,6 +134,7 @@ struct DefragCommandTests {
         try await $0.status().header.memberID.etcdHex
       }
       await cluster.servers[2].kill()
+      // At once, as a user would run it: the others may be electing a new leader meanwhile.
       let refused = try PilotBinary.run(["defrag", "--endpoints", endpoints, "--all"])
       expectOneLineError(
         refused, mentions: ["voter member \(down) (m2) is unreachable", cluster.servers[2].clientURL, "bring it back"],

@@ -38,6 +38,8 @@ struct DefragPassTests {
     down[2].space = nil
     var unhealthy = cluster()
     unhealthy[1].health = .unhealthy("no leader")
+    var downAndElection = unhealthy
+    downAndElection[2].health = .unreachable("connection refused")
     var learner = cluster()
     learner.append(
       DefragPass.Member(
@@ -64,6 +66,12 @@ struct DefragPassTests {
       Row(
         description: "a voter unhealthy: refused", members: unhealthy,
         refusal: (.voterUnhealthy, ["member b (etcd-1)", "no leader"])),
+      Row(
+        description: "a voter down and another without a leader: the one down is named", members: downAndElection,
+        refusal: (.voterDown, ["member c (etcd-2)", "connection refused"])),
+      Row(
+        description: "a voter down while the lock is held: the voter is named first", members: down,
+        lock: .held(by: "etcd-1/7f"), refusal: (.voterDown, ["member c (etcd-2)"])),
       Row(
         description: "a learner present: refused until it is promoted", members: learner,
         refusal: (.learnerPresent, ["learner member d (etcd-3)", "promoted"])),
