@@ -19,7 +19,9 @@ struct DefragCommand: AsyncParsableCommand {
       are due — half the database and at least 64 MiB free, or above 80% of the quota with some \
       room — or every member with --all: followers first, most free first, then the leader once \
       leadership was handed to a caught-up voter. Each member must answer and catch up again \
-      before the next one. Defragmenting needs etcd's root user when auth is on.
+      before the next one. Defragmenting needs etcd's root user when auth is on. Stopped \
+      midway, the member being defragmented finishes on its own and the lock frees itself \
+      within 15 s.
       """
   )
 
@@ -267,8 +269,11 @@ struct DefragRun {
     guard let leader = reading.members.first(where: { $0.member.id == from }), let endpoint = leader.endpoint else {
       throw DefragFailure(description: "leader \(from.etcdHex) publishes no client URL: \(stopped)")
     }
+    let pinned = client.pinned(to: endpoint).withTimeout(configuration.callTimeout)
+    // An election since the reading may have moved leadership already: nothing to hand then.
+    if let status = try? await pinned.status(), status.leader != 0, status.leader != from { return }
     do {
-      try await client.pinned(to: endpoint).withTimeout(configuration.callTimeout).moveLeader(to: to)
+      try await pinned.moveLeader(to: to)
     } catch {
       throw DefragFailure(
         description: "moving leadership from \(leader.label) to \(reading.label(of: to)) failed: \(error); \(stopped)")

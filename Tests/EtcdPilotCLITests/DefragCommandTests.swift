@@ -86,6 +86,8 @@ struct DefragCommandTests {
       #expect(moved != nil && moved! < last.offset && moved! > defragmented[1].offset, "\(result.output)")
       #expect(lines.last?.hasPrefix("defragmented 3 of 3 members one at a time") == true, "\(result.output)")
       #expect(try await Self.leader(cluster) != leader)
+      // The membership lock it held through the pass is released.
+      #expect(try await cluster.withClient { try await $0.get("/etcd-pilot/lock/membership").kvs.isEmpty })
 
       let after = try await Self.sizes(cluster)
       for (id, size) in before {
