@@ -213,7 +213,8 @@ struct DefragRun {
     // A leader is defragmented only as a follower, unless it is the only voter: when an
     // election made this member the leader since the reading, leadership is handed away again.
     let otherVoters = reading.members.filter { !$0.member.isLearner && $0.member.id != entry.member.id }
-    if status.isLeader, let successor = otherVoters.first {
+    let caughtUp = otherVoters.max { ($0.status?.raftIndex ?? 0) < ($1.status?.raftIndex ?? 0) }
+    if status.isLeader, let successor = caughtUp {
       try await moveLeader(from: entry.member.id, to: successor.member.id, reading)
       do {
         status = try await member.status()
