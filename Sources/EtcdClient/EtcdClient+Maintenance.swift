@@ -105,11 +105,13 @@ extension EtcdClient {
     }
   }
 
-  /// Defragments the backend of the member the preferred endpoint reaches.
-  public func defragment() async throws(EtcdError) {
+  /// Defragments the backend of the member the preferred endpoint reaches, waiting up to
+  /// `timeout` (not the call deadline: etcd rewrites the whole file, which takes longer than a
+  /// usual call).
+  public func defragment(timeout: Duration = .seconds(120)) async throws(EtcdError) {
     _ = try await perform("defragment", retry: .idempotent) { target in
       var options = target.options
-      options.timeout = .seconds(120)
+      options.timeout = timeout
       return try await Etcdserverpb_Maintenance.Client(wrapping: target.connection).defragment(
         Etcdserverpb_DefragmentRequest(), metadata: target.metadata, options: options)
     }

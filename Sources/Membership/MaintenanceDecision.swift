@@ -133,7 +133,23 @@ public struct DefragRule: Sendable, Hashable {
 
   public func isDue(_ member: SpaceReading.Member, quota: Int64) -> Bool {
     guard enabled else { return false }
-    if member.free >= minimumFreeBytes, Double(member.free) >= Double(member.dbSize) * freeShare { return true }
-    return Double(member.dbSize) >= Double(quota) * quotaShare && member.free >= minimumFreeBytes / 16
+    return isMostlyFree(member) || isNearQuota(member, quota: quota)
+  }
+
+  /// The first reason: enough of the database is free pages.
+  public func isMostlyFree(_ member: SpaceReading.Member) -> Bool {
+    member.free >= minimumFreeBytes && Double(member.free) >= Double(member.dbSize) * freeShare
+  }
+
+  /// The second: the database is close to the quota and a defragmentation gains some room.
+  public func isNearQuota(_ member: SpaceReading.Member, quota: Int64) -> Bool {
+    Double(member.dbSize) >= Double(quota) * quotaShare && member.free >= minimumFreeBytes / 16
+  }
+
+  /// How long a defragmentation of a database of `dbSize` bytes may take: etcd rewrites the
+  /// whole file, so a minute plus a second per 20 MiB. The pilot's step and `etcd-pilot defrag`
+  /// both wait this long.
+  public static func deadline(forDatabaseOf dbSize: Int64) -> Duration {
+    .seconds(60 + max(0, dbSize) / (20 << 20))
   }
 }

@@ -120,11 +120,10 @@ extension Pilot {
       // Under the lock, except in NOSPACE, where taking it is a write etcd refuses.
       if o.holdsLock { try await lock.confirm(using: leader(o, context: context, client: client)) }
       let before = o.space?.members[id]?.dbSize ?? 0
-      // etcd rewrites the whole file: allow a minute plus a second per 20 MiB.
-      let deadline = Duration.seconds(60 + before / (20 << 20))
+      let deadline = DefragRule.deadline(forDatabaseOf: before)
       let clock = ContinuousClock()
       let started = clock.now
-      try await client.pinned(to: endpoint).withTimeout(deadline).defragment()
+      try await client.pinned(to: endpoint).withTimeout(deadline).defragment(timeout: deadline)
       let after = try? await client.pinned(to: endpoint).withTimeout(.seconds(5)).status().dbSize
       let mib = { (bytes: Int64) in "\(Double(bytes * 10 / (1 << 20)) / 10) MiB" }
       let message =

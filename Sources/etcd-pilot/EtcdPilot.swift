@@ -11,7 +11,7 @@ struct EtcdPilot: AsyncParsableCommand {
     version: BuildInfo.versionLine,
     subcommands: [
       HealthCommand.self, BackupCommand.self, MemberCommand.self, LocalCommand.self, VerifyCommand.self,
-      CertsCommand.self,
+      CertsCommand.self, DefragCommand.self, AlarmsCommand.self,
     ]
   )
 }

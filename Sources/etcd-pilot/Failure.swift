@@ -4,6 +4,7 @@ import EtcdClient
 import Foundation
 import Kubernetes
 import LocalCluster
+import Membership
 import PKI
 import Pilot
 
@@ -34,6 +35,12 @@ enum Failure {
       message = error.description
       code = 2
     case let error as FileSystemError:
+      message = error.description
+    case let error as DefragPass.Refusal:
+      message = error.description
+    case let error as AlarmDisarm.Refusal:
+      message = error.description
+    case let error as DefragFailure:
       message = error.description
     default:
       // Foundation's file errors carry an errno: said as the system says it, never as

@@ -102,9 +102,11 @@ public final class EtcdTestCluster: Sendable {
 }
 
 /// Runs `body` with a started, healthy cluster of `size` members, then stops every process and
-/// removes the cluster's directory, also when `body` throws.
+/// removes the cluster's directory, also when `body` throws. `etcdArguments` go to every
+/// member's etcd (e.g. `--quota-backend-bytes`).
 public func withCluster<R: Sendable>(
-  size: Int = 3, version: EtcdVersion, tls: Bool = false, _ body: (EtcdTestCluster) async throws -> R
+  size: Int = 3, version: EtcdVersion, tls: Bool = false, etcdArguments: [String] = [],
+  _ body: (EtcdTestCluster) async throws -> R
 ) async throws -> R {
   try version.requireInstalled()
   let directory = FileManager.default.temporaryDirectory
@@ -116,7 +118,8 @@ public func withCluster<R: Sendable>(
     let servers = try (0..<size).map { _ in try cluster.makeServer() }
     let initial = EtcdTestCluster.initialCluster(servers)
     for server in servers {
-      try await server.start(initialCluster: initial, state: "new", token: cluster.token)
+      try await server.start(
+        initialCluster: initial, state: "new", token: cluster.token, extraArguments: etcdArguments)
     }
     try await cluster.waitUntilHealthy()
     let result = try await body(cluster)
