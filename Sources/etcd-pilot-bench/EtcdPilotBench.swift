@@ -7,6 +7,6 @@ struct EtcdPilotBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "etcd-pilot-bench",
     abstract: "Measures etcd-pilot against baselines run beside it on the same machine.",
-    subcommands: [ClientCommand.self, LifecycleCommand.self, RollingRestartCommand.self]
+    subcommands: [ClientCommand.self, LifecycleCommand.self, RollingRestartCommand.self, DefragGapCommand.self]
   )
 }
