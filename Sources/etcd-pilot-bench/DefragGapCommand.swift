@@ -17,8 +17,8 @@ struct DefragGapCommand: AsyncParsableCommand {
       (no pilots: the same bare etcd for both): --live-mib MiB of 1 MiB values that stay, and \
       --freeable-mib MiB written, deleted and compacted, so every member's database holds that \
       much free space beside its live data (which a defragmentation copies); then a \
-      writer puts keys back to back through all three endpoints (etcd's own client does the \
-      same) while the variant defragments every member. Measured: the longest time between two \
+      writer per endpoint puts keys back to back (etcd's own client spreads its requests over \
+      every endpoint) while the variant defragments every member. Measured: the longest time between two \
       successful writes during the defragmentation, the writes that failed, how long it took, \
       and the databases' sizes before and after.
       """)
@@ -121,22 +121,7 @@ struct DefragGapCommand: AsyncParsableCommand {
       }
       let before = try await databaseMiB(endpoints, logger: logger)
       let timeline = WriteTimeline()
-      let writer = Task {
-        try? await withEtcdClient(
-          EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(2)), logger: logger
-        ) { etcd in
-          var index = 0
-          while !Task.isCancelled {
-            index += 1
-            do {
-              try await etcd.put("defrag-gap/\(index)", "v")
-              timeline.succeeded(at: clock.now)
-            } catch {
-              timeline.failed()
-            }
-          }
-        }
-      }
+      let writer = timeline.write(to: endpoints, prefix: "defrag-gap", eachEndpoint: true, clock: clock, logger: logger)
       try await Task.sleep(for: .seconds(2))
       let list = endpoints.map(\.description).joined(separator: ",")
       let start = clock.now

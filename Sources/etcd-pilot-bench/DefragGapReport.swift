@@ -43,7 +43,7 @@ struct DefragGapReport: Codable, Sendable, JSONReport {
       "- Machine: \(machine.processors) CPUs (nproc), \(machine.cpuModel), \(f(machine.memoryGiB, 1)) GiB, \(machine.kernel)",
       "- Load average (1/5/15 min) before: \(loadAverageBefore), after: \(loadAverageAfter)",
       "- etcd: \(etcdPath), 3 members without pilots (the same bare cluster for both); etcd-pilot: \(pilotBuild)",
-      "- \(rounds) rounds; each runs both variants, in rotating order, each on a new cluster whose members hold \(liveMiB) MiB of live data (which a defragmentation copies) and \(freeableMiB) MiB of free pages each (written as 1 MiB values, deleted, compacted). One writer puts keys back to back through all three endpoints (2 s deadline per call).",
+      "- \(rounds) rounds; each runs both variants, in rotating order, each on a new cluster whose members hold \(liveMiB) MiB of live data (which a defragmentation copies) and \(freeableMiB) MiB of free pages each (written as 1 MiB values, deleted, compacted). One writer per endpoint puts keys back to back (as etcd's own client spreads requests over every endpoint; 2 s deadline per call): a member that stalls holds up only the writes sent to it.",
       "- Longest gap: the longest time between two successful writes during the defragmentation. Baseline: `etcdctl defrag --endpoints=<all three>`. Target: at most 0.1× the baseline.",
       "",
       "| Variant | longest gap s (median) | max | / etcdctl | failed writes (median) | pass s (median) | databases MiB before → after (median) |",

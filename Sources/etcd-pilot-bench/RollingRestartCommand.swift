@@ -96,23 +96,7 @@ struct RollingRestartCommand: AsyncParsableCommand {
       _ = try await ClusterReadiness.wait(
         for: cluster.endpoints(3), since: clock.now, timeout: .seconds(120), what: "bootstrap", logger: logger)
       let timeline = WriteTimeline()
-      let endpoints = cluster.endpoints(3)
-      let writer = Task {
-        try? await withEtcdClient(
-          EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(2)), logger: logger
-        ) { etcd in
-          var index = 0
-          while !Task.isCancelled {
-            index += 1
-            do {
-              try await etcd.put("rolling/\(index)", "v")
-              timeline.succeeded(at: clock.now)
-            } catch {
-              timeline.failed()
-            }
-          }
-        }
-      }
+      let writer = timeline.write(to: cluster.endpoints(3), prefix: "rolling", clock: clock, logger: logger)
       try await Task.sleep(for: .seconds(2))
       let start = clock.now
       for ordinal in [2, 1, 0] {
@@ -165,10 +149,45 @@ final class WriteTimeline: Sendable {
   func succeeded(at instant: ContinuousClock.Instant) { state.withLock { $0.successes.append(instant) } }
   func failed() { state.withLock { $0.failures += 1 } }
 
+  /// A writer putting keys back to back through all `endpoints` (2 s deadline per call, as a
+  /// client that fails over), recording each outcome here until the task is cancelled. With
+  /// `eachEndpoint`, one such writer per endpoint, each held to its member — as etcd's own
+  /// client spreads its requests over every endpoint — so a member that stalls holds up only
+  /// the writes sent to it.
+  func write(
+    to endpoints: [EtcdEndpoint], prefix: String, eachEndpoint: Bool = false, clock: ContinuousClock, logger: Logger
+  ) -> Task<Void, Never> {
+    let groups = eachEndpoint ? endpoints.map { [$0] } : [endpoints]
+    return Task {
+      await withTaskGroup(of: Void.self) { group in
+        for (number, endpoints) in groups.enumerated() {
+          group.addTask {
+            try? await withEtcdClient(
+              EtcdClientConfiguration(endpoints: endpoints, callTimeout: .seconds(2)), logger: logger
+            ) { etcd in
+              var index = 0
+              while !Task.isCancelled {
+                index += 1
+                do {
+                  try await etcd.put("\(prefix)/\(number)/\(index)", "v")
+                  self.succeeded(at: clock.now)
+                } catch {
+                  self.failed()
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
   /// The longest time without a successful write that overlaps [start, end], the writes
   /// completed in that window, and all failures.
   func summary(from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) -> (Duration, Int, Int) {
     state.withLock { state in
+      // Several writers append out of order by a hair.
+      state.successes.sort()
       var longest = Duration.zero
       var previous: ContinuousClock.Instant?
       var writes = 0
