@@ -39,6 +39,7 @@ public struct EtcdClient: Sendable {
   /// membership changes sent to the leader.
   public func pinned(to endpoint: EtcdEndpoint) -> EtcdClient {
     var configuration = self.configuration
+    configuration.authenticationEndpoints = Self.union(configuration.endpoints, configuration.authenticationEndpoints)
     configuration.endpoints = [endpoint]
     return EtcdClient(configuration: configuration, pool: pool, session: session, logger: logger)
   }
@@ -46,8 +47,14 @@ public struct EtcdClient: Sendable {
   /// A view of this client over other endpoints, sharing its connections and credentials.
   public func using(endpoints: [EtcdEndpoint]) -> EtcdClient {
     var configuration = self.configuration
+    configuration.authenticationEndpoints = Self.union(configuration.endpoints, configuration.authenticationEndpoints)
     configuration.endpoints = endpoints
     return EtcdClient(configuration: configuration, pool: pool, session: session, logger: logger)
+  }
+
+  /// `first`, then what `second` adds, in order.
+  static func union(_ first: [EtcdEndpoint], _ second: [EtcdEndpoint]) -> [EtcdEndpoint] {
+    first + second.filter { !first.contains($0) }
   }
 
   /// A view of this client whose calls a member without a leader refuses at once with
@@ -197,7 +204,7 @@ extension EtcdClient {
       if let credentials = configuration.credentials {
         if session.token == nil, !session.authNotEnabled {
           do {
-            try await authenticate(credentials, on: endpoint)
+            try await authenticate(credentials, preferring: endpoint)
           } catch  where error.code == .authNotEnabled {
             // Credentials given before auth is on (a pilot before its cluster enables it).
             session.authNotEnabled = true
@@ -251,6 +258,28 @@ extension EtcdClient {
       return retry == .idempotent
     default:
       return false
+    }
+  }
+
+  /// Authenticates on `endpoint`, or — when it cannot give a token (a learner refuses
+  /// Authenticate; a member that is down) — on the other endpoints this client was made with,
+  /// in turn. The token is the cluster's: the member that gave it out need not be the one asked.
+  private func authenticate(
+    _ credentials: EtcdClientConfiguration.Credentials, preferring endpoint: EtcdEndpoint
+  ) async throws(EtcdError) {
+    do {
+      try await authenticate(credentials, on: endpoint)
+    } catch {
+      guard [.learnerNotSupported, .unavailable].contains(error.code) else { throw error }
+      for other in configuration.authenticationEndpoints where other != endpoint {
+        do {
+          try await authenticate(credentials, on: other)
+          return
+        } catch  where [.learnerNotSupported, .unavailable].contains(error.code) {
+          continue
+        }
+      }
+      throw error
     }
   }
 

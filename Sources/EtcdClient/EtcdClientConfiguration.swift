@@ -16,6 +16,10 @@ public struct EtcdClientConfiguration: Sendable {
   /// (etcdctl's `--dial-timeout`): bounds ``EtcdClient/firstAnswer(_:timeout:_:)`` when it is
   /// given no timeout of its own.
   public var dialTimeout: Duration?
+  /// Where a view pinned to one member (``EtcdClient/pinned(to:)``) may authenticate besides
+  /// it: the endpoints of the client it was made from. A learner refuses Authenticate, yet
+  /// serves a token the cluster gave out (tokens go through raft).
+  var authenticationEndpoints: [EtcdEndpoint] = []
 
   public init(
     endpoints: [EtcdEndpoint],

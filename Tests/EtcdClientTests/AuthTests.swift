@@ -64,6 +64,31 @@ struct AuthTests {
     }
   }
 
+  /// Found by verify's schedule 3 (3.4.23, TLS and auth): a joining learner's pilot asks its own
+  /// member for its status; with no token yet (a fresh pilot, or one its learner refused) the
+  /// client authenticated on the learner, which refuses Authenticate — so the pilot never saw
+  /// its etcd serve, and the learner was never promoted.
+  @Test(
+    "with auth, a call pinned to a learner authenticates through the cluster's other endpoints",
+    arguments: EtcdVersion.allCases)
+  func pinnedToALearner(version: EtcdVersion) async throws {
+    try await withCluster(size: 1, version: version) { cluster in
+      let (learner, _) = try await cluster.addAndStartLearner()
+      try await cluster.withClient(endpoints: [cluster.servers[0].endpoint]) {
+        try await $0.enableAuth(rootPassword: "root-secret")
+      }
+      let root = EtcdClientConfiguration.Credentials(user: "root", password: "root-secret")
+      let endpoints = [cluster.servers[0].endpoint, learner.endpoint]
+      try await cluster.withClient(endpoints: endpoints, credentials: root) { etcd in
+        // A fresh client: its first call is the pinned one, so it holds no token yet.
+        let status = try await eventually("the learner to answer its status", timeout: .seconds(60)) {
+          try? await etcd.pinned(to: learner.endpoint).status()
+        }
+        #expect(status.isLearner)
+      }
+    }
+  }
+
   @Test("an expired token is replaced without the caller noticing", arguments: EtcdVersion.allCases)
   func tokenRenewal(version: EtcdVersion) async throws {
     try await withCluster(size: 1, version: version) { cluster in
